@@ -1,0 +1,75 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/* Small pieces of compat/ that need no file of their own. */
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char	*title_start;
+static size_t	 title_len;
+
+/*
+ * setproctitle(3) for Linux.  The title is written over the argument
+ * vector, the rest of it cleared, so ps shows "scam-back: prober" and
+ * nothing else.  libbsd's version marks its end with a '.', which is why
+ * it is not used.  The children are started with a long enough argv.
+ */
+void
+compat_init_setproctitle(int argc, char *argv[])
+{
+	char	*end;
+	int	 i;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	end = argv[0] + strlen(argv[0]);
+	for (i = 1; i < argc; i++) {
+		if (argv[i] != end + 1)
+			break;
+		end = argv[i] + strlen(argv[i]);
+	}
+	title_start = argv[0];
+	title_len = end - argv[0];	/* without the last NUL */
+}
+
+void
+setproctitle(const char *fmt, ...)
+{
+	extern char	*__progname;
+	char		 buf[256];
+	va_list		 ap;
+	int		 n;
+
+	if (fmt == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf), "%s: ", __progname);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+
+	if (title_start == NULL)
+		return;
+	memset(title_start, '\0', title_len + 1);
+	strlcpy(title_start, buf, title_len + 1);
+}

@@ -1,0 +1,94 @@
+# Helpers for regress/*/*.t shell tests.  Source it:  . "$(dirname "$0")/../lib.sh"
+
+set -u
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${SCAMBACK:=$TOP/scam-back/scam-back}"
+: "${SCAMBACKCTL:=$TOP/scambackctl/scambackctl}"
+: "${TOOLS:=$TOP/regress/tools}"
+
+# A private directory, removed with every process registered by bg().
+T=$(mktemp -d /tmp/scamback-test.XXXXXX)
+chmod 755 "$T"
+_pids=""
+_cleanup() {
+	for p in $_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $_pids; do
+		for _i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "skip: $*"
+	exit 77
+}
+
+# bg cmd args...: start in the background, remember the pid in $!
+bg() {
+	"$@" &
+	_pids="$_pids $!"
+}
+
+# register a pid started another way
+track() {
+	_pids="$_pids $1"
+}
+
+# freeport: print a TCP port that is free on 127.0.0.1 now
+freeport() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# waitfor cond-command...: retry for up to 10 s (WAIT seconds)
+waitfor() {
+	_n=$(( ${WAIT:-10} * 20 ))
+	while [ $_n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# waitsock path: wait for a unix socket to appear
+waitsock() {
+	waitfor test -S "$1" || fail "socket $1 did not appear"
+}
+
+# waitport port [host]: wait until a TCP port accepts connections
+waitport() {
+	waitfor python3 -c "import socket,sys; socket.create_connection(('${2:-127.0.0.1}', $1), 1)" ||
+	    fail "port $1 did not open"
+}
+
+# expect_eq what got want
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# expect_match what text pattern (grep -E)
+expect_match() {
+	printf '%s\n' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match '$3'"
+}
+
+# The unprivileged user the daemon drops to when the tests run as root.
+ensure_user() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	id _scamback >/dev/null 2>&1 && return 0
+	mkdir -p /var/empty && chmod 755 /var/empty
+	useradd -r -d /var/empty -s /usr/sbin/nologin _scamback 2>/dev/null ||
+	    fail "cannot create user _scamback"
+}

@@ -1,0 +1,322 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The configuration: defaults, freeing, and its journey from the parent to
+ * the children as a sequence of RECONF imsgs.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scam-back.h"
+#include "log.h"
+
+static void	config_recv_string(char *, size_t);
+
+struct scamback_conf *
+config_new(void)
+{
+	struct scamback_conf	*conf;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return (NULL);
+
+	strlcpy(conf->listen.spec, SCAMBACK_LISTEN, sizeof(conf->listen.spec));
+	conf->listen.family = LISTEN_UNIX;
+	strlcpy(conf->listen.path, SCAMBACK_LISTEN + strlen("unix:"),
+	    sizeof(conf->listen.path));
+	conf->listen.mode = DEFAULT_LISTEN_MODE;
+	strlcpy(conf->user, SCAMBACK_USER, sizeof(conf->user));
+	strlcpy(conf->cache_file, SCAMBACK_CACHEFILE, sizeof(conf->cache_file));
+	conf->valid_expire = DEFAULT_VALID_EXPIRE;
+	conf->invalid_expire = DEFAULT_INVALID_EXPIRE;
+	conf->save_interval = DEFAULT_SAVE_INTERVAL;
+	conf->cache_size = DEFAULT_CACHE_SIZE;
+	conf->timeout_connect = DEFAULT_TIMEOUT_CONNECT;
+	conf->timeout_reply = DEFAULT_TIMEOUT_REPLY;
+	conf->backoff = DEFAULT_BACKOFF;
+	conf->prefer = PREFER_INET;
+	conf->unreachable = UNREACHABLE_ACCEPT;
+	conf->invalid = INVALID_REJECT;
+	conf->skip_authenticated = 1;
+	conf->skip_local = 1;
+
+	TAILQ_INIT(&conf->backends);
+	TAILQ_INIT(&conf->domains);
+	TAILQ_INIT(&conf->skip_from);
+	TAILQ_INIT(&conf->skip_daemons);
+	TAILQ_INIT(&conf->tables);
+
+	return (conf);
+}
+
+void
+config_clear_lists(struct scamback_conf *conf)
+{
+	struct backend_conf	*b;
+	struct host_conf	*h;
+	struct domain_conf	*d;
+	struct skip_net		*n;
+	struct skip_daemon	*sd;
+	struct table_conf	*t;
+
+	while ((b = TAILQ_FIRST(&conf->backends)) != NULL) {
+		TAILQ_REMOVE(&conf->backends, b, entry);
+		while ((h = TAILQ_FIRST(&b->hosts)) != NULL) {
+			TAILQ_REMOVE(&b->hosts, h, entry);
+			free(h);
+		}
+		free(b);
+	}
+	while ((d = TAILQ_FIRST(&conf->domains)) != NULL) {
+		TAILQ_REMOVE(&conf->domains, d, entry);
+		free(d);
+	}
+	while ((n = TAILQ_FIRST(&conf->skip_from)) != NULL) {
+		TAILQ_REMOVE(&conf->skip_from, n, entry);
+		free(n);
+	}
+	while ((sd = TAILQ_FIRST(&conf->skip_daemons)) != NULL) {
+		TAILQ_REMOVE(&conf->skip_daemons, sd, entry);
+		free(sd);
+	}
+	while ((t = TAILQ_FIRST(&conf->tables)) != NULL) {
+		TAILQ_REMOVE(&conf->tables, t, entry);
+		free(t);
+	}
+}
+
+void
+config_free(struct scamback_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	config_clear_lists(conf);
+	free(conf);
+}
+
+/* The MAIL FROM argument of probes, without brackets: "" is the null sender. */
+const char *
+config_sender(const struct scamback_conf *conf)
+{
+	return (conf->probe_sender);
+}
+
+struct backend_conf *
+config_backend_byname(struct scamback_conf *conf, const char *name)
+{
+	struct backend_conf	*b;
+
+	TAILQ_FOREACH(b, &conf->backends, entry)
+		if (strcmp(b->name, name) == 0)
+			return (b);
+	return (NULL);
+}
+
+struct backend_conf *
+config_backend_byid(struct scamback_conf *conf, uint32_t id)
+{
+	struct backend_conf	*b;
+
+	TAILQ_FOREACH(b, &conf->backends, entry)
+		if (b->id == id)
+			return (b);
+	return (NULL);
+}
+
+/*
+ * Send the whole configuration.  The receiver rebuilds the lists; the list
+ * pointers inside the payloads are garbage there and are overwritten.
+ */
+int
+config_send(struct imsgbuf *ibuf, struct scamback_conf *conf)
+{
+	struct backend_conf	*b;
+	struct host_conf	*h;
+	struct domain_conf	*d;
+	struct skip_net		*n;
+	struct skip_daemon	*sd;
+	struct table_conf	*t;
+
+	if (imsg_compose(ibuf, IMSG_RECONF_CONF, 0, 0, -1,
+	    conf, sizeof(*conf)) == -1)
+		return (-1);
+	if (imsg_compose(ibuf, IMSG_RECONF_LISTEN, 0, 0, -1,
+	    &conf->listen, sizeof(conf->listen)) == -1)
+		return (-1);
+	TAILQ_FOREACH(t, &conf->tables, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_TABLE, 0, 0, -1,
+		    t, sizeof(*t)) == -1)
+			return (-1);
+	TAILQ_FOREACH(b, &conf->backends, entry) {
+		if (imsg_compose(ibuf, IMSG_RECONF_BACKEND, 0, 0, -1,
+		    b, sizeof(*b)) == -1)
+			return (-1);
+		TAILQ_FOREACH(h, &b->hosts, entry)
+			if (imsg_compose(ibuf, IMSG_RECONF_HOST, 0, 0, -1,
+			    h, sizeof(*h)) == -1)
+				return (-1);
+	}
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_DOMAIN, 0, 0, -1,
+		    d, sizeof(*d)) == -1)
+			return (-1);
+	TAILQ_FOREACH(n, &conf->skip_from, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_SKIP_FROM, 0, 0, -1,
+		    n, sizeof(*n)) == -1)
+			return (-1);
+	TAILQ_FOREACH(sd, &conf->skip_daemons, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_SKIP_DAEMON, 0, 0, -1,
+		    sd, sizeof(*sd)) == -1)
+			return (-1);
+	if (imsg_compose(ibuf, IMSG_RECONF_END, 0, 0, -1, NULL, 0) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Strings received from another process are terminated here, whatever came. */
+static void
+config_recv_string(char *s, size_t len)
+{
+	s[len - 1] = '\0';
+}
+
+/*
+ * Feed one RECONF imsg.  *pending collects the new configuration; returns 1
+ * when IMSG_RECONF_END completed it, 0 when more is expected.  A malformed
+ * message or an out-of-order one is a bug or a compromise: fatal.
+ */
+int
+config_recv(struct scamback_conf **pending, struct imsg *imsg)
+{
+	struct scamback_conf	*conf = *pending;
+	struct backend_conf	*b, *lastb;
+	struct host_conf	*h;
+	struct domain_conf	*d;
+	struct skip_net		*n;
+	struct skip_daemon	*sd;
+	struct table_conf	*t;
+	uint32_t		 type = imsg_get_type(imsg);
+
+	if (type != IMSG_RECONF_CONF && conf == NULL)
+		fatalx("%s: configuration message %u before the start",
+		    __func__, type);
+
+	switch (type) {
+	case IMSG_RECONF_CONF:
+		if (conf != NULL)
+			fatalx("%s: configuration started twice", __func__);
+		if ((conf = config_new()) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, conf, sizeof(*conf)) == -1)
+			fatalx("%s: bad IMSG_RECONF_CONF", __func__);
+		TAILQ_INIT(&conf->backends);
+		TAILQ_INIT(&conf->domains);
+		TAILQ_INIT(&conf->skip_from);
+		TAILQ_INIT(&conf->skip_daemons);
+		TAILQ_INIT(&conf->tables);
+		config_recv_string(conf->user, sizeof(conf->user));
+		config_recv_string(conf->hostname, sizeof(conf->hostname));
+		config_recv_string(conf->probe_sender,
+		    sizeof(conf->probe_sender));
+		config_recv_string(conf->cache_file, sizeof(conf->cache_file));
+		*pending = conf;
+		break;
+	case IMSG_RECONF_LISTEN:
+		if (imsg_get_data(imsg, &conf->listen,
+		    sizeof(conf->listen)) == -1)
+			fatalx("%s: bad IMSG_RECONF_LISTEN", __func__);
+		config_recv_string(conf->listen.spec,
+		    sizeof(conf->listen.spec));
+		config_recv_string(conf->listen.path,
+		    sizeof(conf->listen.path));
+		config_recv_string(conf->listen.owner,
+		    sizeof(conf->listen.owner));
+		config_recv_string(conf->listen.group,
+		    sizeof(conf->listen.group));
+		break;
+	case IMSG_RECONF_TABLE:
+		if ((t = malloc(sizeof(*t))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, t, sizeof(*t)) == -1)
+			fatalx("%s: bad IMSG_RECONF_TABLE", __func__);
+		config_recv_string(t->path, sizeof(t->path));
+		TAILQ_INSERT_TAIL(&conf->tables, t, entry);
+		break;
+	case IMSG_RECONF_BACKEND:
+		if ((b = malloc(sizeof(*b))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, b, sizeof(*b)) == -1)
+			fatalx("%s: bad IMSG_RECONF_BACKEND", __func__);
+		TAILQ_INIT(&b->hosts);
+		config_recv_string(b->name, sizeof(b->name));
+		config_recv_string(b->tls_ca, sizeof(b->tls_ca));
+		TAILQ_INSERT_TAIL(&conf->backends, b, entry);
+		break;
+	case IMSG_RECONF_HOST:
+		if ((lastb = TAILQ_LAST(&conf->backends, backend_list)) == NULL)
+			fatalx("%s: host without a backend", __func__);
+		if ((h = malloc(sizeof(*h))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, h, sizeof(*h)) == -1)
+			fatalx("%s: bad IMSG_RECONF_HOST", __func__);
+		config_recv_string(h->name, sizeof(h->name));
+		TAILQ_INSERT_TAIL(&lastb->hosts, h, entry);
+		break;
+	case IMSG_RECONF_DOMAIN:
+		if ((d = malloc(sizeof(*d))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, d, sizeof(*d)) == -1)
+			fatalx("%s: bad IMSG_RECONF_DOMAIN", __func__);
+		config_recv_string(d->name, sizeof(d->name));
+		config_recv_string(d->backend, sizeof(d->backend));
+		if (config_backend_byid(conf, d->backend_id) == NULL)
+			fatalx("%s: domain %s has no backend %u", __func__,
+			    d->name, d->backend_id);
+		TAILQ_INSERT_TAIL(&conf->domains, d, entry);
+		break;
+	case IMSG_RECONF_SKIP_FROM:
+		if ((n = malloc(sizeof(*n))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, n, sizeof(*n)) == -1)
+			fatalx("%s: bad IMSG_RECONF_SKIP_FROM", __func__);
+		if ((n->af != AF_INET || n->prefixlen > 32) &&
+		    (n->af != AF_INET6 || n->prefixlen > 128))
+			fatalx("%s: bad skip from network", __func__);
+		TAILQ_INSERT_TAIL(&conf->skip_from, n, entry);
+		break;
+	case IMSG_RECONF_SKIP_DAEMON:
+		if ((sd = malloc(sizeof(*sd))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, sd, sizeof(*sd)) == -1)
+			fatalx("%s: bad IMSG_RECONF_SKIP_DAEMON", __func__);
+		config_recv_string(sd->name, sizeof(sd->name));
+		TAILQ_INSERT_TAIL(&conf->skip_daemons, sd, entry);
+		break;
+	case IMSG_RECONF_END:
+		if (imsg_get_len(imsg) != 0)
+			fatalx("%s: bad IMSG_RECONF_END", __func__);
+		return (1);
+	default:
+		fatalx("%s: unexpected imsg %u", __func__, type);
+	}
+	return (0);
+}

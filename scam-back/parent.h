@@ -1,0 +1,40 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/* What the parent's files share: scam-back.c, parent_cache.c, control.c. */
+
+#ifndef PARENT_H
+#define PARENT_H
+
+/* scam-back.c */
+void		 parent_shutdown(void);
+void		 parent_stop_children(void);
+const char	*parent_reload_config(void);
+struct imsgev	*parent_child_iev(enum scamback_proc);
+int		 parent_stopping(void);
+int		 parent_control_dispatch(enum scamback_proc, struct imsg *);
+void		 parent_sandbox(const char *, struct scamback_conf *);
+
+/* parent_cache.c: the cache file is the parent's, its contents the engine's */
+void		 parent_cache_init(struct scamback_conf *, struct imsgev *);
+void		 parent_cache_reconf(struct scamback_conf *);
+void		 parent_cache_shutdown(void);
+int		 parent_cache_dispatch(enum scamback_proc, struct imsg *);
+
+/* control.c */
+int		 control_init(const char *);
+
+#endif /* PARENT_H */

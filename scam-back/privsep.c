@@ -1,0 +1,272 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Process plumbing shared by the parent and the children: starting a child
+ * by fork and re-exec, dropping privileges, and imsg channels on libevent.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <event.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scam-back.h"
+#include "log.h"
+
+static const char *const proc_titles[PROC_MAX] = {
+	[PROC_PARENT] = "parent",
+	[PROC_ENGINE] = "milter engine",
+	[PROC_PROBER] = "prober",
+};
+
+static const char *const proc_args[PROC_MAX] = {
+	[PROC_PARENT] = NULL,
+	[PROC_ENGINE] = "engine",
+	[PROC_PROBER] = "prober",
+};
+
+const char *
+proc_title(enum scamback_proc p)
+{
+	return (proc_titles[p]);
+}
+
+/*
+ * Fork and re-exec ourselves as a child: a fresh address space that holds
+ * nothing of the parent's (no config secrets, no ASLR layout).  The child
+ * finds its socketpair on fd 3.
+ */
+pid_t
+start_child(enum scamback_proc p, char *argv0, int fd, int debug, int verbose)
+{
+	char	*argv[8];
+	int	 argc = 0;
+	pid_t	 pid;
+
+	switch (pid = fork()) {
+	case -1:
+		fatal("cannot fork");
+	case 0:
+		break;
+	default:
+		close(fd);
+		return (pid);
+	}
+
+	if (fd != PARENT_SOCK_FILENO) {
+		if (dup2(fd, PARENT_SOCK_FILENO) == -1)
+			fatal("cannot setup imsg fd");
+	} else if (fcntl(fd, F_SETFD, 0) == -1)
+		fatal("cannot setup imsg fd");
+
+	argv[argc++] = argv0;
+	argv[argc++] = "-P";
+	argv[argc++] = (char *)proc_args[p];
+	if (debug)
+		argv[argc++] = "-d";
+	if (verbose == 1)
+		argv[argc++] = "-v";
+	else if (verbose > 1)
+		argv[argc++] = "-vv";
+	argv[argc++] = NULL;
+
+	execvp(argv0, argv);
+	fatal("execvp %s", argv0);
+}
+
+/*
+ * The fixed order of every child: user, chroot to its home, chdir,
+ * title, groups and ids.  pledge follows in the caller.  Without root
+ * (development, tests) only the title is set, with one warning.
+ */
+void
+drop_privileges(enum scamback_proc p, const char *user)
+{
+	struct passwd	*pw;
+	struct stat	 sb;
+
+	if (geteuid() != 0) {
+		log_warnx("not running as root: %s keeps uid %u, no chroot",
+		    proc_title(p), (unsigned)geteuid());
+		setproctitle("%s", proc_title(p));
+		return;
+	}
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s", user);
+
+	if (stat(pw->pw_dir, &sb) == -1)
+		fatal("chroot directory %s", pw->pw_dir);
+	if (sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("bad permissions on chroot directory %s: must be "
+		    "owned by root and writable by nobody else", pw->pw_dir);
+	if (chroot(pw->pw_dir) == -1)
+		fatal("chroot %s", pw->pw_dir);
+	if (chdir("/") == -1)
+		fatal("chdir(\"/\")");
+
+	setproctitle("%s", proc_title(p));
+
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges");
+}
+
+void
+imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
+    void *data)
+{
+	if (imsgbuf_init(&iev->ibuf, fd) == -1)
+		fatal("imsgbuf_init");
+	imsgbuf_allow_fdpass(&iev->ibuf);
+	imsgev_set(iev, handler, data);
+}
+
+/* Hand an imsgbuf that was used before the event loop over to libevent. */
+void
+imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
+    void *data)
+{
+	iev->handler = handler;
+	iev->data = data;
+	iev->events = EV_READ;
+	event_set(&iev->ev, iev->ibuf.fd, iev->events, iev->handler, iev);
+	event_add(&iev->ev, NULL);
+	imsgev_add(iev);
+}
+
+/* Listen for writability only while something waits to be written. */
+void
+imsgev_add(struct imsgev *iev)
+{
+	iev->events = EV_READ;
+	if (imsgbuf_queuelen(&iev->ibuf) > 0)
+		iev->events |= EV_WRITE;
+
+	event_del(&iev->ev);
+	event_set(&iev->ev, iev->ibuf.fd, iev->events, iev->handler, iev);
+	event_add(&iev->ev, NULL);
+}
+
+void
+imsgev_clear(struct imsgev *iev)
+{
+	event_del(&iev->ev);
+	imsgbuf_clear(&iev->ibuf);
+	close(iev->ibuf.fd);
+	iev->ibuf.fd = -1;
+}
+
+int
+imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, pid_t pid,
+    int fd, const void *data, size_t datalen)
+{
+	int	ret;
+
+	if ((ret = imsg_compose(&iev->ibuf, type, peerid, pid, fd, data,
+	    datalen)) != -1)
+		imsgev_add(iev);
+	return (ret);
+}
+
+/*
+ * The common part of every imsg handler: read and write as libevent says.
+ * Returns 0 when the peer has closed the channel or it broke, 1 otherwise.
+ */
+int
+imsgev_read(struct imsgev *iev, short event)
+{
+	if (event & EV_READ) {
+		switch (imsgbuf_read(&iev->ibuf)) {
+		case -1:
+			log_warn("%s: imsgbuf_read", __func__);
+			return (0);
+		case 0:
+			return (0);
+		}
+	}
+	if (event & EV_WRITE) {
+		if (imsgbuf_write(&iev->ibuf) == -1) {
+			if (errno != EPIPE)
+				log_warn("%s: imsgbuf_write", __func__);
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/*
+ * A child's start: before its event loop exists it needs the configuration
+ * (its user, the milter socket), its descriptors and the go.  Read the
+ * parent's messages in blocking mode until IMSG_START; every message but
+ * that one goes to the child's callback.  The parent going away here is
+ * the end.
+ */
+void
+child_startup(struct imsgbuf *ibuf, void (*cb)(struct imsg *, void *),
+    void *arg)
+{
+	struct pollfd	 pfd;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 started = 0;
+
+	while (!started) {
+		pfd.fd = ibuf->fd;
+		pfd.events = POLLIN;
+		if (imsgbuf_queuelen(ibuf) > 0)
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, INFTIM) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd.revents & POLLOUT && imsgbuf_write(ibuf) == -1)
+			fatal("imsgbuf_write");
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
+		switch (imsgbuf_read(ibuf)) {
+		case -1:
+			fatal("imsgbuf_read");
+		case 0:
+			exit(0);	/* the parent is gone */
+		}
+		while (!started) {
+			if ((n = imsg_get(ibuf, &imsg)) == -1)
+				fatal("imsg_get");
+			if (n == 0)
+				break;
+			if (imsg_get_type(&imsg) == IMSG_START) {
+				if (imsg_get_len(&imsg) != 0)
+					fatalx("bad IMSG_START");
+				started = 1;
+			} else
+				cb(&imsg, arg);
+			imsg_free(&imsg);
+		}
+	}
+}

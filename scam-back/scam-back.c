@@ -1,0 +1,557 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The privileged parent: parse the configuration, create the control
+ * socket, start the milter engine and the prober, own every file, reload on
+ * SIGHUP, stop everything on SIGTERM.  A child that dies takes the whole
+ * daemon down: a milter that silently stopped verifying is worse than one
+ * the MTA sees failing.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scam-back.h"
+#include "log.h"
+#include "parent.h"
+
+__dead static void	usage(void);
+static void		parent_sig(int, short, void *);
+static void		parent_dispatch(int, short, void *);
+static void		parent_reap(void);
+static void		parent_child_lost(enum scamback_proc, int, const char *);
+static void		parent_stop_timeout(int, short, void *);
+static void		parent_send_config(struct scamback_conf *);
+static void		parent_reload(void);
+
+static int			 verbose;
+static struct scamback_conf	*conf;
+static const char		*conffile = SCAMBACK_CONF;
+static const char		*csock = SCAMBACK_SOCKET;
+static char			*argv0;
+static int			 stopping;
+static struct event		 stop_ev;
+
+static struct child {
+	pid_t		 pid;
+	int		 exited;
+	struct imsgev	 iev;
+} children[PROC_MAX];
+
+__dead static void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
+	    "[-s socket]\n", __progname);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event	 ev_sigint, ev_sigterm, ev_sighup, ev_sigchld;
+	int		 ch, debug = 0, noaction = 0;
+	int		 pipe_engine[2], pipe_prober[2], pipe_ipc[2];
+	int		 control_fd;
+	enum scamback_proc proc = PROC_PARENT;
+	const char	*procarg = NULL;
+
+	compat_init_setproctitle(argc, argv);
+	log_init(1, LOG_MAIL);	/* log to stderr until daemonized */
+
+	while ((ch = getopt(argc, argv, "dD:f:nP:s:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'D':
+			if (cmdline_symset(optarg) < 0)
+				errx(1, "could not parse macro definition %s",
+				    optarg);
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 'P':
+			procarg = optarg;
+			break;
+		case 's':
+			csock = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		usage();
+
+	if (procarg != NULL) {
+		if (strcmp(procarg, "engine") == 0)
+			proc = PROC_ENGINE;
+		else if (strcmp(procarg, "prober") == 0)
+			proc = PROC_PROBER;
+		else
+			errx(1, "unknown process %s", procarg);
+	}
+	switch (proc) {
+	case PROC_ENGINE:
+		engine_main(debug, verbose);
+	case PROC_PROBER:
+		prober_main(debug, verbose);
+	default:
+		break;
+	}
+
+	if ((conf = parse_config(conffile, noaction ?
+	    SCAMBACK_OPT_NOACTION : 0)) == NULL)
+		exit(1);
+
+	if (noaction) {
+		if (verbose)
+			print_config(conf);
+		else
+			fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+
+	if (geteuid() == 0) {
+		if (getpwnam(conf->user) == NULL)
+			errx(1, "unknown user %s", conf->user);
+	} else
+		log_warnx("not running as root: no chroot and no change of "
+		    "user for the children");
+
+	if ((argv0 = realpath("/proc/self/exe", NULL)) == NULL &&
+	    (argv0 = strdup(getprogname())) == NULL)
+		err(1, NULL);
+
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	if (!debug && daemon(1, 0) == -1)
+		err(1, "daemon");
+	log_procinit("parent");
+
+	if ((control_fd = control_init(csock)) == -1)
+		fatalx("control socket setup failed");
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    PF_UNSPEC, pipe_engine) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    PF_UNSPEC, pipe_prober) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    PF_UNSPEC, pipe_ipc) == -1)
+		fatal("socketpair");
+
+	children[PROC_ENGINE].pid = start_child(PROC_ENGINE, argv0,
+	    pipe_engine[1], debug, verbose);
+	children[PROC_PROBER].pid = start_child(PROC_PROBER, argv0,
+	    pipe_prober[1], debug, verbose);
+	log_info("startup: milter engine pid %d, prober pid %d",
+	    (int)children[PROC_ENGINE].pid, (int)children[PROC_PROBER].pid);
+
+	event_init();
+
+	signal_set(&ev_sigint, SIGINT, parent_sig, NULL);
+	signal_set(&ev_sigterm, SIGTERM, parent_sig, NULL);
+	signal_set(&ev_sighup, SIGHUP, parent_sig, NULL);
+	signal_set(&ev_sigchld, SIGCHLD, parent_sig, NULL);
+	signal_add(&ev_sigint, NULL);
+	signal_add(&ev_sigterm, NULL);
+	signal_add(&ev_sighup, NULL);
+	signal_add(&ev_sigchld, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	imsgev_init(&children[PROC_ENGINE].iev, pipe_engine[0],
+	    parent_dispatch, &children[PROC_ENGINE]);
+	imsgev_init(&children[PROC_PROBER].iev, pipe_prober[0],
+	    parent_dispatch, &children[PROC_PROBER]);
+
+	/* The children talk to each other directly. */
+	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
+	    pipe_ipc[0], NULL, 0) == -1 ||
+	    imsgev_compose(&children[PROC_PROBER].iev, IMSG_SOCKET_IPC, 0, 0,
+	    pipe_ipc[1], NULL, 0) == -1)
+		fatal("cannot pass the engine/prober socket");
+
+	parent_send_config(conf);
+
+	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_CONTROL_FD, 0, 0,
+	    control_fd, NULL, 0) == -1)
+		fatal("cannot pass the control socket");
+
+	parent_cache_init(conf, &children[PROC_ENGINE].iev);
+
+	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_START, 0, 0, -1,
+	    NULL, 0) == -1 ||
+	    imsgev_compose(&children[PROC_PROBER].iev, IMSG_START, 0, 0, -1,
+	    NULL, 0) == -1)
+		fatal("imsg_compose");
+
+	parent_sandbox(conffile, conf);
+
+	event_dispatch();
+	fatalx("event loop ended");
+}
+
+static void
+parent_sig(int sig, short event, void *arg)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		parent_shutdown();
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", conffile);
+		parent_reload();
+		break;
+	case SIGCHLD:
+		parent_reap();
+		break;
+	default:
+		fatalx("unexpected signal");
+	}
+}
+
+static const char *
+child_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "terminated by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "stopped");
+	return (buf);
+}
+
+/* SIGCHLD: which child, and how.  During a stop this is expected. */
+static void
+parent_reap(void)
+{
+	enum scamback_proc	 p;
+	pid_t			 pid;
+	int			 status;
+	char			 how[64];
+
+	while ((pid = waitpid(WAIT_ANY, &status, WNOHANG)) > 0) {
+		for (p = PROC_ENGINE; p < PROC_MAX; p++) {
+			if (children[p].pid != pid)
+				continue;
+			children[p].exited = 1;
+			child_status(status, how, sizeof(how));
+			if (stopping) {
+				if (WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0)
+					log_debug("%s exited", proc_title(p));
+				else
+					log_warnx("%s %s during shutdown",
+					    proc_title(p), how);
+			} else
+				parent_child_lost(p, 1, how);
+		}
+	}
+	if (stopping && children[PROC_ENGINE].exited &&
+	    children[PROC_PROBER].exited) {
+		log_info("terminating");
+		exit(0);
+	}
+}
+
+/*
+ * A child died or its pipe closed without a stop: log it, stop the other
+ * child and exit non-zero.
+ */
+static void
+parent_child_lost(enum scamback_proc p, int reaped, const char *how)
+{
+	enum scamback_proc	 q;
+	char			 buf[64];
+	int			 status, i;
+
+	if (!reaped) {
+		/* The pipe closed first; give the child a moment to be reaped. */
+		for (i = 0; i < 50; i++) {
+			if (waitpid(children[p].pid, &status, WNOHANG) ==
+			    children[p].pid) {
+				how = child_status(status, buf, sizeof(buf));
+				break;
+			}
+			usleep(10000);
+		}
+		children[p].exited = 1;
+	}
+	log_warnx("%s (pid %d) %s; stopping", proc_title(p),
+	    (int)children[p].pid, how);
+
+	for (q = PROC_ENGINE; q < PROC_MAX; q++) {
+		if (q == p || children[q].exited)
+			continue;
+		kill(children[q].pid, SIGTERM);
+	}
+	for (i = 0; i < 50; i++) {
+		for (q = PROC_ENGINE; q < PROC_MAX; q++)
+			if (!children[q].exited &&
+			    waitpid(children[q].pid, &status, WNOHANG) ==
+			    children[q].pid)
+				children[q].exited = 1;
+		if (children[PROC_ENGINE].exited &&
+		    children[PROC_PROBER].exited)
+			break;
+		usleep(10000);
+	}
+	for (q = PROC_ENGINE; q < PROC_MAX; q++)
+		if (!children[q].exited)
+			kill(children[q].pid, SIGKILL);
+	exit(1);
+}
+
+/*
+ * Orderly stop: the cache is saved first (parent_cache_save_then_stop
+ * calls parent_stop_children when done, or at once without a cache file).
+ */
+void
+parent_shutdown(void)
+{
+	if (stopping)
+		return;
+	stopping = 1;
+	log_info("stopping");
+	parent_cache_shutdown();
+}
+
+void
+parent_stop_children(void)
+{
+	struct timeval	 tv = { 5, 0 };
+	enum scamback_proc p;
+
+	stopping = 1;
+	for (p = PROC_ENGINE; p < PROC_MAX; p++)
+		if (!children[p].exited)
+			imsgev_compose(&children[p].iev, IMSG_STOP, 0, 0, -1,
+			    NULL, 0);
+	evtimer_set(&stop_ev, parent_stop_timeout, NULL);
+	evtimer_add(&stop_ev, &tv);
+}
+
+/* Children that do not leave on request are killed. */
+static void
+parent_stop_timeout(int fd, short event, void *arg)
+{
+	enum scamback_proc p;
+
+	for (p = PROC_ENGINE; p < PROC_MAX; p++)
+		if (!children[p].exited) {
+			log_warnx("%s did not stop; killing it",
+			    proc_title(p));
+			kill(children[p].pid, SIGKILL);
+		}
+	log_info("terminating");
+	exit(0);
+}
+
+static void
+parent_send_config(struct scamback_conf *c)
+{
+	enum scamback_proc p;
+
+	for (p = PROC_ENGINE; p < PROC_MAX; p++) {
+		if (config_send(&children[p].iev.ibuf, c) == -1)
+			fatal("cannot send the configuration");
+		imsgev_add(&children[p].iev);
+	}
+}
+
+/*
+ * Parse the file again.  On any error the running configuration stays and
+ * every error is logged (by the parser).  listen on and user need a
+ * restart: the engine's socket and the children's ids are set at start.
+ * Returns NULL on success, else a message for scambackctl.
+ */
+const char *
+parent_reload_config(void)
+{
+	struct scamback_conf	*nconf;
+
+	if ((nconf = parse_config(conffile, 0)) == NULL) {
+		log_warnx("reload of %s failed; keeping the running "
+		    "configuration", conffile);
+		return ("configuration has errors, see the log; "
+		    "running configuration kept");
+	}
+	if (strcmp(nconf->listen.spec, conf->listen.spec) != 0 ||
+	    strcmp(nconf->user, conf->user) != 0)
+		log_warnx("listen on and user take effect only after a "
+		    "restart; running with the old values");
+	nconf->listen = conf->listen;
+	strlcpy(nconf->user, conf->user, sizeof(nconf->user));
+
+	parent_send_config(nconf);
+	parent_cache_reconf(nconf);
+	config_free(conf);
+	conf = nconf;
+	log_info("configuration reloaded");
+	return (NULL);
+}
+
+static void
+parent_reload(void)
+{
+	(void)parent_reload_config();
+}
+
+static void
+parent_dispatch(int fd, short event, void *arg)
+{
+	struct imsgev		*iev = arg;
+	struct child		*c = iev->data;
+	enum scamback_proc	 p = c - children;
+	struct imsg		 imsg;
+	ssize_t			 n;
+
+	if (!imsgev_read(iev, event)) {
+		event_del(&iev->ev);
+		if (stopping) {
+			c->exited = c->exited || waitpid(c->pid, NULL,
+			    WNOHANG) == c->pid;
+			return;
+		}
+		parent_child_lost(p, 0, "closed its pipe");
+	}
+
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("%s: imsg_get from %s", __func__,
+			    proc_title(p));
+		if (n == 0)
+			break;
+
+		if (!parent_cache_dispatch(p, &imsg) &&
+		    !parent_control_dispatch(p, &imsg))
+			fatalx("%s: unexpected imsg %u from %s", __func__,
+			    imsg_get_type(&imsg), proc_title(p));
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+struct imsgev *
+parent_child_iev(enum scamback_proc p)
+{
+	return (&children[p].iev);
+}
+
+int
+parent_stopping(void)
+{
+	return (stopping);
+}
+
+/* Requests the engine relays from scambackctl. */
+int
+parent_control_dispatch(enum scamback_proc p, struct imsg *imsg)
+{
+	struct ctl_result	 res;
+	const char		*errstr;
+	int			 v;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RELOAD_REQ:
+		if (p != PROC_ENGINE || imsg_get_len(imsg) != 0)
+			fatalx("%s: bad IMSG_RELOAD_REQ", __func__);
+		memset(&res, 0, sizeof(res));
+		if ((errstr = parent_reload_config()) == NULL) {
+			res.ok = 1;
+			strlcpy(res.text, "configuration reloaded",
+			    sizeof(res.text));
+		} else
+			strlcpy(res.text, errstr, sizeof(res.text));
+		imsgev_compose(parent_child_iev(PROC_ENGINE),
+		    IMSG_RELOAD_RESULT, imsg_get_id(imsg), 0, -1,
+		    &res, sizeof(res));
+		return (1);
+	case IMSG_LOG_VERBOSE:
+		if (p != PROC_ENGINE ||
+		    imsg_get_data(imsg, &v, sizeof(v)) == -1)
+			fatalx("%s: bad IMSG_LOG_VERBOSE", __func__);
+		log_setverbose(v);
+		imsgev_compose(parent_child_iev(PROC_PROBER),
+		    IMSG_LOG_VERBOSE, 0, 0, -1, &v, sizeof(v));
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * The parent keeps what reload and the cache file need: read the
+ * configuration, write the cache directory, check users, signal children.
+ */
+void
+parent_sandbox(const char *file, struct scamback_conf *c)
+{
+	if (unveil(file, "r") == -1)
+		fatal("unveil %s", file);
+	if (unveil("/etc", "r") == -1)
+		fatal("unveil /etc");
+	if (c->cache_file[0] != '\0') {
+		char	*dir, *p;
+
+		if ((dir = strdup(c->cache_file)) == NULL)
+			fatal(NULL);
+		if ((p = strrchr(dir, '/')) != NULL) {
+			if (p == dir)
+				p[1] = '\0';
+			else
+				*p = '\0';
+			if (unveil(dir, "rwc") == -1)
+				fatal("unveil %s", dir);
+		} else if (unveil(".", "rwc") == -1)
+			fatal("unveil .");
+		free(dir);
+	}
+	if (unveil(NULL, NULL) == -1)
+		fatal("unveil");
+	if (pledge("stdio rpath wpath cpath fattr getpw sendfd proc", NULL) ==
+	    -1)
+		fatal("pledge");
+}

@@ -1,0 +1,447 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef SCAMBACK_H
+#define SCAMBACK_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <event.h>
+#include <limits.h>
+#include <stdint.h>
+#include <imsg.h>
+
+#define SCAMBACK_CONF		"/etc/scam-back.conf"
+#define SCAMBACK_SOCKET		"/var/run/scam-back.sock"
+#define SCAMBACK_USER		"_scamback"
+#define SCAMBACK_LISTEN		"unix:/var/spool/scam/scam-back.sock"
+#define SCAMBACK_CACHEFILE	"/var/db/scam-back/cache"
+
+/* The fd a child finds its socketpair to the parent on. */
+#define PARENT_SOCK_FILENO	3
+
+#define NAME_LEN		64	/* backend names, daemon names */
+#define HOSTNAME_LEN		256	/* host and domain names */
+#define ADDR_LEN		256	/* addresses: 254 octets + NUL, rounded */
+#define REPLY_TEXT_LEN		256	/* backend reply text kept for show/check */
+#define SPEC_LEN		(PATH_MAX + 32)	/* libmilter connection spec */
+
+/* Defaults of SPEC section 5. */
+#define DEFAULT_VALID_EXPIRE	(24 * 60 * 60)
+#define DEFAULT_INVALID_EXPIRE	(50 * 60)
+#define DEFAULT_SAVE_INTERVAL	(5 * 60)
+#define DEFAULT_CACHE_SIZE	1000000
+#define DEFAULT_TIMEOUT_CONNECT	2
+#define DEFAULT_TIMEOUT_REPLY	3
+#define DEFAULT_BACKOFF		60
+#define DEFAULT_SESSIONS	10
+#define DEFAULT_PORT		25
+#define DEFAULT_LISTEN_MODE	0660
+
+enum scamback_proc {
+	PROC_PARENT,
+	PROC_ENGINE,
+	PROC_PROBER,
+	PROC_MAX
+};
+
+/*
+ * Every message between the processes and on the control socket.  Names say
+ * who talks to whom: PARENT_*, ENGINE_*, PROBE_* between processes, CTL_* on
+ * the control socket (scambackctl <-> engine), RECONF_* carry a
+ * configuration from the parent to both children.
+ */
+enum imsg_type {
+	IMSG_NONE,
+
+	/* parent -> children: configuration, in this order */
+	IMSG_RECONF_CONF,		/* struct scamback_conf (lists empty) */
+	IMSG_RECONF_LISTEN,		/* struct listen_conf */
+	IMSG_RECONF_BACKEND,		/* struct backend_conf */
+	IMSG_RECONF_HOST,		/* struct host_conf, of the last backend */
+	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
+	IMSG_RECONF_SKIP_FROM,		/* struct skip_net */
+	IMSG_RECONF_SKIP_DAEMON,	/* struct skip_daemon */
+	IMSG_RECONF_TABLE,		/* struct table_conf */
+	IMSG_RECONF_END,		/* none: apply */
+
+	/* parent -> children */
+	IMSG_SOCKET_IPC,		/* fd: the engine <-> prober socketpair */
+	IMSG_CONTROL_FD,		/* fd: the listening control socket */
+	IMSG_START,			/* none: privileges dropped, go */
+	IMSG_STOP,			/* none: stop (engine: smfi_stop) */
+	IMSG_LOG_VERBOSE,		/* int: new verbosity */
+
+	/* cache file: parent <-> engine */
+	IMSG_CACHE_LOAD,		/* parent -> engine, fd to read (-1: none) */
+	IMSG_CACHE_SAVE_REQ,		/* engine -> parent: open a temp file */
+	IMSG_CACHE_SAVE_FD,		/* parent -> engine, fd to write (-1: failed) */
+	IMSG_CACHE_SAVE_DONE,		/* engine -> parent, int: 0 written, else errno */
+	IMSG_CACHE_SAVE_RESULT,		/* parent -> engine, struct ctl_result */
+
+	/* reload requested over the control socket: engine <-> parent */
+	IMSG_RELOAD_REQ,		/* engine -> parent */
+	IMSG_RELOAD_RESULT,		/* parent -> engine, struct ctl_result */
+
+	/* engine <-> prober */
+	IMSG_PROBE_REQ,			/* struct probe_req */
+	IMSG_PROBE_RES,			/* struct probe_res */
+	IMSG_PROBE_BACKENDS,		/* engine -> prober: send backend figures */
+	IMSG_PROBE_BACKEND,		/* prober -> engine, struct ctl_backend */
+	IMSG_PROBE_BACKENDS_END,	/* prober -> engine */
+
+	/* scambackctl <-> engine */
+	IMSG_CTL_SHOW_CACHE,		/* struct ctl_filter */
+	IMSG_CTL_SHOW_BACKENDS,
+	IMSG_CTL_SHOW_STATS,
+	IMSG_CTL_FLUSH_CACHE,		/* struct ctl_filter */
+	IMSG_CTL_SAVE_CACHE,
+	IMSG_CTL_CHECK,			/* struct ctl_filter (address) */
+	IMSG_CTL_RELOAD,
+	IMSG_CTL_LOG_VERBOSE,		/* int */
+	IMSG_CTL_CACHE_ENTRY,		/* struct ctl_cache_entry */
+	IMSG_CTL_BACKEND,		/* struct ctl_backend */
+	IMSG_CTL_STATS,			/* struct ctl_stats */
+	IMSG_CTL_CHECK_RESULT,		/* struct ctl_check */
+	IMSG_CTL_RESULT,		/* struct ctl_result */
+	IMSG_CTL_END
+};
+
+/*
+ * Configuration.  The structs travel as imsg payloads (the list pointers
+ * are meaningless on the other side and are reset there), so they hold
+ * fixed-size arrays, not pointers.
+ */
+enum listen_family {
+	LISTEN_UNIX,
+	LISTEN_INET,
+	LISTEN_INET6
+};
+
+struct listen_conf {
+	char			 spec[SPEC_LEN];	/* libmilter spec as written */
+	enum listen_family	 family;
+	char			 path[PATH_MAX];	/* LISTEN_UNIX */
+	char			 owner[NAME_LEN];	/* "" when not given */
+	char			 group[NAME_LEN];
+	mode_t			 mode;
+	int			 mode_set;
+};
+
+enum probe_protocol {
+	PROTO_ESMTP,
+	PROTO_SMTP
+};
+
+enum tls_mode {
+	TLSMODE_NO,
+	TLSMODE_YES,
+	TLSMODE_REQUIRE
+};
+
+enum catchall_mode {
+	CATCHALL_IGNORE,
+	CATCHALL_DETECT
+};
+
+struct host_conf {
+	TAILQ_ENTRY(host_conf)	 entry;
+	char			 name[HOSTNAME_LEN];	/* literal or DNS name */
+	uint16_t		 port;
+};
+TAILQ_HEAD(host_list, host_conf);
+
+struct backend_conf {
+	TAILQ_ENTRY(backend_conf) entry;
+	struct host_list	 hosts;
+	char			 name[NAME_LEN];
+	uint32_t		 id;			/* index, 0 .. n-1 */
+	enum probe_protocol	 protocol;
+	enum tls_mode		 tls;
+	char			 tls_ca[PATH_MAX];	/* "" for the default */
+	int			 tls_noverify;
+	uint32_t		 sessions;
+	enum catchall_mode	 catchall;
+	uint32_t		 table;			/* 0: written by hand, else
+							   the table_conf id + 1 */
+};
+TAILQ_HEAD(backend_list, backend_conf);
+
+enum domain_match {
+	DOMAIN_EXACT,
+	DOMAIN_SUBDOMAINS,	/* the domain and every subdomain */
+	DOMAIN_ALL
+};
+
+struct domain_conf {
+	TAILQ_ENTRY(domain_conf) entry;
+	char			 name[HOSTNAME_LEN];	/* lowercase; "" for all */
+	enum domain_match	 match;
+	char			 backend[NAME_LEN];
+	uint32_t		 backend_id;
+	uint32_t		 table;			/* as in backend_conf */
+};
+TAILQ_HEAD(domain_list, domain_conf);
+
+struct skip_net {
+	TAILQ_ENTRY(skip_net)	 entry;
+	int			 af;			/* AF_INET, AF_INET6 */
+	union {
+		struct in_addr	 v4;
+		struct in6_addr	 v6;
+	}			 addr;
+	uint8_t			 prefixlen;
+};
+TAILQ_HEAD(skip_net_list, skip_net);
+
+struct skip_daemon {
+	TAILQ_ENTRY(skip_daemon) entry;
+	char			 name[NAME_LEN];
+};
+TAILQ_HEAD(skip_daemon_list, skip_daemon);
+
+enum table_type {
+	TABLE_MAILERTABLE,
+	TABLE_TRANSPORT
+};
+
+/* A mailertable or transport file whose entries became backends/domains. */
+struct table_conf {
+	TAILQ_ENTRY(table_conf)	 entry;
+	enum table_type		 type;
+	char			 path[PATH_MAX];
+	uint32_t		 id;
+};
+TAILQ_HEAD(table_list, table_conf);
+
+enum prefer_family {
+	PREFER_INET,
+	PREFER_INET6
+};
+
+enum unreachable_policy {
+	UNREACHABLE_ACCEPT,
+	UNREACHABLE_TEMPFAIL
+};
+
+enum invalid_action {
+	INVALID_REJECT,
+	INVALID_DISCARD
+};
+
+struct scamback_conf {
+	struct listen_conf	 listen;
+	char			 user[NAME_LEN];
+	char			 hostname[HOSTNAME_LEN];	/* "" : gethostname() */
+	char			 probe_sender[ADDR_LEN];	/* "" : <> */
+
+	char			 cache_file[PATH_MAX];		/* "" : none */
+	uint32_t		 valid_expire;			/* seconds */
+	uint32_t		 invalid_expire;
+	uint32_t		 save_interval;			/* 0: off */
+	uint32_t		 cache_size;			/* entries */
+
+	uint32_t		 timeout_connect;		/* seconds */
+	uint32_t		 timeout_reply;
+	uint32_t		 backoff;			/* 0: off */
+	enum prefer_family	 prefer;
+	enum unreachable_policy	 unreachable;
+	enum invalid_action	 invalid;
+
+	int			 skip_authenticated;
+	int			 skip_local;
+	int			 skip_daemon_set;	/* 0: default list applies */
+
+	struct backend_list	 backends;
+	struct domain_list	 domains;
+	struct skip_net_list	 skip_from;
+	struct skip_daemon_list	 skip_daemons;
+	struct table_list	 tables;
+};
+
+/*
+ * Verdicts (SPEC section 6).  UNKNOWN is never cached as invalid and never
+ * becomes a 5xx.
+ */
+enum verdict {
+	VERDICT_UNKNOWN,
+	VERDICT_VALID,
+	VERDICT_INVALID
+};
+
+/* engine -> prober */
+struct probe_req {
+	uint32_t		 id;
+	uint32_t		 backend_id;
+	int			 bypass;		/* ctl check: no catch-all shortcut */
+	char			 address[ADDR_LEN];	/* normalised */
+};
+
+/* prober -> engine */
+struct probe_res {
+	uint32_t		 id;
+	enum verdict		 verdict;
+	int			 code;			/* SMTP reply code, 0: none */
+	int			 catchall;		/* domain accepts anything */
+	char			 enhanced[16];		/* "5.1.1" or "" */
+	char			 text[REPLY_TEXT_LEN];	/* reply or error text */
+};
+
+/* Control socket payloads. */
+enum ctl_state_filter {
+	CTL_STATE_ANY,
+	CTL_STATE_VALID,
+	CTL_STATE_INVALID
+};
+
+struct ctl_filter {
+	enum ctl_state_filter	 state;
+	char			 match[ADDR_LEN];	/* "", "addr" or "@domain" */
+};
+
+struct ctl_cache_entry {
+	char			 address[ADDR_LEN];
+	enum verdict		 state;
+	int64_t			 expires;		/* UNIX time */
+	uint32_t		 hits;
+};
+
+struct ctl_result {
+	int			 ok;			/* 1 success, 0 failure */
+	uint64_t		 count;			/* entries affected */
+	char			 text[1024];		/* message or errors */
+};
+
+struct ctl_check {
+	char			 address[ADDR_LEN];
+	char			 backend[NAME_LEN];
+	struct probe_res	 res;
+	uint32_t		 elapsed_ms;
+};
+
+enum host_state {
+	HOST_UP,
+	HOST_BACKOFF,
+	HOST_UNRESOLVED
+};
+
+struct ctl_host {
+	char			 name[HOSTNAME_LEN];
+	uint16_t		 port;
+	enum host_state		 state;
+	int64_t			 backoff_until;		/* UNIX time */
+	char			 last_error[REPLY_TEXT_LEN];
+};
+
+#define CTL_MAX_HOSTS		8
+
+struct ctl_backend {
+	char			 name[NAME_LEN];
+	uint32_t		 nhosts;
+	struct ctl_host		 hosts[CTL_MAX_HOSTS];
+	uint32_t		 sessions_open;
+	uint32_t		 sessions_idle;
+	uint32_t		 sessions_limit;
+	uint32_t		 queued;
+	uint64_t		 probes;
+	uint64_t		 valid;
+	uint64_t		 invalid;
+	uint64_t		 unknown;
+	uint32_t		 latency_mean_ms;
+	uint32_t		 latency_p99_ms;
+};
+
+struct ctl_stats {
+	int64_t			 started;		/* UNIX time */
+	uint64_t		 cache_entries;
+	uint64_t		 cache_size;
+	uint64_t		 lookups;
+	uint64_t		 hits_valid;
+	uint64_t		 hits_invalid;
+	uint64_t		 misses;
+	uint64_t		 probes;
+	uint64_t		 coalesced;
+	uint64_t		 verdict_valid;
+	uint64_t		 verdict_invalid;
+	uint64_t		 verdict_unknown;
+	uint64_t		 skip_from;
+	uint64_t		 skip_local;
+	uint64_t		 skip_daemon;
+	uint64_t		 skip_auth;
+	uint64_t		 skip_nodomain;
+	uint64_t		 skip_unmatched;
+	uint64_t		 skip_bad_address;
+	uint64_t		 waits_timed_out;
+	uint64_t		 cache_saves;
+	int64_t			 cache_saved_at;
+};
+
+/* config.c */
+struct scamback_conf	*config_new(void);
+void			 config_free(struct scamback_conf *);
+void			 config_clear_lists(struct scamback_conf *);
+int			 config_send(struct imsgbuf *, struct scamback_conf *);
+int			 config_recv(struct scamback_conf **, struct imsg *);
+const char		*config_sender(const struct scamback_conf *);
+struct backend_conf	*config_backend_byname(struct scamback_conf *,
+			    const char *);
+struct backend_conf	*config_backend_byid(struct scamback_conf *, uint32_t);
+
+/* parse.y */
+#define SCAMBACK_OPT_VERBOSE	0x01
+#define SCAMBACK_OPT_NOACTION	0x02	/* -n: no user, group or DNS checks */
+struct scamback_conf	*parse_config(const char *, int);
+int			 cmdline_symset(char *);
+
+/* printconf.c */
+void			 print_config(struct scamback_conf *);
+
+/* An imsg channel driven by libevent, as in bgpd and ntpd. */
+struct imsgev {
+	struct imsgbuf		 ibuf;
+	struct event		 ev;
+	void			(*handler)(int, short, void *);
+	void			*data;
+	short			 events;
+};
+
+/* privsep.c */
+pid_t			 start_child(enum scamback_proc, char *, int, int, int);
+void			 drop_privileges(enum scamback_proc, const char *);
+const char		*proc_title(enum scamback_proc);
+void			 imsgev_init(struct imsgev *, int,
+			    void (*)(int, short, void *), void *);
+void			 imsgev_set(struct imsgev *,
+			    void (*)(int, short, void *), void *);
+void			 imsgev_add(struct imsgev *);
+void			 child_startup(struct imsgbuf *,
+			    void (*)(struct imsg *, void *), void *);
+void			 imsgev_clear(struct imsgev *);
+int			 imsgev_compose(struct imsgev *, uint32_t, uint32_t,
+			    pid_t, int, const void *, size_t);
+int			 imsgev_read(struct imsgev *, short);
+
+/* engine.c */
+__dead void		 engine_main(int, int);
+
+/* prober.c */
+__dead void		 prober_main(int, int);
+
+#endif /* SCAMBACK_H */
