@@ -31,6 +31,9 @@
 #include "scam-back.h"
 #include "log.h"
 #include "parent.h"
+#include "engine.h"
+
+static int	control_fd = -1;
 
 /*
  * Create the listening socket, root-only.  A socket that answers belongs
@@ -94,4 +97,26 @@ control_init(const char *path)
 		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * Engine side.  For now the socket is kept open but not served: requests
+ * wait in the listen queue.  The full server follows.
+ */
+void
+control_listen(int fd)
+{
+	control_fd = fd;
+}
+
+int
+control_dispatch_parent(struct imsg *imsg)
+{
+	return (0);
+}
+
+int
+control_dispatch_prober(struct imsg *imsg)
+{
+	return (0);
 }
