@@ -38,6 +38,7 @@
 #include "scam-back.h"
 #include "log.h"
 #include "engine.h"
+#include "cache.h"
 
 static void	engine_startup_imsg(struct imsg *, void *);
 static void	engine_dispatch_parent(int, short, void *);
@@ -47,6 +48,10 @@ static void	 engine_stop_timeout(int, short, void *);
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
+struct cache		*engine_cache;
+
+/* Counters for show stats, updated with atomic adds from any thread. */
+static struct ctl_stats		 stats;
 
 static struct scamback_conf	*pending_conf;
 static struct imsgev		 iev_parent;
@@ -258,4 +263,61 @@ engine_dispatch_prober(int fd, short event, void *arg)
 		imsg_free(&imsg);
 	}
 	imsgev_add(iev);
+}
+
+struct imsgev *
+engine_parent(void)
+{
+	return (&iev_parent);
+}
+
+struct imsgev *
+engine_prober(void)
+{
+	return (&iev_prober);
+}
+
+void
+engine_stats(struct ctl_stats *st)
+{
+	uint64_t	*dst, *src;
+	size_t		 i, n;
+
+	/* Every field but the two times is a uint64_t counter. */
+	memset(st, 0, sizeof(*st));
+	dst = &st->cache_entries;
+	src = &stats.cache_entries;
+	n = (uint64_t *)&st->cache_saved_at - dst;
+	for (i = 0; i < n; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	st->started = stats.started;
+	st->cache_saved_at = __atomic_load_n(&stats.cache_saved_at,
+	    __ATOMIC_RELAXED);
+	if (engine_cache != NULL)
+		st->cache_entries = cache_count(engine_cache);
+	pthread_rwlock_rdlock(&engine_conf_lock);
+	if (engine_conf != NULL)
+		st->cache_size = engine_conf->cache_size;
+	pthread_rwlock_unlock(&engine_conf_lock);
+}
+
+/* cachefile.c reports each completed save for show stats. */
+void
+engine_cache_saved(int64_t when)
+{
+	__atomic_add_fetch(&stats.cache_saves, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&stats.cache_saved_at, when, __ATOMIC_RELAXED);
+}
+
+void
+engine_check(const char *address, uint32_t peerid,
+    void (*done)(uint32_t, struct ctl_check *))
+{
+	struct ctl_check	cc;
+
+	memset(&cc, 0, sizeof(cc));
+	strlcpy(cc.address, address, sizeof(cc.address));
+	cc.res.verdict = VERDICT_UNKNOWN;
+	strlcpy(cc.res.text, "probes are not wired yet", sizeof(cc.res.text));
+	done(peerid, &cc);
 }

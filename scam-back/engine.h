@@ -14,21 +14,50 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* What the engine's files share: engine.c, milter.c, cache.c, control.c. */
+/*
+ * What the engine's files share: engine.c (policy, probes, the event
+ * thread), milter.c (libmilter glue), cache.c, cachefile.c, control.c.
+ */
 
 #ifndef ENGINE_H
 #define ENGINE_H
 
 #include <pthread.h>
 
+struct cache;
+
 /* engine.c */
 extern struct scamback_conf	*engine_conf;
 extern pthread_rwlock_t		 engine_conf_lock;
+extern struct cache		*engine_cache;
+
 void	engine_stop(void);
+struct imsgev	*engine_parent(void);		/* event thread only */
+struct imsgev	*engine_prober(void);		/* event thread only */
+void	engine_stats(struct ctl_stats *);
+void	engine_cache_saved(int64_t);		/* a save completed at time */
+
+/*
+ * scambackctl check: probe now, bypassing the cache, then update it.
+ * Runs in the event thread; done() is called there with the result (also
+ * when the address cannot be verified: res.text says why).
+ */
+void	engine_check(const char *, uint32_t,
+	    void (*)(uint32_t, struct ctl_check *));
 
 /* milter.c: libmilter glue only */
 void	milter_init(struct listen_conf *);
 int	milter_run(void);
 void	milter_stop(void);
+
+/* cachefile.c: the cache file's format; the parent owns the files */
+void	cachefile_load(struct cache *, int);
+int	cachefile_dispatch(struct imsg *);	/* IMSG_CACHE_* from the parent */
+void	cachefile_save_request(uint32_t);	/* ask the parent for a file */
+
+/* control.c: the control socket, served from the event thread */
+void	control_listen(int);
+int	control_dispatch_parent(struct imsg *);	/* RELOAD_RESULT, ... */
+int	control_dispatch_prober(struct imsg *);	/* PROBE_BACKEND(S_END) */
 
 #endif /* ENGINE_H */
