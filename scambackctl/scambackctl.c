@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+
 /* scambackctl: talk to a running scam-back over its control socket. */
 
 #include <sys/types.h>
@@ -22,14 +23,25 @@
 
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scam-back.h"
+#include "scambackctl.h"
+
+/* A reply that takes longer than this means the daemon is stuck. */
+#define CTL_TIMEOUT_MS	(120 * 1000)
 
 __dead static void	usage(void);
+static int		ctl_connect(const char *);
+static void		send_request(struct imsgbuf *, struct parse_result *);
+static int		handle_reply(struct imsg *, struct parse_result *,
+			    const struct output *, int *);
+static void		terminate(char *, size_t);
 
 __dead static void
 usage(void)
@@ -44,14 +56,19 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct sockaddr_un	 sun;
+	struct parse_result	*res;
+	const struct output	*out = &show_output;
 	const char		*sockname = SCAMBACK_SOCKET;
-	int			 ch, fd, json = 0;
+	struct imsgbuf		 ibuf;
+	struct imsg		 imsg;
+	struct pollfd		 pfd;
+	ssize_t			 n;
+	int			 ch, fd, done = 0, failed = 0;
 
 	while ((ch = getopt(argc, argv, "js:")) != -1) {
 		switch (ch) {
 		case 'j':
-			json = 1;
+			out = &json_output;
 			break;
 		case 's':
 			sockname = optarg;
@@ -64,17 +81,214 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
-	(void)json;
+
+	if ((res = parse(argc, argv)) == NULL)
+		exit(1);
+
+	fd = ctl_connect(sockname);
+	if (pledge("stdio", NULL) == -1)
+		err(1, "pledge");
+
+	if (imsgbuf_init(&ibuf, fd) == -1)
+		err(1, NULL);
+	send_request(&ibuf, res);
+	if (imsgbuf_flush(&ibuf) == -1)
+		err(1, "write to %s", sockname);
+
+	out->head(res);
+	while (!done) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		switch (poll(&pfd, 1, CTL_TIMEOUT_MS)) {
+		case -1:
+			if (errno == EINTR)
+				continue;
+			err(1, "poll");
+		case 0:
+			errx(1, "no answer from scam-back");
+		}
+		switch (imsgbuf_read(&ibuf)) {
+		case -1:
+			err(1, "read from %s", sockname);
+		case 0:
+			errx(1, "scam-back closed the connection");
+		}
+		while (!done) {
+			if ((n = imsg_get(&ibuf, &imsg)) == -1)
+				errx(1, "bad reply from scam-back");
+			if (n == 0)
+				break;
+			done = handle_reply(&imsg, res, out, &failed);
+			imsg_free(&imsg);
+		}
+	}
+	out->tail(res);
+	close(fd);
+	exit(failed);
+}
+
+/* A daemon that is not running is one clear line, not errno noise. */
+static int
+ctl_connect(const char *sockname)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, sockname, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
-		errx(1, "socket name too long");
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		errx(1, "socket name too long: %s", sockname);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		errx(1, "scam-back is not running (no control socket at %s)",
-		    sockname);
-	errx(1, "%s: command not implemented yet", argv[0]);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		switch (errno) {
+		case ENOENT:
+		case ECONNREFUSED:
+		case ENOTSOCK:
+			errx(1, "scam-back is not running (no control socket "
+			    "at %s)", sockname);
+		case EACCES:
+		case EPERM:
+			errx(1, "%s: permission denied (the control socket "
+			    "is root's)", sockname);
+		default:
+			err(1, "connect %s", sockname);
+		}
+	}
+	return (fd);
+}
+
+static void
+send_request(struct imsgbuf *ibuf, struct parse_result *res)
+{
+	uint32_t	 type;
+	const void	*data = NULL;
+	size_t		 len = 0;
+	int		 v;
+
+	switch (res->action) {
+	case SHOW_CACHE:
+		type = IMSG_CTL_SHOW_CACHE;
+		data = &res->filter;
+		len = sizeof(res->filter);
+		break;
+	case SHOW_BACKENDS:
+		type = IMSG_CTL_SHOW_BACKENDS;
+		break;
+	case SHOW_STATS:
+		type = IMSG_CTL_SHOW_STATS;
+		break;
+	case FLUSH_CACHE:
+		type = IMSG_CTL_FLUSH_CACHE;
+		data = &res->filter;
+		len = sizeof(res->filter);
+		break;
+	case SAVE_CACHE:
+		type = IMSG_CTL_SAVE_CACHE;
+		break;
+	case CHECK:
+		type = IMSG_CTL_CHECK;
+		data = &res->filter;
+		len = sizeof(res->filter);
+		break;
+	case RELOAD:
+		type = IMSG_CTL_RELOAD;
+		break;
+	case LOG_VERBOSE:
+	case LOG_BRIEF:
+		type = IMSG_CTL_LOG_VERBOSE;
+		v = res->action == LOG_VERBOSE;
+		data = &v;
+		len = sizeof(v);
+		break;
+	default:
+		errx(1, "internal error: action %d", res->action);
+	}
+	if (imsg_compose(ibuf, type, 0, 0, -1, data, len) == -1)
+		err(1, "imsg_compose");
+}
+
+/*
+ * One reply: check its size and type against the request, print it.
+ * Returns 1 after the last one.
+ */
+static int
+handle_reply(struct imsg *imsg, struct parse_result *res,
+    const struct output *out, int *failed)
+{
+	struct ctl_cache_entry	 entry;
+	struct ctl_backend	 backend;
+	struct ctl_stats	 stats;
+	struct ctl_check	 check;
+	struct ctl_result	 result;
+	uint32_t		 i, type = imsg_get_type(imsg);
+	time_t			 now = time(NULL);
+
+	switch (type) {
+	case IMSG_CTL_END:
+		if (imsg_get_len(imsg) != 0)
+			break;
+		return (1);
+	case IMSG_CTL_CACHE_ENTRY:
+		if (res->action != SHOW_CACHE ||
+		    imsg_get_data(imsg, &entry, sizeof(entry)) == -1)
+			break;
+		terminate(entry.address, sizeof(entry.address));
+		out->cache_entry(&entry, now);
+		return (0);
+	case IMSG_CTL_BACKEND:
+		if (res->action != SHOW_BACKENDS ||
+		    imsg_get_data(imsg, &backend, sizeof(backend)) == -1)
+			break;
+		terminate(backend.name, sizeof(backend.name));
+		for (i = 0; i < CTL_MAX_HOSTS; i++) {
+			terminate(backend.hosts[i].name,
+			    sizeof(backend.hosts[i].name));
+			terminate(backend.hosts[i].last_error,
+			    sizeof(backend.hosts[i].last_error));
+		}
+		out->backend(&backend, now);
+		return (0);
+	case IMSG_CTL_STATS:
+		if (res->action != SHOW_STATS ||
+		    imsg_get_data(imsg, &stats, sizeof(stats)) == -1)
+			break;
+		out->stats(&stats, now);
+		return (0);
+	case IMSG_CTL_CHECK_RESULT:
+		if (res->action != CHECK ||
+		    imsg_get_data(imsg, &check, sizeof(check)) == -1)
+			break;
+		terminate(check.address, sizeof(check.address));
+		terminate(check.backend, sizeof(check.backend));
+		terminate(check.res.enhanced, sizeof(check.res.enhanced));
+		terminate(check.res.text, sizeof(check.res.text));
+		out->check(&check);
+		return (0);
+	case IMSG_CTL_RESULT:
+		if (imsg_get_data(imsg, &result, sizeof(result)) == -1)
+			break;
+		terminate(result.text, sizeof(result.text));
+		if (!result.ok) {
+			*failed = 1;
+			fflush(stdout);
+			fprintf(stderr, "scambackctl: %s\n",
+			    result.text[0] != '\0' ? result.text : "failed");
+			/* JSON readers still get a document that says so. */
+			if (out == &json_output)
+				out->result(res, &result);
+		} else
+			out->result(res, &result);
+		return (0);
+	}
+	errx(1, "bad reply from scam-back (type %u, %zu bytes)", type,
+	    imsg_get_len(imsg));
+}
+
+/* The daemon is trusted, but a string without its NUL is still a bug. */
+static void
+terminate(char *s, size_t len)
+{
+	s[len - 1] = '\0';
 }

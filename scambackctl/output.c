@@ -1,0 +1,224 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/* The text printers: columns for people. */
+
+#include <sys/types.h>
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "scam-back.h"
+#include "scambackctl.h"
+
+static void	show_head(struct parse_result *);
+static void	show_cache_entry(struct ctl_cache_entry *, time_t);
+static void	show_backend(struct ctl_backend *, time_t);
+static void	show_stats(struct ctl_stats *, time_t);
+static void	show_check(struct ctl_check *);
+static void	show_result(struct parse_result *, struct ctl_result *);
+static void	show_tail(struct parse_result *);
+static const char *fmt_time(int64_t, char *, size_t);
+
+const struct output show_output = {
+	.head = show_head,
+	.cache_entry = show_cache_entry,
+	.backend = show_backend,
+	.stats = show_stats,
+	.check = show_check,
+	.result = show_result,
+	.tail = show_tail,
+};
+
+/* "2d03h", "5h07m", "4m12s", "9s": two units are enough to read. */
+const char *
+fmt_duration(int64_t secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", secs / 86400,
+		    secs % 86400 / 3600);
+	else if (secs >= 3600)
+		snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", secs / 3600,
+		    secs % 3600 / 60);
+	else if (secs >= 60)
+		snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", secs / 60,
+		    secs % 60);
+	else
+		snprintf(buf, len, "%" PRId64 "s", secs);
+	return (buf);
+}
+
+const char *
+fmt_verdict(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_VALID:
+		return ("valid");
+	case VERDICT_INVALID:
+		return ("invalid");
+	default:
+		return ("unknown");
+	}
+}
+
+const char *
+fmt_host_state(enum host_state s)
+{
+	switch (s) {
+	case HOST_UP:
+		return ("up");
+	case HOST_BACKOFF:
+		return ("backoff");
+	case HOST_UNRESOLVED:
+		return ("unresolved");
+	default:
+		return ("unknown");
+	}
+}
+
+static const char *
+fmt_time(int64_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		strlcpy(buf, "never", len);
+	return (buf);
+}
+
+static void
+show_head(struct parse_result *res)
+{
+	if (res->action == SHOW_CACHE)
+		printf("%-40s %-7s %10s %8s\n", "address", "state",
+		    "expires in", "hits");
+}
+
+static void
+show_cache_entry(struct ctl_cache_entry *e, time_t now)
+{
+	char	buf[32];
+
+	printf("%-40s %-7s %10s %8u\n", e->address, fmt_verdict(e->state),
+	    fmt_duration(e->expires - now, buf, sizeof(buf)), e->hits);
+}
+
+static void
+show_backend(struct ctl_backend *b, time_t now)
+{
+	struct ctl_host	*h;
+	char		 buf[32];
+	uint32_t	 i;
+
+	printf("backend %s: sessions %u open, %u idle, %u max; %u queued\n",
+	    b->name, b->sessions_open, b->sessions_idle, b->sessions_limit,
+	    b->queued);
+	for (i = 0; i < b->nhosts && i < CTL_MAX_HOSTS; i++) {
+		h = &b->hosts[i];
+		printf("  host %s port %u: %s", h->name, h->port,
+		    fmt_host_state(h->state));
+		if (h->state == HOST_BACKOFF)
+			printf(" for %s", fmt_duration(h->backoff_until - now,
+			    buf, sizeof(buf)));
+		if (h->last_error[0] != '\0')
+			printf(" (last error: %s)", h->last_error);
+		printf("\n");
+	}
+	printf("  probes %" PRIu64 ": %" PRIu64 " valid, %" PRIu64
+	    " invalid, %" PRIu64 " unknown; latency mean %u ms, p99 %u ms\n",
+	    b->probes, b->valid, b->invalid, b->unknown, b->latency_mean_ms,
+	    b->latency_p99_ms);
+}
+
+static void
+show_stats(struct ctl_stats *s, time_t now)
+{
+	char	buf[32], tbuf[32];
+
+	printf("%-24s %s\n", "up for", fmt_duration(now - s->started, buf,
+	    sizeof(buf)));
+	printf("%-24s %" PRIu64 " of %" PRIu64 "\n", "cache entries",
+	    s->cache_entries, s->cache_size);
+	printf("%-24s %" PRIu64 "\n", "lookups", s->lookups);
+	printf("%-24s %" PRIu64 "\n", "  hits valid", s->hits_valid);
+	printf("%-24s %" PRIu64 "\n", "  hits invalid", s->hits_invalid);
+	printf("%-24s %" PRIu64 "\n", "  misses", s->misses);
+	printf("%-24s %" PRIu64 "\n", "probes", s->probes);
+	printf("%-24s %" PRIu64 "\n", "  coalesced", s->coalesced);
+	printf("%-24s %" PRIu64 "\n", "  waits timed out", s->waits_timed_out);
+	printf("%-24s %" PRIu64 "\n", "verdicts valid", s->verdict_valid);
+	printf("%-24s %" PRIu64 "\n", "verdicts invalid", s->verdict_invalid);
+	printf("%-24s %" PRIu64 "\n", "verdicts unknown", s->verdict_unknown);
+	printf("%-24s %" PRIu64 "\n", "skipped: skip from", s->skip_from);
+	printf("%-24s %" PRIu64 "\n", "skipped: local", s->skip_local);
+	printf("%-24s %" PRIu64 "\n", "skipped: skip daemon", s->skip_daemon);
+	printf("%-24s %" PRIu64 "\n", "skipped: authenticated",
+	    s->skip_auth);
+	printf("%-24s %" PRIu64 "\n", "skipped: no domain", s->skip_nodomain);
+	printf("%-24s %" PRIu64 "\n", "skipped: other domain",
+	    s->skip_unmatched);
+	printf("%-24s %" PRIu64 "\n", "skipped: bad address",
+	    s->skip_bad_address);
+	if (s->cache_saved_at > 0)
+		printf("%-24s %" PRIu64 ", last %s (%s ago)\n", "cache saves",
+		    s->cache_saves, fmt_time(s->cache_saved_at, tbuf,
+		    sizeof(tbuf)), fmt_duration(now - s->cache_saved_at, buf,
+		    sizeof(buf)));
+	else
+		printf("%-24s %" PRIu64 "\n", "cache saves", s->cache_saves);
+}
+
+static void
+show_check(struct ctl_check *c)
+{
+	struct probe_res	*r = &c->res;
+
+	printf("%s: %s", c->address, fmt_verdict(r->verdict));
+	if (r->catchall)
+		printf(" (the domain accepts any recipient)");
+	printf("\n");
+	if (c->backend[0] == '\0') {
+		printf("  not verified: %s\n", r->text);
+		return;
+	}
+	printf("  backend %s: ", c->backend);
+	if (r->code != 0)
+		printf("%d%s%s %s", r->code, r->enhanced[0] != '\0' ? " " : "",
+		    r->enhanced, r->text);
+	else
+		printf("no answer: %s", r->text);
+	printf(" (%u ms)\n", c->elapsed_ms);
+}
+
+static void
+show_result(struct parse_result *res, struct ctl_result *r)
+{
+	if (r->text[0] != '\0')
+		printf("%s\n", r->text);
+}
+
+static void
+show_tail(struct parse_result *res)
+{
+}

@@ -1,0 +1,177 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/* The JSON printers: one document per command, for scripts. */
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "scam-back.h"
+#include "scambackctl.h"
+
+static void	json_head(struct parse_result *);
+static void	json_cache_entry(struct ctl_cache_entry *, time_t);
+static void	json_backend(struct ctl_backend *, time_t);
+static void	json_stats(struct ctl_stats *, time_t);
+static void	json_check(struct ctl_check *);
+static void	json_result(struct parse_result *, struct ctl_result *);
+static void	json_tail(struct parse_result *);
+
+const struct output json_output = {
+	.head = json_head,
+	.cache_entry = json_cache_entry,
+	.backend = json_backend,
+	.stats = json_stats,
+	.check = json_check,
+	.result = json_result,
+	.tail = json_tail,
+};
+
+static void
+json_head(struct parse_result *res)
+{
+	json_do_start();
+	switch (res->action) {
+	case SHOW_CACHE:
+		json_do_array("cache");
+		break;
+	case SHOW_BACKENDS:
+		json_do_array("backends");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+json_cache_entry(struct ctl_cache_entry *e, time_t now)
+{
+	json_do_object("");
+	json_do_string("address", e->address);
+	json_do_string("state", fmt_verdict(e->state));
+	json_do_int("expires", e->expires);
+	json_do_int("expires_in", e->expires > now ? e->expires - now : 0);
+	json_do_uint("hits", e->hits);
+	json_do_end();
+}
+
+static void
+json_backend(struct ctl_backend *b, time_t now)
+{
+	struct ctl_host	*h;
+	uint32_t	 i;
+
+	json_do_object("");
+	json_do_string("name", b->name);
+	json_do_array("hosts");
+	for (i = 0; i < b->nhosts && i < CTL_MAX_HOSTS; i++) {
+		h = &b->hosts[i];
+		json_do_object("");
+		json_do_string("name", h->name);
+		json_do_uint("port", h->port);
+		json_do_string("state", fmt_host_state(h->state));
+		if (h->state == HOST_BACKOFF) {
+			json_do_int("backoff_until", h->backoff_until);
+			json_do_int("backoff_for", h->backoff_until > now ?
+			    h->backoff_until - now : 0);
+		}
+		json_do_string("last_error", h->last_error);
+		json_do_end();
+	}
+	json_do_end();
+	json_do_object("sessions");
+	json_do_uint("open", b->sessions_open);
+	json_do_uint("idle", b->sessions_idle);
+	json_do_uint("limit", b->sessions_limit);
+	json_do_end();
+	json_do_uint("queued", b->queued);
+	json_do_uint("probes", b->probes);
+	json_do_uint("valid", b->valid);
+	json_do_uint("invalid", b->invalid);
+	json_do_uint("unknown", b->unknown);
+	json_do_uint("latency_mean_ms", b->latency_mean_ms);
+	json_do_uint("latency_p99_ms", b->latency_p99_ms);
+	json_do_end();
+}
+
+static void
+json_stats(struct ctl_stats *s, time_t now)
+{
+	json_do_object("stats");
+	json_do_int("started", s->started);
+	json_do_int("uptime", now - s->started);
+	json_do_uint("cache_entries", s->cache_entries);
+	json_do_uint("cache_size", s->cache_size);
+	json_do_uint("lookups", s->lookups);
+	json_do_uint("hits_valid", s->hits_valid);
+	json_do_uint("hits_invalid", s->hits_invalid);
+	json_do_uint("misses", s->misses);
+	json_do_uint("probes", s->probes);
+	json_do_uint("coalesced", s->coalesced);
+	json_do_uint("waits_timed_out", s->waits_timed_out);
+	json_do_object("verdicts");
+	json_do_uint("valid", s->verdict_valid);
+	json_do_uint("invalid", s->verdict_invalid);
+	json_do_uint("unknown", s->verdict_unknown);
+	json_do_end();
+	json_do_object("skipped");
+	json_do_uint("from", s->skip_from);
+	json_do_uint("local", s->skip_local);
+	json_do_uint("daemon", s->skip_daemon);
+	json_do_uint("authenticated", s->skip_auth);
+	json_do_uint("no_domain", s->skip_nodomain);
+	json_do_uint("unmatched", s->skip_unmatched);
+	json_do_uint("bad_address", s->skip_bad_address);
+	json_do_end();
+	json_do_uint("cache_saves", s->cache_saves);
+	json_do_int("cache_saved_at", s->cache_saved_at);
+	json_do_end();
+}
+
+static void
+json_check(struct ctl_check *c)
+{
+	json_do_object("check");
+	json_do_string("address", c->address);
+	json_do_string("verdict", fmt_verdict(c->res.verdict));
+	json_do_string("backend", c->backend);
+	json_do_uint("code", c->res.code > 0 ? c->res.code : 0);
+	json_do_string("enhanced", c->res.enhanced);
+	json_do_string("text", c->res.text);
+	json_do_bool("catchall", c->res.catchall);
+	json_do_uint("elapsed_ms", c->elapsed_ms);
+	json_do_end();
+}
+
+static void
+json_result(struct parse_result *res, struct ctl_result *r)
+{
+	json_do_object("result");
+	json_do_bool("ok", r->ok);
+	json_do_uint("count", r->count);
+	json_do_string("message", r->text);
+	json_do_end();
+}
+
+static void
+json_tail(struct parse_result *res)
+{
+	json_do_finish();
+}

@@ -1,0 +1,299 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * The command line grammar as token tables, as bgpctl does: every keyword
+ * may be abbreviated to any prefix that no other keyword of its table
+ * shares ("sh ca" is "show cache").
+ */
+
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scam-back.h"
+#include "scambackctl.h"
+
+enum token_type {
+	NOTOKEN,	/* the end of the words is acceptable here */
+	ENDTOKEN,	/* the end of a table */
+	KEYWORD,
+	STATE,		/* valid | invalid */
+	MATCH,		/* an address or @domain */
+	ADDRESS		/* a full address */
+};
+
+struct token {
+	enum token_type		 type;
+	const char		*keyword;
+	int			 value;
+	const struct token	*next;
+};
+
+static const struct token t_main[];
+static const struct token t_show[];
+static const struct token t_cache_state[];
+static const struct token t_cache_match[];
+static const struct token t_flush[];
+static const struct token t_save[];
+static const struct token t_check[];
+static const struct token t_log[];
+
+static const struct token t_main[] = {
+	{ KEYWORD,	"show",		SHOW,		t_show },
+	{ KEYWORD,	"flush",	FLUSH,		t_flush },
+	{ KEYWORD,	"save",		SAVE,		t_save },
+	{ KEYWORD,	"check",	CHECK,		t_check },
+	{ KEYWORD,	"reload",	RELOAD,		NULL },
+	{ KEYWORD,	"log",		LOG,		t_log },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_show[] = {
+	{ KEYWORD,	"cache",	SHOW_CACHE,	t_cache_state },
+	{ KEYWORD,	"backends",	SHOW_BACKENDS,	NULL },
+	{ KEYWORD,	"stats",	SHOW_STATS,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cache_state[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ STATE,	"valid",	CTL_STATE_VALID, t_cache_match },
+	{ STATE,	"invalid",	CTL_STATE_INVALID, t_cache_match },
+	{ MATCH,	"",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cache_match[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ MATCH,	"",		NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_flush[] = {
+	{ KEYWORD,	"cache",	FLUSH_CACHE,	t_cache_state },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_save[] = {
+	{ KEYWORD,	"cache",	SAVE_CACHE,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_check[] = {
+	{ ADDRESS,	"",		CHECK,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_log[] = {
+	{ KEYWORD,	"verbose",	LOG_VERBOSE,	NULL },
+	{ KEYWORD,	"brief",	LOG_BRIEF,	NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static struct parse_result	res;
+
+static const struct token	*match_token(const char *,
+				    const struct token []);
+static void			 show_valid_args(const struct token []);
+static int			 parse_match(const char *, int);
+
+struct parse_result *
+parse(int argc, char *argv[])
+{
+	const struct token	*table = t_main;
+	const struct token	*match;
+	const char		*word;
+
+	memset(&res, 0, sizeof(res));
+	res.filter.state = CTL_STATE_ANY;
+
+	for (;;) {
+		word = argc > 0 ? argv[0] : NULL;
+		if ((match = match_token(word, table)) == NULL) {
+			fprintf(stderr, "valid commands/args:\n");
+			show_valid_args(table);
+			return (NULL);
+		}
+		if (match->type == NOTOKEN)
+			break;
+		argc--;
+		argv++;
+		if (match->next == NULL)
+			break;
+		table = match->next;
+	}
+	if (argc > 0) {
+		fprintf(stderr, "superfluous argument: %s\n", argv[0]);
+		return (NULL);
+	}
+	/* Keywords that only lead on ("show") never end a command. */
+	switch (res.action) {
+	case NONE:
+	case SHOW:
+	case FLUSH:
+	case SAVE:
+	case LOG:
+		fprintf(stderr, "incomplete command\n");
+		return (NULL);
+	default:
+		break;
+	}
+	return (&res);
+}
+
+/*
+ * A word matches a keyword when it is a prefix of it; an exact match wins
+ * over prefixes of longer keywords.  Anything but one match is an error.
+ */
+static const struct token *
+match_token(const char *word, const struct token table[])
+{
+	const struct token	*t = NULL, *exact = NULL;
+	size_t			 i, len;
+	int			 match = 0;
+
+	len = word != NULL ? strlen(word) : 0;
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		switch (table[i].type) {
+		case NOTOKEN:
+			if (word == NULL) {
+				match++;
+				t = &table[i];
+			}
+			break;
+		case KEYWORD:
+		case STATE:
+			if (word == NULL || len == 0 ||
+			    strncmp(word, table[i].keyword, len) != 0)
+				break;
+			match++;
+			t = &table[i];
+			if (strcmp(word, table[i].keyword) == 0)
+				exact = t;
+			break;
+		case MATCH:
+		case ADDRESS:
+			if (word == NULL || strchr(word, '@') == NULL)
+				break;
+			if (!parse_match(word, table[i].type == ADDRESS))
+				return (NULL);
+			match++;
+			t = &table[i];
+			break;
+		case ENDTOKEN:
+			break;
+		}
+	}
+	if (exact != NULL) {
+		t = exact;
+		match = 1;
+	}
+	if (match != 1) {
+		if (word == NULL)
+			fprintf(stderr, "missing argument:\n");
+		else if (match > 1)
+			fprintf(stderr, "ambiguous argument: %s\n", word);
+		else
+			fprintf(stderr, "unknown argument: %s\n", word);
+		return (NULL);
+	}
+
+	switch (t->type) {
+	case KEYWORD:
+		if (t->value != NONE)
+			res.action = t->value;
+		break;
+	case STATE:
+		res.filter.state = t->value;
+		break;
+	case ADDRESS:
+		res.action = t->value;
+		break;
+	default:
+		break;
+	}
+	return (t);
+}
+
+static void
+show_valid_args(const struct token table[])
+{
+	size_t	i;
+
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		switch (table[i].type) {
+		case NOTOKEN:
+			fprintf(stderr, "  <cr>\n");
+			break;
+		case KEYWORD:
+		case STATE:
+			fprintf(stderr, "  %s\n", table[i].keyword);
+			break;
+		case MATCH:
+			fprintf(stderr, "  <address>\n  @<domain>\n");
+			break;
+		case ADDRESS:
+			fprintf(stderr, "  <address>\n");
+			break;
+		case ENDTOKEN:
+			break;
+		}
+	}
+}
+
+/*
+ * "user@domain" or, unless a full address is required, "@domain".  Angle
+ * brackets as in an SMTP command are accepted and dropped.
+ */
+static int
+parse_match(const char *word, int full)
+{
+	char		 buf[ADDR_LEN];
+	const char	*p, *at;
+	size_t		 len;
+
+	len = strlen(word);
+	if (len >= 2 && word[0] == '<' && word[len - 1] == '>') {
+		word++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(buf) || len > 254) {
+		fprintf(stderr, "address too long or empty: %s\n", word);
+		return (0);
+	}
+	memcpy(buf, word, len);
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p) ||
+		    *p == '<' || *p == '>') {
+			fprintf(stderr, "bad character in address: %s\n",
+			    buf);
+			return (0);
+		}
+	at = strrchr(buf, '@');
+	if (at[1] == '\0' || (full && at == buf)) {
+		fprintf(stderr, "%s: want %s\n", buf, full ?
+		    "local-part@domain" : "local-part@domain or @domain");
+		return (0);
+	}
+	strlcpy(res.filter.match, buf, sizeof(res.filter.match));
+	return (1);
+}

@@ -1,0 +1,83 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/* What scambackctl's files share: the parsed command and the printers. */
+
+#ifndef SCAMBACKCTL_H
+#define SCAMBACKCTL_H
+
+#include <time.h>
+
+enum actions {
+	NONE,
+	SHOW,
+	SHOW_CACHE,
+	SHOW_BACKENDS,
+	SHOW_STATS,
+	FLUSH,
+	FLUSH_CACHE,
+	SAVE,
+	SAVE_CACHE,
+	CHECK,
+	RELOAD,
+	LOG,
+	LOG_VERBOSE,
+	LOG_BRIEF
+};
+
+struct parse_result {
+	enum actions		 action;
+	struct ctl_filter	 filter;	/* show/flush cache, check */
+};
+
+/* parser.c */
+struct parse_result	*parse(int, char *[]);
+
+/*
+ * One printer per output format, as bgpctl's output.c and output_json.c:
+ * head before the first reply, one call per reply, tail after END.
+ */
+struct output {
+	void	(*head)(struct parse_result *);
+	void	(*cache_entry)(struct ctl_cache_entry *, time_t);
+	void	(*backend)(struct ctl_backend *, time_t);
+	void	(*stats)(struct ctl_stats *, time_t);
+	void	(*check)(struct ctl_check *);
+	void	(*result)(struct parse_result *, struct ctl_result *);
+	void	(*tail)(struct parse_result *);
+};
+
+extern const struct output	show_output;	/* output.c */
+extern const struct output	json_output;	/* output_json.c */
+
+/* output.c: shared helpers */
+const char	*fmt_duration(int64_t, char *, size_t);
+const char	*fmt_verdict(enum verdict);
+const char	*fmt_host_state(enum host_state);
+
+/* json.c: a small JSON writer on stdout */
+void	json_do_start(void);
+void	json_do_finish(void);
+void	json_do_array(const char *);
+void	json_do_object(const char *);
+void	json_do_end(void);
+void	json_do_string(const char *, const char *);
+void	json_do_uint(const char *, uint64_t);
+void	json_do_int(const char *, int64_t);
+void	json_do_bool(const char *, int);
+
+#endif /* SCAMBACKCTL_H */
