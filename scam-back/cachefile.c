@@ -16,32 +16,456 @@
 
 
 /*
- * The cache file's format, engine side: the parent opens the files, the
- * engine parses and writes them through the descriptors it is given.
+ * The cache file's contents, engine side.  The parent opens the files;
+ * the engine parses what it is given at start, and writes the cache to
+ * the temporary file the parent hands over for a save.
+ *
+ * A save walks the cache in slices from the event thread, writing each
+ * slice before the next is read, so probe results and control requests
+ * are served between slices; cache hits never wait, they happen in
+ * libmilter's threads and only contend for one shard's lock at a time.
+ * fsync is the parent's: it holds the same file, and the engine's event
+ * thread must not sleep on the disk.
  */
 
 #include <sys/types.h>
 
+#include <ctype.h>
+#include <errno.h>
+#include <event.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scam-back.h"
 #include "log.h"
 #include "engine.h"
+#include "cache.h"
+#include "cachefile.h"
+#include "control.h"
+
+/* Entries per slice: about a millisecond of work. */
+#define SAVE_SLICE	4096
+#define READ_CHUNK	(64 * 1024)
+
+static int	parse_line(char *, size_t, time_t, uint32_t, uint32_t,
+		    void (*)(const char *, enum verdict, time_t, void *),
+		    void *, struct cachefile_stats *);
+static int	parse_address(char *);
+static int	parse_time(const char *, time_t *);
+static void	load_put(const char *, enum verdict, time_t, void *);
+static void	save_start(int);
+static void	save_slice(int, short, void *);
+static int	save_entry(const struct cache_info *, void *);
+static int	save_flush(void);
+static void	save_finish(int);
+
+static struct {
+	int		 fd;		/* -1: no save running */
+	uint64_t	 cursor;
+	uint64_t	 entries;
+	time_t		 now;
+	int		 error;
+	char		*buf;
+	size_t		 len;
+	size_t		 size;
+	struct event	 ev;
+} save = { .fd = -1 };
 
 void
 cachefile_load(struct cache *c, int fd)
 {
-	if (fd != -1)
-		close(fd);
+	struct cachefile_stats	 st;
+	struct timespec		 t0, t1;
+	uint32_t		 vexp, iexp;
+	int			 rv;
+
+	if (fd == -1)
+		return;
+	pthread_rwlock_rdlock(&engine_conf_lock);
+	vexp = engine_conf->valid_expire;
+	iexp = engine_conf->invalid_expire;
+	pthread_rwlock_unlock(&engine_conf_lock);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv = cachefile_parse(fd, time(NULL), vexp, iexp, load_put, c, &st);
+	if (rv == -1)
+		log_warn("cache file: read error after %zu lines", st.lines);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	log_info("cache file: %zu entries loaded%s, %zu expired dropped, "
+	    "%zu malformed lines skipped (%lld ms)", st.loaded,
+	    st.legacy > 0 ? " (BackList format)" : "", st.expired,
+	    st.malformed, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
 }
 
-int
-cachefile_dispatch(struct imsg *imsg)
+static void
+load_put(const char *address, enum verdict v, time_t expires, void *arg)
 {
+	cache_put(arg, address, v, expires);
+}
+
+/*
+ * Lines are read in chunks; a line longer than CACHEFILE_LINE_MAX is
+ * skipped to its end and counted as malformed, so no input makes this
+ * allocate or loop without bound.
+ */
+int
+cachefile_parse(int fd, time_t now, uint32_t valid_expire,
+    uint32_t invalid_expire,
+    void (*put)(const char *, enum verdict, time_t, void *), void *arg,
+    struct cachefile_stats *st)
+{
+	char	*buf, *p, *nl;
+	size_t	 len = 0, start;
+	ssize_t	 n;
+	int	 skipping = 0, eof = 0, rv = 0;
+
+	memset(st, 0, sizeof(*st));
+	if ((buf = malloc(READ_CHUNK + CACHEFILE_LINE_MAX)) == NULL)
+		fatal(NULL);
+
+	while (!eof) {
+		n = read(fd, buf + len, READ_CHUNK + CACHEFILE_LINE_MAX - len);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			rv = -1;
+			break;
+		}
+		if (n == 0) {
+			eof = 1;
+			/* A last line without its newline still counts. */
+			if (len > 0 && !skipping)
+				buf[len++] = '\n';
+		}
+		len += n;
+
+		start = 0;
+		while (start < len &&
+		    (nl = memchr(buf + start, '\n', len - start)) != NULL) {
+			p = buf + start;
+			*nl = '\0';
+			if (skipping)
+				skipping = 0;
+			else
+				parse_line(p, nl - p, now, valid_expire,
+				    invalid_expire, put, arg, st);
+			start = nl - buf + 1;
+		}
+		/* Keep the unfinished line, unless it is already too long. */
+		len -= start;
+		if (len >= CACHEFILE_LINE_MAX) {
+			if (!skipping) {
+				st->lines++;
+				st->malformed++;
+			}
+			skipping = 1;
+			len = 0;
+		} else
+			memmove(buf, buf + start, len);
+	}
+	free(buf);
+	return (rv);
+}
+
+/*
+ * "address valid|invalid expiry" (v1) or "0|1 address" (BackList).
+ * Fields are separated by blanks; "#" starts a comment line.
+ */
+static int
+parse_line(char *line, size_t len, time_t now, uint32_t valid_expire,
+    uint32_t invalid_expire,
+    void (*put)(const char *, enum verdict, time_t, void *), void *arg,
+    struct cachefile_stats *st)
+{
+	char		*f[4], *p;
+	enum verdict	 v;
+	time_t		 expires, limit;
+	int		 nf = 0;
+
+	st->lines++;
+	if (len >= CACHEFILE_LINE_MAX)
+		goto bad;
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	/* A NUL inside the line: binary garbage. */
+	if (strlen(line) != len)
+		goto bad;
+
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '\0' || *p == '#')
+		return (0);
+
+	while (*p != '\0') {
+		if (nf == 4)
+			goto bad;
+		f[nf++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+
+	if (nf == 2) {
+		/* BackList: "0 address" valid, "1 address" invalid. */
+		if (strcmp(f[0], "0") == 0)
+			v = VERDICT_VALID;
+		else if (strcmp(f[0], "1") == 0)
+			v = VERDICT_INVALID;
+		else
+			goto bad;
+		if (parse_address(f[1]) == -1)
+			goto bad;
+		expires = now + (v == VERDICT_VALID ? valid_expire :
+		    invalid_expire);
+		if (expires <= now) {
+			st->expired++;
+			return (0);
+		}
+		put(f[1], v, expires, arg);
+		st->loaded++;
+		st->legacy++;
+		return (0);
+	}
+	if (nf != 3)
+		goto bad;
+
+	if (strcmp(f[1], "valid") == 0)
+		v = VERDICT_VALID;
+	else if (strcmp(f[1], "invalid") == 0)
+		v = VERDICT_INVALID;
+	else
+		goto bad;
+	if (parse_address(f[0]) == -1 || parse_time(f[2], &expires) == -1)
+		goto bad;
+	if (expires <= now) {
+		st->expired++;
+		return (0);
+	}
+	/* Lifetimes may have been shortened since the file was written. */
+	limit = now + (v == VERDICT_VALID ? valid_expire : invalid_expire);
+	if (expires > limit)
+		expires = limit;
+	if (expires <= now) {
+		st->expired++;
+		return (0);
+	}
+	put(f[0], v, expires, arg);
+	st->loaded++;
+	return (0);
+
+ bad:
+	st->malformed++;
+	return (-1);
+}
+
+/*
+ * What the engine would have cached: at most 254 octets, no control
+ * characters or blanks, a domain after the last "@", which becomes the
+ * cache key's lowercase domain.
+ */
+static int
+parse_address(char *a)
+{
+	char	*p, *at;
+	size_t	 len;
+
+	len = strlen(a);
+	if (len == 0 || len > 254)
+		return (-1);
+	for (p = a; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p) || *p == ' ' || *p == '<' ||
+		    *p == '>')
+			return (-1);
+	if ((at = strrchr(a, '@')) == NULL || at[1] == '\0')
+		return (-1);
+	for (p = at + 1; *p != '\0'; p++)
+		*p = tolower((unsigned char)*p);
 	return (0);
 }
 
+/* Decimal UNIX time, digits only. */
+static int
+parse_time(const char *s, time_t *t)
+{
+	long long	 v;
+	const char	*errstr;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	v = strtonum(s, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	*t = (time_t)v;
+	return (0);
+}
+
+size_t
+cachefile_format(char *buf, size_t size, const char *address, enum verdict v,
+    time_t expires)
+{
+	int	n;
+
+	n = snprintf(buf, size, "%s %s %lld\n", address,
+	    v == VERDICT_INVALID ? "invalid" : "valid", (long long)expires);
+	if (n < 0 || (size_t)n >= size)
+		return (0);
+	return (n);
+}
+
+/* Ask the parent for a file to save to; it answers IMSG_CACHE_SAVE_FD. */
 void
 cachefile_save_request(uint32_t id)
 {
+	if (imsgev_compose(engine_parent(), IMSG_CACHE_SAVE_REQ, id, 0, -1,
+	    NULL, 0) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+/* The parent's side of a save.  Malformed messages are fatal. */
+int
+cachefile_dispatch(struct imsg *imsg)
+{
+	struct ctl_result	 res;
+	int			 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CACHE_SAVE_FD:
+		fd = imsg_get_fd(imsg);
+		if (imsg_get_len(imsg) != 0 || fd == -1)
+			fatalx("%s: bad IMSG_CACHE_SAVE_FD", __func__);
+		if (save.fd != -1)
+			fatalx("%s: a save is already running", __func__);
+		save_start(fd);
+		return (1);
+	case IMSG_CACHE_SAVE_RESULT:
+		if (imsg_get_data(imsg, &res, sizeof(res)) == -1)
+			fatalx("%s: bad IMSG_CACHE_SAVE_RESULT", __func__);
+		res.text[sizeof(res.text) - 1] = '\0';
+		if (imsg_get_id(imsg) == 0) {
+			if (res.ok)
+				engine_cache_saved(time(NULL));
+		} else
+			control_result(imsg_get_id(imsg), &res);
+		return (1);
+	}
+	return (0);
+}
+
+static void
+save_start(int fd)
+{
+	size_t	n;
+
+	save.fd = fd;
+	save.cursor = 0;
+	save.entries = 0;
+	save.error = 0;
+	save.now = time(NULL);
+	save.size = SAVE_SLICE * 64 + CACHEFILE_LINE_MAX;
+	if (save.buf == NULL && (save.buf = malloc(save.size)) == NULL)
+		fatal(NULL);
+	n = strlcpy(save.buf, CACHEFILE_HEADER "\n", save.size);
+	save.len = n;
+	evtimer_set(&save.ev, save_slice, NULL);
+	save_slice(-1, 0, NULL);
+}
+
+/* One slice: walk, write, and let the event loop run before the next. */
+static void
+save_slice(int unused, short event, void *arg)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (engine_cache != NULL)
+		save.cursor = cache_walk(engine_cache, save.cursor,
+		    SAVE_SLICE, save_entry, NULL);
+	else
+		save.cursor = 0;
+	if (save.error == 0 && save_flush() == -1)
+		save.error = errno;
+	if (save.error != 0 || save.cursor == 0) {
+		save_finish(save.error);
+		return;
+	}
+	evtimer_add(&save.ev, &tv);
+}
+
+/* Called with a shard locked: format only, never write here. */
+static int
+save_entry(const struct cache_info *ci, void *arg)
+{
+	size_t	n;
+
+	if (ci->expires <= save.now)
+		return (0);
+	if (save.size - save.len < CACHEFILE_LINE_MAX) {
+		/* A bucket longer than a slice: grow rather than write. */
+		char	*nbuf;
+
+		if ((nbuf = realloc(save.buf, save.size * 2)) == NULL) {
+			save.error = ENOMEM;
+			return (-1);
+		}
+		save.buf = nbuf;
+		save.size *= 2;
+	}
+	n = cachefile_format(save.buf + save.len, save.size - save.len,
+	    ci->address, ci->state, ci->expires);
+	if (n == 0)
+		return (0);
+	save.len += n;
+	save.entries++;
+	return (0);
+}
+
+/* Write the buffer out; every short write is continued, every error kept. */
+static int
+save_flush(void)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < save.len) {
+		n = write(save.fd, save.buf + off, save.len - off);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return (-1);
+		}
+		off += n;
+	}
+	save.len = 0;
+	return (0);
+}
+
+static void
+save_finish(int error)
+{
+	struct cache_save_done	 done;
+
+	if (close(save.fd) == -1 && error == 0)
+		error = errno;
+	save.fd = -1;
+	if (error != 0)
+		log_warnx("cache save: %s", strerror(error));
+	memset(&done, 0, sizeof(done));
+	done.error = error;
+	done.entries = save.entries;
+	if (imsgev_compose(engine_parent(), IMSG_CACHE_SAVE_DONE, 0, 0, -1,
+	    &done, sizeof(done)) == -1)
+		fatal("%s: imsg_compose", __func__);
 }

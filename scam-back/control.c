@@ -16,7 +16,12 @@
 
 /*
  * The control socket: created by the parent outside the chroot, served by
- * the engine.
+ * the engine from its event thread.  Each request gets one message per
+ * item and IMSG_CTL_END.  Requests that other processes answer (reload by
+ * the parent, show backends by the prober, save cache by both) carry the
+ * connection's id there and back, so an answer for a client that has gone
+ * is dropped.  A client is never trusted: a malformed request closes its
+ * connection and nothing else.
  */
 
 #include <sys/types.h>
@@ -25,15 +30,61 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <event.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scam-back.h"
 #include "log.h"
 #include "parent.h"
 #include "engine.h"
+#include "cache.h"
+#include "control.h"
 
-static int	control_fd = -1;
+/* At most this many clients at once; more wait in the listen queue. */
+#define CONTROL_MAX_CONNS	32
+
+/* A show cache walk pauses while this many replies wait to be written. */
+#define CONTROL_QUEUE_HIGH	2048
+#define CONTROL_WALK_SLICE	1024
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct imsgev		 iev;
+	uint32_t		 id;
+	int			 busy;		/* a request is being answered */
+	int			 walking;	/* show cache in progress */
+	uint64_t		 cursor;
+	time_t			 now;
+	struct ctl_filter	 filter;
+	struct event		 walk_ev;
+};
+TAILQ_HEAD(ctl_conns, ctl_conn);
+
+static void		 control_accept(int, short, void *);
+static void		 control_resume(int, short, void *);
+static void		 control_dispatch_imsg(int, short, void *);
+static int		 control_request(struct ctl_conn *, struct imsg *);
+static int		 control_filter(struct imsg *, struct ctl_filter *);
+static void		 control_walk(int, short, void *);
+static int		 control_walk_entry(const struct cache_info *, void *);
+static int		 control_match(const char *, enum verdict,
+			    const struct ctl_filter *);
+static void		 control_check_done(uint32_t, struct ctl_check *);
+static void		 control_simple(struct ctl_conn *, int, const char *,
+			    ...) __attribute__((__format__ (printf, 3, 4)));
+static void		 control_end(struct ctl_conn *);
+static void		 control_close(struct ctl_conn *);
+static struct ctl_conn	*control_byid(uint32_t);
+
+static struct ctl_conns	 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
+static int		 ctl_nconns;
+static uint32_t		 ctl_lastid;
+static int		 ctl_fd = -1;
+static struct event	 ctl_ev;
+static struct event	 ctl_pause_ev;
 
 /*
  * Create the listening socket, root-only.  A socket that answers belongs
@@ -99,24 +150,397 @@ control_init(const char *path)
 	return (fd);
 }
 
-/*
- * Engine side.  For now the socket is kept open but not served: requests
- * wait in the listen queue.  The full server follows.
- */
+
+/* Engine side: called from the event thread once the loop exists. */
 void
 control_listen(int fd)
 {
-	control_fd = fd;
+	ctl_fd = fd;
+	event_set(&ctl_ev, ctl_fd, EV_READ | EV_PERSIST, control_accept, NULL);
+	event_add(&ctl_ev, NULL);
+	evtimer_set(&ctl_pause_ev, control_resume, NULL);
 }
 
-int
-control_dispatch_parent(struct imsg *imsg)
+/* Accepting again after running out of descriptors or connections. */
+static void
+control_resume(int fd, short event, void *arg)
 {
+	event_add(&ctl_ev, NULL);
+}
+
+static void
+control_accept(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	struct ctl_conn	*c;
+	int		 cfd;
+
+	if (ctl_nconns >= CONTROL_MAX_CONNS) {
+		event_del(&ctl_ev);
+		evtimer_add(&ctl_pause_ev, &tv);
+		return;
+	}
+	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		switch (errno) {
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			log_warn("control: accept");
+			event_del(&ctl_ev);
+			evtimer_add(&ctl_pause_ev, &tv);
+			break;
+		case EINTR:
+		case EAGAIN:
+		case ECONNABORTED:
+			break;
+		default:
+			log_warn("control: accept");
+			break;
+		}
+		return;
+	}
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("control: calloc");
+		close(cfd);
+		return;
+	}
+	/* Ids are never 0: 0 means "nobody waits" in the other processes. */
+	if (++ctl_lastid == 0)
+		ctl_lastid = 1;
+	c->id = ctl_lastid;
+	if (imsgbuf_init(&c->iev.ibuf, cfd) == -1) {
+		log_warn("control: imsgbuf_init");
+		close(cfd);
+		free(c);
+		return;
+	}
+	evtimer_set(&c->walk_ev, control_walk, c);
+	imsgev_set(&c->iev, control_dispatch_imsg, c);
+	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
+	ctl_nconns++;
+}
+
+static void
+control_close(struct ctl_conn *c)
+{
+	TAILQ_REMOVE(&ctl_conns, c, entry);
+	ctl_nconns--;
+	evtimer_del(&c->walk_ev);
+	imsgev_clear(&c->iev);
+	free(c);
+}
+
+static struct ctl_conn *
+control_byid(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry)
+		if (c->id == id)
+			return (c);
+	return (NULL);
+}
+
+static void
+control_dispatch_imsg(int fd, short event, void *arg)
+{
+	struct ctl_conn	*c = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	if (!imsgev_read(&c->iev, event)) {
+		control_close(c);
+		return;
+	}
+	for (;;) {
+		if ((n = imsg_get(&c->iev.ibuf, &imsg)) == -1) {
+			log_debug("control: bad message from a client");
+			control_close(c);
+			return;
+		}
+		if (n == 0)
+			break;
+		if (control_request(c, &imsg) == -1) {
+			log_debug("control: bad request %u (%zu bytes) from a "
+			    "client", imsg_get_type(&imsg),
+			    imsg_get_len(&imsg));
+			imsg_free(&imsg);
+			control_close(c);
+			return;
+		}
+		imsg_free(&imsg);
+	}
+	/* Written out enough of a long show cache: go on. */
+	if (c->walking && imsgbuf_queuelen(&c->iev.ibuf) <
+	    CONTROL_QUEUE_HIGH / 2 && !evtimer_pending(&c->walk_ev, NULL))
+		control_walk(-1, 0, c);
+	else
+		imsgev_add(&c->iev);
+}
+
+/* One request.  -1: malformed, the client goes. */
+static int
+control_request(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct ctl_stats	 st;
+	struct ctl_filter	 f;
+	size_t			 n;
+	int			 v;
+
+	/* scambackctl asks one thing per connection. */
+	if (c->busy)
+		return (-1);
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_SHOW_CACHE:
+		if (control_filter(imsg, &c->filter) == -1)
+			return (-1);
+		c->busy = c->walking = 1;
+		c->cursor = 0;
+		c->now = time(NULL);
+		control_walk(-1, 0, c);
+		break;
+	case IMSG_CTL_SHOW_BACKENDS:
+		if (imsg_get_len(imsg) != 0)
+			return (-1);
+		c->busy = 1;
+		if (imsgev_compose(engine_prober(), IMSG_PROBE_BACKENDS, c->id,
+		    0, -1, NULL, 0) == -1)
+			fatal("%s: imsg_compose", __func__);
+		break;
+	case IMSG_CTL_SHOW_STATS:
+		if (imsg_get_len(imsg) != 0)
+			return (-1);
+		engine_stats(&st);
+		imsgev_compose(&c->iev, IMSG_CTL_STATS, 0, 0, -1, &st,
+		    sizeof(st));
+		control_end(c);
+		break;
+	case IMSG_CTL_FLUSH_CACHE:
+		if (control_filter(imsg, &f) == -1)
+			return (-1);
+		n = cache_flush(engine_cache, f.state, f.match);
+		log_info("control: flushed %zu cache entr%s%s%s%s", n,
+		    n == 1 ? "y" : "ies",
+		    f.state == CTL_STATE_VALID ? " valid" :
+		    f.state == CTL_STATE_INVALID ? " invalid" : "",
+		    f.match[0] != '\0' ? " matching " : "", f.match);
+		control_simple(c, 1, "%zu cache entr%s flushed", n,
+		    n == 1 ? "y" : "ies");
+		break;
+	case IMSG_CTL_SAVE_CACHE:
+		if (imsg_get_len(imsg) != 0)
+			return (-1);
+		c->busy = 1;
+		cachefile_save_request(c->id);
+		break;
+	case IMSG_CTL_CHECK:
+		if (control_filter(imsg, &f) == -1 || f.match[0] == '\0' ||
+		    f.match[0] == '@' || strchr(f.match, '@') == NULL)
+			return (-1);
+		c->busy = 1;
+		engine_check(f.match, c->id, control_check_done);
+		break;
+	case IMSG_CTL_RELOAD:
+		if (imsg_get_len(imsg) != 0)
+			return (-1);
+		c->busy = 1;
+		if (imsgev_compose(engine_parent(), IMSG_RELOAD_REQ, c->id, 0,
+		    -1, NULL, 0) == -1)
+			fatal("%s: imsg_compose", __func__);
+		break;
+	case IMSG_CTL_LOG_VERBOSE:
+		if (imsg_get_data(imsg, &v, sizeof(v)) == -1 || v < 0 ||
+		    v > 3)
+			return (-1);
+		log_setverbose(v);
+		/* The parent sets its own and tells the prober. */
+		if (imsgev_compose(engine_parent(), IMSG_LOG_VERBOSE, 0, 0, -1,
+		    &v, sizeof(v)) == -1)
+			fatal("%s: imsg_compose", __func__);
+		log_info("control: logging %s", v ? "verbose" : "brief");
+		control_simple(c, 1, "logging %s", v ? "verbose" : "brief");
+		break;
+	default:
+		return (-1);
+	}
 	return (0);
 }
 
+/* A filter from a client: a known state, a terminated string. */
+static int
+control_filter(struct imsg *imsg, struct ctl_filter *f)
+{
+	if (imsg_get_data(imsg, f, sizeof(*f)) == -1)
+		return (-1);
+	if (memchr(f->match, '\0', sizeof(f->match)) == NULL)
+		return (-1);
+	switch (f->state) {
+	case CTL_STATE_ANY:
+	case CTL_STATE_VALID:
+	case CTL_STATE_INVALID:
+		break;
+	default:
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * show cache: a slice of the cache per turn of the event loop, and none
+ * while the client is slow to read what it was sent.
+ */
+static void
+control_walk(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct ctl_conn	*c = arg;
+
+	if (imsgbuf_queuelen(&c->iev.ibuf) >= CONTROL_QUEUE_HIGH) {
+		imsgev_add(&c->iev);
+		return;
+	}
+	c->cursor = cache_walk(engine_cache, c->cursor, CONTROL_WALK_SLICE,
+	    control_walk_entry, c);
+	if (c->cursor == 0) {
+		c->walking = 0;
+		control_end(c);
+		return;
+	}
+	imsgev_add(&c->iev);
+	evtimer_add(&c->walk_ev, &tv);
+}
+
+/* Runs with a shard locked: it only queues a message. */
+static int
+control_walk_entry(const struct cache_info *ci, void *arg)
+{
+	struct ctl_conn		*c = arg;
+	struct ctl_cache_entry	 e;
+
+	if (ci->expires <= c->now ||
+	    !control_match(ci->address, ci->state, &c->filter))
+		return (0);
+	memset(&e, 0, sizeof(e));
+	strlcpy(e.address, ci->address, sizeof(e.address));
+	e.state = ci->state;
+	e.expires = ci->expires;
+	e.hits = ci->hits;
+	if (imsg_compose(&c->iev.ibuf, IMSG_CTL_CACHE_ENTRY, 0, 0, -1, &e,
+	    sizeof(e)) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The filters of show and flush: cache.c's rules for cache_flush. */
+static int
+control_match(const char *key, enum verdict state, const struct ctl_filter *f)
+{
+	const char	*at, *mat;
+
+	if (f->state == CTL_STATE_VALID && state != VERDICT_VALID)
+		return (0);
+	if (f->state == CTL_STATE_INVALID && state != VERDICT_INVALID)
+		return (0);
+	if (f->match[0] == '\0')
+		return (1);
+	if ((at = strrchr(key, '@')) == NULL)
+		return (0);
+	if (f->match[0] == '@')
+		return (strcasecmp(at + 1, f->match + 1) == 0);
+	/* The local part keeps its case, the domain does not. */
+	if ((mat = strrchr(f->match, '@')) == NULL)
+		return (strcmp(key, f->match) == 0);
+	return (at - key == mat - f->match &&
+	    strncmp(key, f->match, at - key) == 0 &&
+	    strcasecmp(at + 1, mat + 1) == 0);
+}
+
+static void
+control_check_done(uint32_t id, struct ctl_check *cc)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_byid(id)) == NULL)
+		return;
+	imsgev_compose(&c->iev, IMSG_CTL_CHECK_RESULT, 0, 0, -1, cc,
+	    sizeof(*cc));
+	control_end(c);
+}
+
+void
+control_result(uint32_t id, const struct ctl_result *res)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_byid(id)) == NULL)
+		return;
+	imsgev_compose(&c->iev, IMSG_CTL_RESULT, 0, 0, -1, res, sizeof(*res));
+	control_end(c);
+}
+
+static void
+control_simple(struct ctl_conn *c, int ok, const char *fmt, ...)
+{
+	struct ctl_result	 res;
+	va_list			 ap;
+
+	memset(&res, 0, sizeof(res));
+	res.ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(res.text, sizeof(res.text), fmt, ap);
+	va_end(ap);
+	control_result(c->id, &res);
+}
+
+static void
+control_end(struct ctl_conn *c)
+{
+	c->busy = 0;
+	imsgev_compose(&c->iev, IMSG_CTL_END, 0, 0, -1, NULL, 0);
+}
+
+/* Answers from the parent: reload. */
+int
+control_dispatch_parent(struct imsg *imsg)
+{
+	struct ctl_result	 res;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_RELOAD_RESULT:
+		if (imsg_get_data(imsg, &res, sizeof(res)) == -1)
+			fatalx("%s: bad IMSG_RELOAD_RESULT", __func__);
+		res.text[sizeof(res.text) - 1] = '\0';
+		control_result(imsg_get_id(imsg), &res);
+		return (1);
+	}
+	return (0);
+}
+
+/* Answers from the prober: show backends. */
 int
 control_dispatch_prober(struct imsg *imsg)
 {
+	struct ctl_backend	 b;
+	struct ctl_conn		*c;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_PROBE_BACKEND:
+		if (imsg_get_data(imsg, &b, sizeof(b)) == -1)
+			fatalx("%s: bad IMSG_PROBE_BACKEND", __func__);
+		if ((c = control_byid(imsg_get_id(imsg))) != NULL)
+			imsgev_compose(&c->iev, IMSG_CTL_BACKEND, 0, 0, -1,
+			    &b, sizeof(b));
+		return (1);
+	case IMSG_PROBE_BACKENDS_END:
+		if (imsg_get_len(imsg) != 0)
+			fatalx("%s: bad IMSG_PROBE_BACKENDS_END", __func__);
+		if ((c = control_byid(imsg_get_id(imsg))) != NULL)
+			control_end(c);
+		return (1);
+	}
 	return (0);
 }
