@@ -92,3 +92,51 @@ ensure_user() {
 	useradd -r -d /var/empty -s /usr/sbin/nologin _scamback 2>/dev/null ||
 	    fail "cannot create user _scamback"
 }
+
+# --- regress/tools: the fake backend and the milter driver -----------------
+
+# start_backend [fakebackend options...]: start a fake backend SMTP server
+# on a free port of 127.0.0.1 (-6: ::1).  Sets BACKEND_PORT, BACKEND_PID
+# and BACKEND_LOG, its event log (one line per event; see regress/tools/README).
+# Do not pass -l; several backends may run at once, each call sets the
+# variables anew.
+_nbackend=0
+start_backend() {
+	_nbackend=$((_nbackend + 1))
+	BACKEND_LOG=$T/backend$_nbackend.log
+	: >"$BACKEND_LOG"
+	"$TOOLS/fakebackend" -l "$BACKEND_LOG" "$@" \
+	    >"$T/backend$_nbackend.out" 2>"$T/backend$_nbackend.err" &
+	BACKEND_PID=$!
+	track $BACKEND_PID
+	waitfor grep -q '^port ' "$T/backend$_nbackend.out" ||
+	    fail "fakebackend $*: did not start: $(cat "$T/backend$_nbackend.err")"
+	BACKEND_PORT=$(sed -n 's/^port //p' "$T/backend$_nbackend.out")
+}
+
+# stop_backend [pid]: SIGTERM a fake backend and wait until it is gone.
+stop_backend() {
+	kill -TERM "${1:-$BACKEND_PID}" 2>/dev/null
+	waitfor sh -c "! kill -0 ${1:-$BACKEND_PID} 2>/dev/null" ||
+	    fail "fakebackend ${1:-$BACKEND_PID} did not stop on SIGTERM"
+}
+
+# backend_count regex [log]: how many lines of a backend's log match (grep -E).
+backend_count() {
+	grep -c -E -- "$1" "${2:-$BACKEND_LOG}" || true
+}
+
+# make_cert dir: a self-signed certificate for localhost, made now:
+# dir/cert.pem and dir/key.pem.  Skips the test without openssl.
+make_cert() {
+	command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+	    -addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+	    -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 ||
+	    fail "openssl could not make a certificate"
+}
+
+# drv milterdrv-arguments...: run the milter driver (timeout DRV_TIMEOUT s).
+drv() {
+	"$TOOLS/milterdrv" -t "${DRV_TIMEOUT:-10}" "$@"
+}
