@@ -93,7 +93,7 @@ enum imsg_type {
 	IMSG_CACHE_LOAD,		/* parent -> engine, fd to read (-1: none) */
 	IMSG_CACHE_SAVE_REQ,		/* engine -> parent: open a temp file */
 	IMSG_CACHE_SAVE_FD,		/* parent -> engine, fd to write (-1: failed) */
-	IMSG_CACHE_SAVE_DONE,		/* engine -> parent, int: 0 written, else errno */
+	IMSG_CACHE_SAVE_DONE,		/* engine -> parent, struct cache_save_done */
 	IMSG_CACHE_SAVE_RESULT,		/* parent -> engine, struct ctl_result */
 
 	/* reload requested over the control socket: engine <-> parent */
