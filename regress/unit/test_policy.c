@@ -1,0 +1,297 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Unit test of scam-back/policy.c: every row of SPEC section 6 that does
+ * not need a backend: skip rules and their order, domain matching with
+ * its precedence, verdict to milter reply, the bounded wait.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scam-back.h"
+#include "policy.h"
+
+static int	failures;
+
+#define CHECK(e)	do {						\
+	if (!(e)) {							\
+		fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #e);	\
+		failures++;						\
+	}								\
+} while (0)
+
+static void
+add_domain(struct scamback_conf *conf, const char *name,
+    enum domain_match m, uint32_t backend)
+{
+	struct domain_conf	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		exit(2);
+	strlcpy(d->name, name, sizeof(d->name));
+	d->match = m;
+	d->backend_id = backend;
+	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
+}
+
+static void
+add_net(struct scamback_conf *conf, const char *s, int len)
+{
+	struct skip_net	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		exit(2);
+	if (inet_pton(AF_INET, s, &n->addr.v4) == 1)
+		n->af = AF_INET;
+	else if (inet_pton(AF_INET6, s, &n->addr.v6) == 1)
+		n->af = AF_INET6;
+	n->prefixlen = len;
+	TAILQ_INSERT_TAIL(&conf->skip_from, n, entry);
+}
+
+static void
+add_daemon(struct scamback_conf *conf, const char *name)
+{
+	struct skip_daemon	*sd;
+
+	if ((sd = calloc(1, sizeof(*sd))) == NULL)
+		exit(2);
+	strlcpy(sd->name, name, sizeof(sd->name));
+	TAILQ_INSERT_TAIL(&conf->skip_daemons, sd, entry);
+	conf->skip_daemon_set = 1;
+}
+
+/* Decide for a recipient from a client; returns the skip reason. */
+static enum policy_skip
+decide(struct scamback_conf *conf, const char *client, const char *daemon,
+    const char *auth, const char *rcpt, struct rcpt_decision *dec)
+{
+	struct rcpt_decision	 d0;
+	struct client_addr	 c;
+	struct rcpt_query	 q;
+
+	if (dec == NULL)
+		dec = &d0;
+	(void)client_from_string(&c, client);
+	q.client = &c;
+	q.daemon = daemon;
+	q.auth = auth;
+	q.rcpt = rcpt;
+	policy_decide(conf, &q, dec);
+	return (dec->skip);
+}
+
+static void
+test_domains(void)
+{
+	struct scamback_conf		*conf;
+	const struct domain_conf	*d;
+	struct rcpt_decision		 dec;
+
+	conf = config_new();
+	CHECK(policy_domain(conf, "example.net") == NULL);
+	add_domain(conf, "example.net", DOMAIN_SUBDOMAINS, 1);
+	add_domain(conf, "mx.example.net", DOMAIN_EXACT, 2);
+	add_domain(conf, "deep.sub.example.net", DOMAIN_SUBDOMAINS, 3);
+	add_domain(conf, "other.test", DOMAIN_EXACT, 4);
+
+	CHECK((d = policy_domain(conf, "example.net")) && d->backend_id == 1);
+	CHECK((d = policy_domain(conf, "a.example.net")) && d->backend_id == 1);
+	/* Exact beats subdomains. */
+	CHECK((d = policy_domain(conf, "mx.example.net")) && d->backend_id == 2);
+	CHECK((d = policy_domain(conf, "a.mx.example.net")) &&
+	    d->backend_id == 1);
+	/* The longest subdomains entry wins. */
+	CHECK((d = policy_domain(conf, "x.deep.sub.example.net")) &&
+	    d->backend_id == 3);
+	CHECK((d = policy_domain(conf, "sub.example.net")) &&
+	    d->backend_id == 1);
+	CHECK((d = policy_domain(conf, "other.test")) && d->backend_id == 4);
+	CHECK(policy_domain(conf, "a.other.test") == NULL);
+	CHECK(policy_domain(conf, "badexample.net") == NULL);
+	CHECK(policy_domain(conf, "unrelated.test") == NULL);
+
+	/* "all" comes last, after everything else. */
+	add_domain(conf, "", DOMAIN_ALL, 5);
+	CHECK((d = policy_domain(conf, "unrelated.test")) &&
+	    d->backend_id == 5);
+	CHECK((d = policy_domain(conf, "mx.example.net")) &&
+	    d->backend_id == 2);
+	CHECK((d = policy_domain(conf, "a.example.net")) &&
+	    d->backend_id == 1);
+
+	/* The decision carries the backend and the normalised address. */
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL,
+	    "<Bob@MX.Example.NET>", &dec) == SKIP_NONE);
+	CHECK(strcmp(dec.address, "Bob@mx.example.net") == 0);
+	CHECK(dec.backend_id == 2);
+
+	CHECK(policy_verifies(conf, "x@anything.test"));
+	config_free(conf);
+
+	conf = config_new();
+	add_domain(conf, "example.net", DOMAIN_EXACT, 0);
+	CHECK(policy_verifies(conf, "x@example.net"));
+	CHECK(!policy_verifies(conf, "x@sub.example.net"));
+	CHECK(!policy_verifies(conf, "x@other.test"));
+	CHECK(!policy_verifies(conf, "nodomain"));
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<x@other.test>", NULL) ==
+	    SKIP_UNMATCHED);
+	config_free(conf);
+	printf("ok domain matching\n");
+}
+
+static void
+test_skips(void)
+{
+	struct scamback_conf	*conf;
+	const char		*r = "<alice@example.net>";
+
+	conf = config_new();
+	add_domain(conf, "example.net", DOMAIN_EXACT, 0);
+
+	/* Defaults: local and unknown clients, MSA, ORIGINATING, AUTH. */
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "203.0.113.5", "", "", r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "127.0.0.1", NULL, NULL, r, NULL) == SKIP_LOCAL);
+	CHECK(decide(conf, "::1", NULL, NULL, r, NULL) == SKIP_LOCAL);
+	CHECK(decide(conf, NULL, NULL, NULL, r, NULL) == SKIP_LOCAL);
+	CHECK(decide(conf, "203.0.113.5", "MSA", NULL, r, NULL) ==
+	    SKIP_DAEMON);
+	CHECK(decide(conf, "203.0.113.5", "ORIGINATING", NULL, r, NULL) ==
+	    SKIP_DAEMON);
+	CHECK(decide(conf, "203.0.113.5", "MTA", NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "203.0.113.5", NULL, "alice", r, NULL) == SKIP_AUTH);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<postmaster>", NULL) ==
+	    SKIP_NODOMAIN);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<a\r@example.net>",
+	    NULL) == SKIP_BAD);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, NULL, NULL) == SKIP_BAD);
+
+	/* skip local no, skip authenticated no: verified after all. */
+	conf->skip_local = 0;
+	conf->skip_authenticated = 0;
+	CHECK(decide(conf, "127.0.0.1", NULL, NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, NULL, NULL, NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "203.0.113.5", NULL, "alice", r, NULL) ==
+	    SKIP_NONE);
+	conf->skip_local = 1;
+
+	/* skip from, v4 and v6; it comes before local. */
+	add_net(conf, "192.0.2.0", 24);
+	add_net(conf, "2001:db8::", 32);
+	add_net(conf, "127.0.0.0", 8);
+	CHECK(decide(conf, "192.0.2.200", NULL, NULL, r, NULL) == SKIP_FROM);
+	CHECK(decide(conf, "192.0.3.1", NULL, NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "IPv6:2001:db8:1::1", NULL, NULL, r, NULL) ==
+	    SKIP_FROM);
+	CHECK(decide(conf, "2001:db9::1", NULL, NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "127.0.0.1", NULL, NULL, r, NULL) == SKIP_FROM);
+
+	/* A daemon list of one's own replaces the defaults. */
+	add_daemon(conf, "submission");
+	CHECK(decide(conf, "203.0.113.5", "MSA", NULL, r, NULL) == SKIP_NONE);
+	CHECK(decide(conf, "203.0.113.5", "submission", NULL, r, NULL) ==
+	    SKIP_DAEMON);
+	config_free(conf);
+	printf("ok skip rules\n");
+}
+
+static void
+test_replies(void)
+{
+	struct scamback_conf	*conf;
+	struct policy_reply	 r;
+
+	conf = config_new();
+	policy_reply(conf, VERDICT_VALID, "a@example.net", &r);
+	CHECK(r.action == ACTION_CONTINUE && r.rcode == NULL);
+
+	policy_reply(conf, VERDICT_INVALID, "b@example.net", &r);
+	CHECK(r.action == ACTION_REJECT);
+	CHECK(strcmp(r.rcode, "550") == 0 && strcmp(r.xcode, "5.1.1") == 0);
+	CHECK(strcmp(r.text,
+	    "<b@example.net>: Recipient address rejected: User unknown") == 0);
+
+	/* libmilter formats the text: a '%' must be doubled. */
+	policy_reply(conf, VERDICT_INVALID, "b%c@example.net", &r);
+	CHECK(strcmp(r.text,
+	    "<b%%c@example.net>: Recipient address rejected: User unknown") ==
+	    0);
+
+	/* Unknown never becomes a 5xx. */
+	policy_reply(conf, VERDICT_UNKNOWN, "c@example.net", &r);
+	CHECK(r.action == ACTION_CONTINUE);
+	conf->unreachable = UNREACHABLE_TEMPFAIL;
+	policy_reply(conf, VERDICT_UNKNOWN, "c@example.net", &r);
+	CHECK(r.action == ACTION_TEMPFAIL);
+	CHECK(strcmp(r.rcode, "451") == 0 && strcmp(r.xcode, "4.4.3") == 0);
+	CHECK(strcmp(r.text,
+	    "Recipient verification temporarily unavailable") == 0);
+	policy_reply(conf, VERDICT_VALID, "a@example.net", &r);
+	CHECK(r.action == ACTION_CONTINUE);
+
+	conf->invalid = INVALID_DISCARD;
+	policy_reply(conf, VERDICT_INVALID, "b@example.net", &r);
+	CHECK(r.action == ACTION_DISCARD && r.rcode == NULL);
+	config_free(conf);
+	printf("ok replies\n");
+}
+
+static void
+test_wait(void)
+{
+	struct scamback_conf	*conf;
+
+	conf = config_new();
+	/* Defaults 2 + 2 * 3 + 1 = 9 s: below sendmail's 10 s. */
+	CHECK(policy_wait_ms(conf) == 9000);
+	conf->timeout_connect = 1;
+	conf->timeout_reply = 1;
+	CHECK(policy_wait_ms(conf) == 4000);
+	conf->timeout_connect = 30;
+	conf->timeout_reply = 60;
+	CHECK(policy_wait_ms(conf) == 9000);
+	conf->timeout_connect = UINT32_MAX;
+	conf->timeout_reply = UINT32_MAX;
+	CHECK(policy_wait_ms(conf) == 9000);
+	config_free(conf);
+	printf("ok bounded wait\n");
+}
+
+int
+main(void)
+{
+	test_domains();
+	test_skips();
+	test_replies();
+	test_wait();
+	if (failures) {
+		fprintf(stderr, "%d failures\n", failures);
+		return (1);
+	}
+	return (0);
+}

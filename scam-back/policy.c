@@ -1,0 +1,266 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The verification policy of SPEC section 6, in one place: which
+ * recipients are verified, against which backend, and what the MTA is told
+ * for each verdict.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scam-back.h"
+#include "policy.h"
+
+/* The MTA's milter timeout is 10 s for sendmail: answer before it. */
+#define WAIT_CAP_MS		9000
+
+static const char *default_skip_daemons[] = { "MSA", "ORIGINATING" };
+
+static int	skip_daemon(const struct scamback_conf *, const char *);
+
+/*
+ * The domain entry that verifies a (lowercase) domain: an exact entry
+ * beats a subdomains entry (the longest wins), which beats "domain all".
+ */
+const struct domain_conf *
+policy_domain(const struct scamback_conf *conf, const char *domain)
+{
+	const struct domain_conf	*d, *sub = NULL, *all = NULL;
+	size_t				 sublen = 0, len;
+
+	TAILQ_FOREACH(d, &conf->domains, entry) {
+		switch (d->match) {
+		case DOMAIN_EXACT:
+			if (strcmp(d->name, domain) == 0)
+				return (d);
+			break;
+		case DOMAIN_SUBDOMAINS:
+			len = strlen(d->name);
+			if ((sub == NULL || len > sublen) &&
+			    addr_domain_match(domain, d->name, 1)) {
+				sub = d;
+				sublen = len;
+			}
+			break;
+		case DOMAIN_ALL:
+			if (all == NULL)
+				all = d;
+			break;
+		}
+	}
+	return (sub != NULL ? sub : all);
+}
+
+static int
+skip_daemon(const struct scamback_conf *conf, const char *daemon)
+{
+	const struct skip_daemon	*sd;
+	size_t				 i;
+
+	if (daemon == NULL || *daemon == '\0')
+		return (0);
+	if (!conf->skip_daemon_set) {
+		for (i = 0; i < sizeof(default_skip_daemons) /
+		    sizeof(default_skip_daemons[0]); i++)
+			if (strcasecmp(daemon, default_skip_daemons[i]) == 0)
+				return (1);
+		return (0);
+	}
+	TAILQ_FOREACH(sd, &conf->skip_daemons, entry)
+		if (strcasecmp(daemon, sd->name) == 0)
+			return (1);
+	return (0);
+}
+
+/* Verify this recipient, or why not.  The session's rules come first. */
+void
+policy_decide(const struct scamback_conf *conf, const struct rcpt_query *q,
+    struct rcpt_decision *dec)
+{
+	const struct domain_conf	*d;
+	const struct skip_net		*n;
+	size_t				 domoff;
+
+	memset(dec, 0, sizeof(*dec));
+	TAILQ_FOREACH(n, &conf->skip_from, entry)
+		if (client_in_net(q->client, n)) {
+			dec->skip = SKIP_FROM;
+			return;
+		}
+	if (conf->skip_local && client_is_local(q->client)) {
+		dec->skip = SKIP_LOCAL;
+		return;
+	}
+	if (skip_daemon(conf, q->daemon)) {
+		dec->skip = SKIP_DAEMON;
+		return;
+	}
+	if (conf->skip_authenticated && q->auth != NULL && *q->auth != '\0') {
+		dec->skip = SKIP_AUTH;
+		return;
+	}
+	switch (addr_normalise(q->rcpt, dec->address, sizeof(dec->address),
+	    &domoff)) {
+	case ADDR_OK:
+		break;
+	case ADDR_NODOMAIN:
+		dec->skip = SKIP_NODOMAIN;
+		return;
+	default:
+		dec->skip = SKIP_BAD;
+		return;
+	}
+	if ((d = policy_domain(conf, dec->address + domoff)) == NULL) {
+		dec->skip = SKIP_UNMATCHED;
+		return;
+	}
+	dec->skip = SKIP_NONE;
+	dec->backend_id = d->backend_id;
+}
+
+/* Is a cache key (a normalised address) in a domain conf verifies? */
+int
+policy_verifies(const struct scamback_conf *conf, const char *address)
+{
+	const char	*at;
+
+	if ((at = strrchr(address, '@')) == NULL)
+		return (0);
+	return (policy_domain(conf, at + 1) != NULL);
+}
+
+/*
+ * Verdict to milter answer.  The address goes into the reply text, where
+ * libmilter wants '%' doubled.
+ */
+void
+policy_reply(const struct scamback_conf *conf, enum verdict v,
+    const char *address, struct policy_reply *r)
+{
+	char		 esc[2 * ADDR_LEN];
+	const char	*a;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	switch (v) {
+	case VERDICT_VALID:
+		r->action = ACTION_CONTINUE;
+		return;
+	case VERDICT_INVALID:
+		if (conf->invalid == INVALID_DISCARD) {
+			r->action = ACTION_DISCARD;
+			return;
+		}
+		r->action = ACTION_REJECT;
+		r->rcode = "550";
+		r->xcode = "5.1.1";
+		for (a = address, i = 0; *a != '\0' && i + 2 < sizeof(esc);
+		    a++) {
+			if (*a == '%')
+				esc[i++] = '%';
+			esc[i++] = *a;
+		}
+		esc[i] = '\0';
+		(void)snprintf(r->text, sizeof(r->text),
+		    "<%s>: Recipient address rejected: User unknown", esc);
+		return;
+	default:
+		if (conf->unreachable == UNREACHABLE_TEMPFAIL) {
+			r->action = ACTION_TEMPFAIL;
+			r->rcode = "451";
+			r->xcode = "4.4.3";
+			strlcpy(r->text,
+			    "Recipient verification temporarily unavailable",
+			    sizeof(r->text));
+		} else
+			r->action = ACTION_CONTINUE;
+		return;
+	}
+}
+
+/*
+ * How long a RCPT waits for a probe: a connect and two replies (RCPT may
+ * need MAIL first on a fresh session) and a second of margin, never as
+ * long as the MTA's own milter timeout.
+ */
+uint32_t
+policy_wait_ms(const struct scamback_conf *conf)
+{
+	uint64_t	ms;
+
+	ms = ((uint64_t)conf->timeout_connect + 2 *
+	    (uint64_t)conf->timeout_reply + 1) * 1000;
+	return (ms > WAIT_CAP_MS ? WAIT_CAP_MS : (uint32_t)ms);
+}
+
+const char *
+policy_skip_name(enum policy_skip s)
+{
+	switch (s) {
+	case SKIP_NONE:
+		return ("none");
+	case SKIP_FROM:
+		return ("from");
+	case SKIP_LOCAL:
+		return ("local");
+	case SKIP_DAEMON:
+		return ("daemon");
+	case SKIP_AUTH:
+		return ("authenticated");
+	case SKIP_NODOMAIN:
+		return ("nodomain");
+	case SKIP_UNMATCHED:
+		return ("unmatched");
+	case SKIP_BAD:
+		return ("bad-address");
+	}
+	return ("?");
+}
+
+const char *
+policy_action_name(enum policy_action a)
+{
+	switch (a) {
+	case ACTION_CONTINUE:
+		return ("accept");
+	case ACTION_REJECT:
+		return ("reject");
+	case ACTION_TEMPFAIL:
+		return ("tempfail");
+	case ACTION_DISCARD:
+		return ("discard");
+	}
+	return ("?");
+}
+
+const char *
+policy_verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_VALID:
+		return ("valid");
+	case VERDICT_INVALID:
+		return ("invalid");
+	default:
+		return ("unknown");
+	}
+}
