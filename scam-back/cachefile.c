@@ -51,11 +51,11 @@
 #define SAVE_SLICE	4096
 #define READ_CHUNK	(64 * 1024)
 
-static int	parse_line(char *, size_t, time_t, uint32_t, uint32_t,
+static int	parse_cache_line(char *, size_t, time_t, uint32_t, uint32_t,
 		    void (*)(const char *, enum verdict, time_t, void *),
 		    void *, struct cachefile_stats *);
-static int	parse_address(char *);
-static int	parse_time(const char *, time_t *);
+static int	parse_cache_address(char *);
+static int	parse_expiry(const char *, time_t *);
 static void	load_put(const char *, enum verdict, time_t, void *);
 static void	save_start(int);
 static void	save_slice(int, short, void *);
@@ -154,7 +154,7 @@ cachefile_parse(int fd, time_t now, uint32_t valid_expire,
 			if (skipping)
 				skipping = 0;
 			else
-				parse_line(p, nl - p, now, valid_expire,
+				parse_cache_line(p, nl - p, now, valid_expire,
 				    invalid_expire, put, arg, st);
 			start = nl - buf + 1;
 		}
@@ -179,7 +179,7 @@ cachefile_parse(int fd, time_t now, uint32_t valid_expire,
  * Fields are separated by blanks; "#" starts a comment line.
  */
 static int
-parse_line(char *line, size_t len, time_t now, uint32_t valid_expire,
+parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
     uint32_t invalid_expire,
     void (*put)(const char *, enum verdict, time_t, void *), void *arg,
     struct cachefile_stats *st)
@@ -223,7 +223,7 @@ parse_line(char *line, size_t len, time_t now, uint32_t valid_expire,
 			v = VERDICT_INVALID;
 		else
 			goto bad;
-		if (parse_address(f[1]) == -1)
+		if (parse_cache_address(f[1]) == -1)
 			goto bad;
 		expires = now + (v == VERDICT_VALID ? valid_expire :
 		    invalid_expire);
@@ -245,7 +245,7 @@ parse_line(char *line, size_t len, time_t now, uint32_t valid_expire,
 		v = VERDICT_INVALID;
 	else
 		goto bad;
-	if (parse_address(f[0]) == -1 || parse_time(f[2], &expires) == -1)
+	if (parse_cache_address(f[0]) == -1 || parse_expiry(f[2], &expires) == -1)
 		goto bad;
 	if (expires <= now) {
 		st->expired++;
@@ -274,7 +274,7 @@ parse_line(char *line, size_t len, time_t now, uint32_t valid_expire,
  * cache key's lowercase domain.
  */
 static int
-parse_address(char *a)
+parse_cache_address(char *a)
 {
 	char	*p, *at;
 	size_t	 len;
@@ -295,7 +295,7 @@ parse_address(char *a)
 
 /* Decimal UNIX time, digits only. */
 static int
-parse_time(const char *s, time_t *t)
+parse_expiry(const char *s, time_t *t)
 {
 	long long	 v;
 	const char	*errstr;
