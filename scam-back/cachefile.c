@@ -245,7 +245,8 @@ parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
 		v = VERDICT_INVALID;
 	else
 		goto bad;
-	if (parse_cache_address(f[0]) == -1 || parse_expiry(f[2], &expires) == -1)
+	if (parse_cache_address(f[0]) == -1 ||
+	    parse_expiry(f[2], &expires) == -1)
 		goto bad;
 	if (expires <= now) {
 		st->expired++;
