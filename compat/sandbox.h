@@ -1,0 +1,65 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Linux-only additions to pledge(2) and unveil(2): what Landlock can
+ * confine beyond files.  OpenBSD has no equivalent; code that calls these
+ * wraps them in #ifndef __OpenBSD__.
+ */
+
+#ifndef SCAMBACK_SANDBOX_H
+#define SCAMBACK_SANDBOX_H
+
+#include <stdint.h>
+
+/*
+ * Allow TCP connect(2) to this port.  Call before the first pledge(2);
+ * afterwards it fails with EPERM.  Once any port is registered, or when
+ * "inet" is not pledged, Landlock (ABI >= 4) denies every other TCP
+ * connect and every TCP bind.  Without Landlock ABI 4 it records the port
+ * and returns 0: the kernel cannot confine ports.
+ */
+int	sandbox_net_connect(uint16_t);
+
+/*
+ * Deny every TCP connect(2) and bind(2) but to the ports registered
+ * above, even when "inet" is pledged: for a process that pledges "inet"
+ * only to accept(2) on a listening socket it already holds.  Call before
+ * the first pledge(2); afterwards it fails with EPERM.
+ */
+int	sandbox_net_deny(void);
+
+/* The Landlock ABI version of the running kernel; 0 without Landlock. */
+int	sandbox_landlock_abi(void);
+
+/*
+ * Internal: pledge.c asks unveil.c to commit Landlock before it installs
+ * the seccomp filter.  The flags describe the promises being pledged.
+ */
+#define SANDBOX_INET	0x01	/* "inet": TCP open unless ports registered */
+#define SANDBOX_DNS	0x02	/* "dns": TCP connect to port 53 */
+#define SANDBOX_PROC	0x04	/* "proc": signals stay unscoped */
+#define SANDBOX_UNVEIL	0x08	/* "unveil": file rules stay open */
+int	sandbox_landlock_commit(int);
+
+/*
+ * Internal: one log line through the daemon's vlog() when it is linked
+ * in, otherwise on stderr.
+ */
+void	sandbox_log(int, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
+
+#endif /* SCAMBACK_SANDBOX_H */
