@@ -19,10 +19,20 @@
  * owns the recipient cache and asks the prober on a miss.  Its event
  * thread talks imsg with the parent and the prober; libmilter's threads
  * never touch an imsgbuf.
+ *
+ * A RCPT that misses the cache registers a pending probe (or joins the
+ * one already pending for that address, so concurrent misses make one
+ * probe), wakes the event thread with event_active() and waits on the
+ * pending probe's condition variable until the answer or its deadline.
+ * The event thread sends the queued probes, and on each answer fills the
+ * cache first and then wakes the waiters: a RCPT that finds no pending
+ * probe for its address is sure to find the answer in the cache.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <errno.h>
 #include <event.h>
@@ -33,18 +43,73 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scam-back.h"
 #include "log.h"
 #include "engine.h"
 #include "cache.h"
+#include "policy.h"
+
+#define EXPIRE_INTERVAL		60	/* seconds between cache sweeps */
+#define SWEEP_INTERVAL		5	/* seconds between pending sweeps */
+#define PROBE_LOST_AFTER	60	/* a probe unanswered this long is lost */
+
+enum pending_state {
+	PENDING_QUEUED,		/* waits for the event thread */
+	PENDING_SENT,		/* with the prober */
+	PENDING_DONE		/* answered; waiters read the verdict */
+};
+
+struct pending {
+	RB_ENTRY(pending)	 by_addr;
+	RB_ENTRY(pending)	 by_id;
+	TAILQ_ENTRY(pending)	 queue;
+	pthread_cond_t		 cond;
+	uint32_t		 id;
+	uint32_t		 backend_id;
+	enum pending_state	 state;
+	int			 in_addr_tree;
+	int			 waiters;
+	enum verdict		 verdict;
+	time_t			 sent;
+	/* scambackctl check */
+	void			(*check_done)(uint32_t, struct ctl_check *);
+	uint32_t		 peerid;
+	struct timespec		 t0;
+	char			 backend[NAME_LEN];
+	char			 address[ADDR_LEN];
+};
+RB_HEAD(pending_addrs, pending);
+RB_HEAD(pending_ids, pending);
+TAILQ_HEAD(pending_queue, pending);
+
+static int	pending_addr_cmp(struct pending *, struct pending *);
+static int	pending_id_cmp(struct pending *, struct pending *);
+RB_PROTOTYPE_STATIC(pending_addrs, pending, by_addr, pending_addr_cmp)
+RB_PROTOTYPE_STATIC(pending_ids, pending, by_id, pending_id_cmp)
 
 static void	engine_startup_imsg(struct imsg *, void *);
 static void	engine_dispatch_parent(int, short, void *);
 static void	engine_dispatch_prober(int, short, void *);
 static void	*engine_event_thread(void *);
-static void	 engine_stop_timeout(int, short, void *);
+static void	engine_stop_timeout(int, short, void *);
+static void	engine_reconf(struct scamback_conf *);
+static int	engine_domains_equal(struct scamback_conf *,
+		    struct scamback_conf *);
+static int	engine_keep_entry(const char *, void *);
+static struct pending *pending_new(const char *, uint32_t);
+static void	pending_free(struct pending *);
+static void	engine_wake(int, short, void *);
+static enum verdict engine_wait(const char *, uint32_t, uint32_t,
+		    const char **);
+static void	engine_probe_done(struct probe_res *);
+static void	engine_sweep(int, short, void *);
+static void	engine_expire(int, short, void *);
+static void	engine_log_verdict(enum policy_action, const char *,
+		    const char *, const struct client_addr *, enum verdict,
+		    const char *);
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -52,6 +117,8 @@ struct cache		*engine_cache;
 
 /* Counters for show stats, updated with atomic adds from any thread. */
 static struct ctl_stats		 stats;
+#define STAT_INC(f)	__atomic_add_fetch(&stats.f, 1, __ATOMIC_RELAXED)
+#define STAT_GET(f)	__atomic_load_n(&stats.f, __ATOMIC_RELAXED)
 
 static struct scamback_conf	*pending_conf;
 static struct imsgev		 iev_parent;
@@ -61,12 +128,41 @@ static int			 control_fd = -1;
 static int			 cache_fd = -1;
 static int			 stopping;
 static struct event		 stop_ev;
+static struct event		 wake_ev;
+static struct event		 sweep_ev;
+static struct event		 expire_ev;
+
+/* Pending probes: everything below is guarded by pending_mtx. */
+static pthread_mutex_t		 pending_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_condattr_t	 pending_condattr;
+static struct pending_addrs	 pending_addrs = RB_INITIALIZER(&pending_addrs);
+static struct pending_ids	 pending_ids = RB_INITIALIZER(&pending_ids);
+static struct pending_queue	 pending_queue =
+				    TAILQ_HEAD_INITIALIZER(pending_queue);
+static uint32_t			 pending_next_id = 1;
+static uint64_t			 pending_count;
+
+RB_GENERATE_STATIC(pending_addrs, pending, by_addr, pending_addr_cmp)
+RB_GENERATE_STATIC(pending_ids, pending, by_id, pending_id_cmp)
+
+static int
+pending_addr_cmp(struct pending *a, struct pending *b)
+{
+	return (strcmp(a->address, b->address));
+}
+
+static int
+pending_id_cmp(struct pending *a, struct pending *b)
+{
+	return (a->id < b->id ? -1 : a->id > b->id);
+}
 
 __dead void
 engine_main(int debug, int verbose)
 {
 	pthread_t	 tid;
 	sigset_t	 set;
+	struct timeval	 tv;
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -98,17 +194,35 @@ engine_main(int debug, int verbose)
 		fatalx("pthread_sigmask");
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Deadlines of waiting RCPTs must not jump with the wall clock. */
+	if (pthread_condattr_init(&pending_condattr) != 0 ||
+	    pthread_condattr_setclock(&pending_condattr,
+	    CLOCK_MONOTONIC) != 0)
+		fatalx("pthread_condattr");
+
 	if (evthread_use_pthreads() == -1)
 		fatalx("evthread_use_pthreads");
 	event_init();
-	imsgev_set(&iev_parent, engine_dispatch_parent, NULL);
-	imsgev_init(&iev_prober, prober_fd, engine_dispatch_prober, NULL);
-	if (cache_fd != -1) {
-		close(cache_fd);
-		cache_fd = -1;
-	}
+	imsgev_set(&iev_parent, engine_dispatch_parent, &iev_parent);
+	imsgev_init(&iev_prober, prober_fd, engine_dispatch_prober,
+	    &iev_prober);
+
+	/* libmilter's threads make the event thread run engine_wake(). */
+	event_set(&wake_ev, -1, 0, engine_wake, NULL);
+	evtimer_set(&sweep_ev, engine_sweep, NULL);
+	tv.tv_sec = SWEEP_INTERVAL;
+	tv.tv_usec = 0;
+	evtimer_add(&sweep_ev, &tv);
+	evtimer_set(&expire_ev, engine_expire, NULL);
+	tv.tv_sec = EXPIRE_INTERVAL;
+	evtimer_add(&expire_ev, &tv);
+
+	stats.started = time(NULL);
+	engine_cache = cache_new(engine_conf->cache_size);
+	cachefile_load(engine_cache, cache_fd);
+	cache_fd = -1;
 	if (control_fd != -1) {
-		close(control_fd);
+		control_listen(control_fd);
 		control_fd = -1;
 	}
 
@@ -154,6 +268,18 @@ engine_stop_timeout(int fd, short event, void *arg)
 	exit(0);
 }
 
+struct imsgev *
+engine_parent(void)
+{
+	return (&iev_parent);
+}
+
+struct imsgev *
+engine_prober(void)
+{
+	return (&iev_prober);
+}
+
 /* Messages before IMSG_START: configuration and descriptors. */
 static void
 engine_startup_imsg(struct imsg *imsg, void *arg)
@@ -187,9 +313,9 @@ static void
 engine_dispatch_parent(int fd, short event, void *arg)
 {
 	struct imsgev		*iev = arg;
-	struct scamback_conf	*old;
 	struct imsg		 imsg;
 	ssize_t			 n;
+	int			 v;
 
 	if (!imsgev_read(iev, event)) {
 		/* The parent is gone: so are we, at once. */
@@ -209,23 +335,17 @@ engine_dispatch_parent(int fd, short event, void *arg)
 			engine_stop();
 			break;
 		case IMSG_LOG_VERBOSE:
-			{
-				int	v;
-
-				if (imsg_get_data(&imsg, &v, sizeof(v)) == -1)
-					fatalx("bad IMSG_LOG_VERBOSE");
-				log_setverbose(v);
-			}
+			if (imsg_get_data(&imsg, &v, sizeof(v)) == -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(v);
 			break;
 		default:
+			if (cachefile_dispatch(&imsg) ||
+			    control_dispatch_parent(&imsg))
+				break;
 			if (config_recv(&pending_conf, &imsg) == 1) {
-				pthread_rwlock_wrlock(&engine_conf_lock);
-				old = engine_conf;
-				engine_conf = pending_conf;
-				pthread_rwlock_unlock(&engine_conf_lock);
+				engine_reconf(pending_conf);
 				pending_conf = NULL;
-				config_free(old);
-				log_debug("new configuration applied");
 			}
 			break;
 		}
@@ -237,9 +357,10 @@ engine_dispatch_parent(int fd, short event, void *arg)
 static void
 engine_dispatch_prober(int fd, short event, void *arg)
 {
-	struct imsgev	*iev = arg;
-	struct imsg	 imsg;
-	ssize_t		 n;
+	struct imsgev		*iev = arg;
+	struct imsg		 imsg;
+	struct probe_res	 res;
+	ssize_t			 n;
 
 	if (!imsgev_read(iev, event)) {
 		if (stopping) {
@@ -256,7 +377,19 @@ engine_dispatch_prober(int fd, short event, void *arg)
 			break;
 
 		switch (imsg_get_type(&imsg)) {
+		case IMSG_PROBE_RES:
+			if (imsg_get_data(&imsg, &res, sizeof(res)) == -1 ||
+			    (res.verdict != VERDICT_UNKNOWN &&
+			    res.verdict != VERDICT_VALID &&
+			    res.verdict != VERDICT_INVALID))
+				fatalx("bad IMSG_PROBE_RES");
+			res.enhanced[sizeof(res.enhanced) - 1] = '\0';
+			res.text[sizeof(res.text) - 1] = '\0';
+			engine_probe_done(&res);
+			break;
 		default:
+			if (control_dispatch_prober(&imsg))
+				break;
 			fatalx("%s: unexpected imsg %u", __func__,
 			    imsg_get_type(&imsg));
 		}
@@ -265,59 +398,479 @@ engine_dispatch_prober(int fd, short event, void *arg)
 	imsgev_add(iev);
 }
 
-struct imsgev *
-engine_parent(void)
+/*
+ * A new configuration, at any time: MTA sessions go on.  Verdicts cached
+ * for domains no longer verified go; lifetimes apply to new entries.
+ */
+static void
+engine_reconf(struct scamback_conf *conf)
 {
-	return (&iev_parent);
+	struct scamback_conf	*old;
+	size_t			 dropped = 0;
+
+	pthread_rwlock_wrlock(&engine_conf_lock);
+	old = engine_conf;
+	engine_conf = conf;
+	pthread_rwlock_unlock(&engine_conf_lock);
+
+	if (old->cache_size != conf->cache_size)
+		cache_resize(engine_cache, conf->cache_size);
+	if (!engine_domains_equal(old, conf))
+		dropped = cache_filter(engine_cache, engine_keep_entry, conf);
+	if (strcmp(old->listen.spec, conf->listen.spec) != 0 ||
+	    strcmp(old->user, conf->user) != 0)
+		log_warnx("listen on and user take effect at the next start");
+	config_free(old);
+	log_info("new configuration applied; %zu cached verdicts dropped",
+	    dropped);
 }
 
-struct imsgev *
-engine_prober(void)
+static int
+engine_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
 {
-	return (&iev_prober);
+	struct domain_conf	*da, *db;
+
+	for (da = TAILQ_FIRST(&a->domains), db = TAILQ_FIRST(&b->domains);
+	    da != NULL && db != NULL;
+	    da = TAILQ_NEXT(da, entry), db = TAILQ_NEXT(db, entry))
+		if (strcmp(da->name, db->name) != 0 || da->match != db->match)
+			return (0);
+	return (da == NULL && db == NULL);
+}
+
+/* Runs with a cache shard locked: reads only the configuration. */
+static int
+engine_keep_entry(const char *address, void *arg)
+{
+	return (policy_verifies(arg, address));
+}
+
+/*
+ * The verdict for one recipient, from a libmilter thread.  Cache hits
+ * never leave this thread; a miss waits, bounded, for a probe.
+ */
+void
+engine_rcpt(const struct rcpt_query *q, const char *from,
+    struct policy_reply *r)
+{
+	struct rcpt_decision	 dec;
+	enum verdict		 v;
+	const char		*source = "cache";
+	uint32_t		 wait_ms;
+	char			 cbuf[INET6_ADDRSTRLEN];
+
+	pthread_rwlock_rdlock(&engine_conf_lock);
+	policy_decide(engine_conf, q, &dec);
+	wait_ms = policy_wait_ms(engine_conf);
+	pthread_rwlock_unlock(&engine_conf_lock);
+
+	if (dec.skip != SKIP_NONE) {
+		switch (dec.skip) {
+		case SKIP_FROM:
+			STAT_INC(skip_from);
+			break;
+		case SKIP_LOCAL:
+			STAT_INC(skip_local);
+			break;
+		case SKIP_DAEMON:
+			STAT_INC(skip_daemon);
+			break;
+		case SKIP_AUTH:
+			STAT_INC(skip_auth);
+			break;
+		case SKIP_NODOMAIN:
+			STAT_INC(skip_nodomain);
+			break;
+		case SKIP_UNMATCHED:
+			STAT_INC(skip_unmatched);
+			break;
+		default:
+			STAT_INC(skip_bad_address);
+			/* Worth a line: someone sends odd addresses. */
+			log_info("skip to=<%.*s> client=%s: address not "
+			    "verifiable", 64, q->rcpt == NULL ? "" : q->rcpt,
+			    client_string(q->client, cbuf, sizeof(cbuf)));
+			break;
+		}
+		if (dec.skip != SKIP_BAD)
+			log_debug("skip to=%s client=%s reason=%s",
+			    q->rcpt == NULL ? "" : q->rcpt,
+			    client_string(q->client, cbuf, sizeof(cbuf)),
+			    policy_skip_name(dec.skip));
+		memset(r, 0, sizeof(*r));
+		r->action = ACTION_CONTINUE;
+		return;
+	}
+
+	STAT_INC(lookups);
+	if (cache_lookup(engine_cache, dec.address, time(NULL), &v)) {
+		if (v == VERDICT_VALID)
+			STAT_INC(hits_valid);
+		else
+			STAT_INC(hits_invalid);
+	} else {
+		STAT_INC(misses);
+		v = engine_wait(dec.address, dec.backend_id, wait_ms, &source);
+	}
+
+	switch (v) {
+	case VERDICT_VALID:
+		STAT_INC(verdict_valid);
+		break;
+	case VERDICT_INVALID:
+		STAT_INC(verdict_invalid);
+		break;
+	default:
+		STAT_INC(verdict_unknown);
+		break;
+	}
+	pthread_rwlock_rdlock(&engine_conf_lock);
+	policy_reply(engine_conf, v, dec.address, r);
+	pthread_rwlock_unlock(&engine_conf_lock);
+	engine_log_verdict(r->action, dec.address, from, q->client, v, source);
+}
+
+/* SPEC section 6: one line per verdict. */
+static void
+engine_log_verdict(enum policy_action a, const char *to, const char *from,
+    const struct client_addr *client, enum verdict v, const char *source)
+{
+	char	cbuf[INET6_ADDRSTRLEN];
+
+	log_info("%s to=<%s> from=<%s> client=%s verdict=%s source=%s",
+	    policy_action_name(a), to, from == NULL ? "" : from,
+	    client_string(client, cbuf, sizeof(cbuf)),
+	    policy_verdict_name(v), source);
+}
+
+static struct pending *
+pending_new(const char *address, uint32_t backend_id)
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal(NULL);
+	if (pthread_cond_init(&p->cond, &pending_condattr) != 0)
+		fatalx("pthread_cond_init");
+	strlcpy(p->address, address, sizeof(p->address));
+	p->backend_id = backend_id;
+	p->state = PENDING_QUEUED;
+	p->verdict = VERDICT_UNKNOWN;
+	/* Id 0 is never used: a zeroed answer matches nothing. */
+	if ((p->id = pending_next_id++) == 0)
+		p->id = pending_next_id++;
+	if (RB_INSERT(pending_ids, &pending_ids, p) != NULL)
+		fatalx("%s: probe id %u in use", __func__, p->id);
+	TAILQ_INSERT_TAIL(&pending_queue, p, queue);
+	pending_count++;
+	return (p);
+}
+
+static void
+pending_free(struct pending *p)
+{
+	pthread_cond_destroy(&p->cond);
+	pending_count--;
+	free(p);
+}
+
+/*
+ * Wait for the verdict on an address that missed the cache, at most ms
+ * milliseconds.  A timed-out wait leaves the probe running: its answer
+ * still fills the cache.
+ */
+static enum verdict
+engine_wait(const char *address, uint32_t backend_id, uint32_t ms,
+    const char **source)
+{
+	struct pending		 key, *p;
+	struct timespec		 deadline;
+	enum verdict		 v;
+	int			 wake = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+
+	pthread_mutex_lock(&pending_mtx);
+	/* An answer may have landed since the lookup missed. */
+	if (cache_lookup(engine_cache, address, time(NULL), &v)) {
+		pthread_mutex_unlock(&pending_mtx);
+		*source = "cache";
+		return (v);
+	}
+	strlcpy(key.address, address, sizeof(key.address));
+	if ((p = RB_FIND(pending_addrs, &pending_addrs, &key)) == NULL) {
+		p = pending_new(address, backend_id);
+		RB_INSERT(pending_addrs, &pending_addrs, p);
+		p->in_addr_tree = 1;
+		wake = 1;
+		*source = "probe";
+	} else {
+		STAT_INC(coalesced);
+		*source = "coalesced";
+	}
+	p->waiters++;
+	pthread_mutex_unlock(&pending_mtx);
+
+	if (wake)
+		event_active(&wake_ev, EV_TIMEOUT, 1);
+
+	pthread_mutex_lock(&pending_mtx);
+	while (p->state != PENDING_DONE)
+		if (pthread_cond_timedwait(&p->cond, &pending_mtx,
+		    &deadline) == ETIMEDOUT)
+			break;
+	if (p->state == PENDING_DONE)
+		v = p->verdict;
+	else {
+		v = VERDICT_UNKNOWN;
+		*source = "timeout";
+		STAT_INC(waits_timed_out);
+	}
+	if (--p->waiters == 0 && p->state == PENDING_DONE)
+		pending_free(p);
+	pthread_mutex_unlock(&pending_mtx);
+	return (v);
+}
+
+/* Event thread: send what libmilter's threads queued. */
+static void
+engine_wake(int fd, short event, void *arg)
+{
+	struct pending		*p;
+	struct probe_req	 req;
+
+	pthread_mutex_lock(&pending_mtx);
+	while ((p = TAILQ_FIRST(&pending_queue)) != NULL) {
+		TAILQ_REMOVE(&pending_queue, p, queue);
+		p->state = PENDING_SENT;
+		p->sent = time(NULL);
+		memset(&req, 0, sizeof(req));
+		req.id = p->id;
+		req.backend_id = p->backend_id;
+		req.bypass = p->check_done != NULL;
+		strlcpy(req.address, p->address, sizeof(req.address));
+		if (imsg_compose(&iev_prober.ibuf, IMSG_PROBE_REQ, 0, 0, -1,
+		    &req, sizeof(req)) == -1)
+			fatal("%s: imsg_compose", __func__);
+		STAT_INC(probes);
+	}
+	pthread_mutex_unlock(&pending_mtx);
+	imsgev_add(&iev_prober);
+}
+
+/*
+ * Event thread: an answer.  The cache is filled before the pending probe
+ * leaves the address tree (see the comment at the top).
+ */
+static void
+engine_probe_done(struct probe_res *res)
+{
+	struct pending		 key, *p;
+	struct ctl_check	 cc;
+	struct timespec		 t1;
+	time_t			 now = time(NULL);
+	void			(*done)(uint32_t, struct ctl_check *);
+	uint32_t		 peerid = 0;
+
+	pthread_mutex_lock(&pending_mtx);
+	key.id = res->id;
+	p = RB_FIND(pending_ids, &pending_ids, &key);
+	pthread_mutex_unlock(&pending_mtx);
+	if (p == NULL) {
+		/* Given up on by the sweep: the answer comes too late. */
+		log_debug("answer to forgotten probe %u", res->id);
+		return;
+	}
+
+	/* Only this thread removes pending probes: p stays valid. */
+	if (res->verdict == VERDICT_VALID)
+		cache_put(engine_cache, p->address, VERDICT_VALID,
+		    now + engine_conf->valid_expire);
+	else if (res->verdict == VERDICT_INVALID)
+		cache_put(engine_cache, p->address, VERDICT_INVALID,
+		    now + engine_conf->invalid_expire);
+
+	pthread_mutex_lock(&pending_mtx);
+	RB_REMOVE(pending_ids, &pending_ids, p);
+	if (p->in_addr_tree) {
+		RB_REMOVE(pending_addrs, &pending_addrs, p);
+		p->in_addr_tree = 0;
+	}
+	if (p->state == PENDING_QUEUED)
+		TAILQ_REMOVE(&pending_queue, p, queue);
+	p->state = PENDING_DONE;
+	p->verdict = res->verdict;
+	pthread_cond_broadcast(&p->cond);
+	if ((done = p->check_done) != NULL) {
+		memset(&cc, 0, sizeof(cc));
+		strlcpy(cc.address, p->address, sizeof(cc.address));
+		strlcpy(cc.backend, p->backend, sizeof(cc.backend));
+		cc.res = *res;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		cc.elapsed_ms = (t1.tv_sec - p->t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - p->t0.tv_nsec) / 1000000;
+		peerid = p->peerid;
+	}
+	/* Otherwise the last waiter to wake up frees it. */
+	if (p->waiters == 0)
+		pending_free(p);
+	pthread_mutex_unlock(&pending_mtx);
+
+	if (done != NULL)
+		done(peerid, &cc);
+}
+
+/*
+ * scambackctl check: probe now, whatever the cache says, and let the
+ * answer update it.  Event thread.
+ */
+void
+engine_check(const char *address, uint32_t peerid,
+    void (*done)(uint32_t, struct ctl_check *))
+{
+	struct ctl_check		 cc;
+	const struct domain_conf	*d;
+	struct backend_conf		*b;
+	struct pending			*p;
+	size_t				 domoff;
+
+	memset(&cc, 0, sizeof(cc));
+	strlcpy(cc.address, address, sizeof(cc.address));
+	cc.res.verdict = VERDICT_UNKNOWN;
+	switch (addr_normalise(address, cc.address, sizeof(cc.address),
+	    &domoff)) {
+	case ADDR_OK:
+		break;
+	case ADDR_NODOMAIN:
+		strlcpy(cc.res.text, "address without a domain: not verified",
+		    sizeof(cc.res.text));
+		done(peerid, &cc);
+		return;
+	default:
+		strlcpy(cc.res.text, "not a usable address",
+		    sizeof(cc.res.text));
+		done(peerid, &cc);
+		return;
+	}
+	if ((d = policy_domain(engine_conf, cc.address + domoff)) == NULL) {
+		strlcpy(cc.res.text, "domain not verified by any backend",
+		    sizeof(cc.res.text));
+		done(peerid, &cc);
+		return;
+	}
+	if ((b = config_backend_byid(engine_conf, d->backend_id)) != NULL)
+		strlcpy(cc.backend, b->name, sizeof(cc.backend));
+
+	pthread_mutex_lock(&pending_mtx);
+	p = pending_new(cc.address, d->backend_id);
+	p->check_done = done;
+	p->peerid = peerid;
+	strlcpy(p->backend, cc.backend, sizeof(p->backend));
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	pthread_mutex_unlock(&pending_mtx);
+	engine_wake(-1, 0, NULL);
+}
+
+/*
+ * A probe the prober never answers (it must, within its timeouts) would
+ * make every later RCPT for the address wait in vain: give it up.
+ */
+static void
+engine_sweep(int fd, short event, void *arg)
+{
+	struct pending		*p, *next;
+	struct probe_res	 res;
+	struct timeval		 tv = { SWEEP_INTERVAL, 0 };
+	time_t			 now = time(NULL);
+	uint32_t		 lost[64];
+	size_t			 i, n = 0;
+
+	pthread_mutex_lock(&pending_mtx);
+	for (p = RB_MIN(pending_ids, &pending_ids); p != NULL && n < 64;
+	    p = next) {
+		next = RB_NEXT(pending_ids, &pending_ids, p);
+		if (p->state == PENDING_SENT &&
+		    p->sent + PROBE_LOST_AFTER < now)
+			lost[n++] = p->id;
+	}
+	pthread_mutex_unlock(&pending_mtx);
+	for (i = 0; i < n; i++) {
+		log_warnx("probe %u had no answer from the prober", lost[i]);
+		memset(&res, 0, sizeof(res));
+		res.id = lost[i];
+		res.verdict = VERDICT_UNKNOWN;
+		strlcpy(res.text, "no answer from the prober",
+		    sizeof(res.text));
+		engine_probe_done(&res);
+	}
+	evtimer_add(&sweep_ev, &tv);
+}
+
+static void
+engine_expire(int fd, short event, void *arg)
+{
+	struct timeval	tv = { EXPIRE_INTERVAL, 0 };
+	size_t		n;
+
+	if ((n = cache_expire(engine_cache, time(NULL))) > 0)
+		log_debug("%zu cached verdicts expired", n);
+	evtimer_add(&expire_ev, &tv);
+}
+
+/* For tests of leaks: probes waiting or in flight. */
+uint64_t
+engine_pending(void)
+{
+	uint64_t	n;
+
+	pthread_mutex_lock(&pending_mtx);
+	n = pending_count;
+	pthread_mutex_unlock(&pending_mtx);
+	return (n);
 }
 
 void
 engine_stats(struct ctl_stats *st)
 {
-	uint64_t	*dst, *src;
-	size_t		 i, n;
-
-	/* Every field but the two times is a uint64_t counter. */
 	memset(st, 0, sizeof(*st));
-	dst = &st->cache_entries;
-	src = &stats.cache_entries;
-	n = (uint64_t *)&st->cache_saved_at - dst;
-	for (i = 0; i < n; i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	st->started = stats.started;
-	st->cache_saved_at = __atomic_load_n(&stats.cache_saved_at,
-	    __ATOMIC_RELAXED);
-	if (engine_cache != NULL)
-		st->cache_entries = cache_count(engine_cache);
+	st->cache_entries = engine_cache != NULL ?
+	    cache_count(engine_cache) : 0;
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	if (engine_conf != NULL)
 		st->cache_size = engine_conf->cache_size;
 	pthread_rwlock_unlock(&engine_conf_lock);
+	st->lookups = STAT_GET(lookups);
+	st->hits_valid = STAT_GET(hits_valid);
+	st->hits_invalid = STAT_GET(hits_invalid);
+	st->misses = STAT_GET(misses);
+	st->probes = STAT_GET(probes);
+	st->coalesced = STAT_GET(coalesced);
+	st->verdict_valid = STAT_GET(verdict_valid);
+	st->verdict_invalid = STAT_GET(verdict_invalid);
+	st->verdict_unknown = STAT_GET(verdict_unknown);
+	st->skip_from = STAT_GET(skip_from);
+	st->skip_local = STAT_GET(skip_local);
+	st->skip_daemon = STAT_GET(skip_daemon);
+	st->skip_auth = STAT_GET(skip_auth);
+	st->skip_nodomain = STAT_GET(skip_nodomain);
+	st->skip_unmatched = STAT_GET(skip_unmatched);
+	st->skip_bad_address = STAT_GET(skip_bad_address);
+	st->waits_timed_out = STAT_GET(waits_timed_out);
+	st->cache_saves = STAT_GET(cache_saves);
+	st->cache_saved_at = STAT_GET(cache_saved_at);
 }
 
 /* cachefile.c reports each completed save for show stats. */
 void
 engine_cache_saved(int64_t when)
 {
-	__atomic_add_fetch(&stats.cache_saves, 1, __ATOMIC_RELAXED);
+	STAT_INC(cache_saves);
 	__atomic_store_n(&stats.cache_saved_at, when, __ATOMIC_RELAXED);
-}
-
-void
-engine_check(const char *address, uint32_t peerid,
-    void (*done)(uint32_t, struct ctl_check *))
-{
-	struct ctl_check	cc;
-
-	memset(&cc, 0, sizeof(cc));
-	strlcpy(cc.address, address, sizeof(cc.address));
-	cc.res.verdict = VERDICT_UNKNOWN;
-	strlcpy(cc.res.text, "probes are not wired yet", sizeof(cc.res.text));
-	done(peerid, &cc);
 }

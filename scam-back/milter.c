@@ -16,10 +16,12 @@
 
 /*
  * libmilter glue only: registration, the listening socket and the
- * callbacks, which hand every decision to engine.c.
+ * callbacks, which hand every decision to engine.c.  libmilter runs one
+ * thread per MTA connection, so the per-connection state needs no lock.
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -31,18 +33,58 @@
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
 
 #include "scam-back.h"
 #include "log.h"
 #include "engine.h"
+#include "policy.h"
 
+/* The macros a verdict needs, asked for at RCPT (SPEC section 6). */
+#define RCPT_MACROS	"{rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
+
+/* Steps scam-back has no use for; the MTA skips them when it can. */
+#define SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | \
+			 SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+
+/* An invalid recipient kept for removal at end of message (discard). */
+struct drop {
+	TAILQ_ENTRY(drop)	 entry;
+	char			 rcpt[];
+};
+TAILQ_HEAD(drop_list, drop);
+
+struct mconn {
+	struct client_addr	 client;
+	char			 from[ADDR_LEN];	/* for the log */
+	struct drop_list	 drops;
+	unsigned int		 nrcpt;		/* recipients let through */
+	unsigned int		 ndrop;
+};
+
+static struct mconn *milter_conn(SMFICTX *);
+static void	milter_reset(struct mconn *);
+static sfsistat	milter_negotiate(SMFICTX *, unsigned long, unsigned long,
+		    unsigned long, unsigned long, unsigned long *,
+		    unsigned long *, unsigned long *, unsigned long *);
+static sfsistat	milter_connect(SMFICTX *, char *, struct sockaddr *);
+static sfsistat	milter_envfrom(SMFICTX *, char **);
 static sfsistat	milter_envrcpt(SMFICTX *, char **);
+static sfsistat	milter_eom(SMFICTX *);
+static sfsistat	milter_abort(SMFICTX *);
+static sfsistat	milter_close(SMFICTX *);
 
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "scam-back",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = 0,
+	.xxfi_flags = SMFIF_DELRCPT,
+	.xxfi_connect = milter_connect,
+	.xxfi_envfrom = milter_envfrom,
 	.xxfi_envrcpt = milter_envrcpt,
+	.xxfi_eom = milter_eom,
+	.xxfi_abort = milter_abort,
+	.xxfi_close = milter_close,
+	.xxfi_negotiate = milter_negotiate,
 };
 
 /*
@@ -113,8 +155,193 @@ milter_stop(void)
 	pthread_detach(tid);
 }
 
+/* The connection's state, made on first use. */
+static struct mconn *
+milter_conn(SMFICTX *ctx)
+{
+	struct mconn	*c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL)
+		return (c);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("%s", __func__);
+		return (NULL);
+	}
+	TAILQ_INIT(&c->drops);
+	if (smfi_setpriv(ctx, c) == MI_FAILURE) {
+		free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+/* A new message, or none: forget the last one's recipients. */
+static void
+milter_reset(struct mconn *c)
+{
+	struct drop	*d;
+
+	while ((d = TAILQ_FIRST(&c->drops)) != NULL) {
+		TAILQ_REMOVE(&c->drops, d, entry);
+		free(d);
+	}
+	c->nrcpt = 0;
+	c->ndrop = 0;
+}
+
+/*
+ * Ask for the macros RCPT needs, so that neither MTA needs configuring,
+ * and skip the steps that cannot change a verdict.
+ */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_SETSYMLIST);
+	*pf1 = f1 & SKIP_STEPS;
+	*pf2 = 0;
+	*pf3 = 0;
+	if ((f0 & SMFIF_SETSYMLIST) &&
+	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, RCPT_MACROS) == MI_FAILURE)
+		log_warnx("cannot ask the MTA for the RCPT macros");
+	return (SMFIS_CONTINUE);
+}
+
+static sfsistat
+milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
+{
+	struct mconn	*c;
+
+	if ((c = milter_conn(ctx)) == NULL)
+		return (SMFIS_ACCEPT);
+	client_from_sockaddr(&c->client, sa);
+	return (SMFIS_CONTINUE);
+}
+
+static sfsistat
+milter_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mconn	*c;
+	const char	*s;
+	size_t		 i, len;
+
+	if ((c = milter_conn(ctx)) == NULL)
+		return (SMFIS_ACCEPT);
+	milter_reset(c);
+	/* For the log only: no brackets, nothing unprintable. */
+	s = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	for (i = 0; i < len && i < sizeof(c->from) - 1; i++)
+		c->from[i] = (s[i] > 0x20 && s[i] < 0x7f) ||
+		    (unsigned char)s[i] >= 0x80 ? s[i] : '?';
+	c->from[i] = '\0';
+	return (SMFIS_CONTINUE);
+}
+
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
+	struct mconn		*c;
+	struct rcpt_query	 q;
+	struct policy_reply	 r;
+	struct client_addr	 client;
+	struct drop		*d;
+	const char		*rcpt;
+	size_t			 len;
+
+	if ((c = milter_conn(ctx)) == NULL)
+		return (SMFIS_CONTINUE);
+
+	/* {client_addr} may be newer than connect's (Postfix XCLIENT). */
+	if (client_from_string(&client,
+	    smfi_getsymval(ctx, "{client_addr}")) == -1)
+		client = c->client;
+	rcpt = argv != NULL && argv[0] != NULL ? argv[0] :
+	    smfi_getsymval(ctx, "{rcpt_addr}");
+
+	q.client = &client;
+	q.daemon = smfi_getsymval(ctx, "{daemon_name}");
+	q.auth = smfi_getsymval(ctx, "{auth_authen}");
+	q.rcpt = rcpt;
+	engine_rcpt(&q, c->from, &r);
+
+	switch (r.action) {
+	case ACTION_REJECT:
+		if (smfi_setreply(ctx, (char *)r.rcode, (char *)r.xcode,
+		    r.text) == MI_FAILURE)
+			log_warnx("cannot set the reply text");
+		return (SMFIS_REJECT);
+	case ACTION_TEMPFAIL:
+		if (smfi_setreply(ctx, (char *)r.rcode, (char *)r.xcode,
+		    r.text) == MI_FAILURE)
+			log_warnx("cannot set the reply text");
+		return (SMFIS_TEMPFAIL);
+	case ACTION_DISCARD:
+		/* Accepted now, removed at end of message. */
+		len = strlen(rcpt) + 1;
+		if ((d = malloc(sizeof(*d) + len)) == NULL) {
+			log_warn("%s", __func__);
+			return (SMFIS_TEMPFAIL);
+		}
+		memcpy(d->rcpt, rcpt, len);
+		TAILQ_INSERT_TAIL(&c->drops, d, entry);
+		c->ndrop++;
+		c->nrcpt++;
+		return (SMFIS_CONTINUE);
+	default:
+		c->nrcpt++;
+		return (SMFIS_CONTINUE);
+	}
+}
+
+/*
+ * invalid discard: the message goes to the valid recipients only; one
+ * with no valid recipient at all is discarded whole.
+ */
+static sfsistat
+milter_eom(SMFICTX *ctx)
+{
+	struct mconn	*c;
+	struct drop	*d;
+	sfsistat	 ret = SMFIS_CONTINUE;
+
+	if ((c = smfi_getpriv(ctx)) == NULL)
+		return (SMFIS_CONTINUE);
+	if (c->ndrop > 0 && c->ndrop == c->nrcpt)
+		ret = SMFIS_DISCARD;
+	else
+		TAILQ_FOREACH(d, &c->drops, entry)
+			if (smfi_delrcpt(ctx, d->rcpt) == MI_FAILURE)
+				log_warnx("cannot remove recipient %s",
+				    d->rcpt);
+	milter_reset(c);
+	return (ret);
+}
+
+static sfsistat
+milter_abort(SMFICTX *ctx)
+{
+	struct mconn	*c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL)
+		milter_reset(c);
+	return (SMFIS_CONTINUE);
+}
+
+static sfsistat
+milter_close(SMFICTX *ctx)
+{
+	struct mconn	*c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL) {
+		milter_reset(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
 	return (SMFIS_CONTINUE);
 }
