@@ -41,7 +41,7 @@ config_new(void)
 
 	strlcpy(conf->listen.spec, SCAMBACK_LISTEN, sizeof(conf->listen.spec));
 	conf->listen.family = LISTEN_UNIX;
-	strlcpy(conf->listen.path, SCAMBACK_LISTEN + strlen("unix:"),
+	strlcpy(conf->listen.path, &SCAMBACK_LISTEN[strlen("unix:")],
 	    sizeof(conf->listen.path));
 	conf->listen.mode = DEFAULT_LISTEN_MODE;
 	strlcpy(conf->user, SCAMBACK_USER, sizeof(conf->user));
@@ -139,6 +139,51 @@ config_backend_byid(struct scamback_conf *conf, uint32_t id)
 	TAILQ_FOREACH(b, &conf->backends, entry)
 		if (b->id == id)
 			return (b);
+	return (NULL);
+}
+
+/*
+ * A backend with the defaults of SPEC section 5 and no hosts: the parser,
+ * mailertable and transport entries start from here.
+ */
+struct backend_conf *
+config_backend_new(const char *name)
+{
+	struct backend_conf	*b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return (NULL);
+	TAILQ_INIT(&b->hosts);
+	strlcpy(b->name, name, sizeof(b->name));
+	b->protocol = PROTO_ESMTP;
+	b->tls = TLSMODE_NO;
+	b->sessions = DEFAULT_SESSIONS;
+	b->catchall = CATCHALL_DETECT;
+	return (b);
+}
+
+void
+config_backend_free(struct backend_conf *b)
+{
+	struct host_conf	*h;
+
+	while ((h = TAILQ_FIRST(&b->hosts)) != NULL) {
+		TAILQ_REMOVE(&b->hosts, h, entry);
+		free(h);
+	}
+	free(b);
+}
+
+/* name is lowercase; "" with DOMAIN_ALL. */
+struct domain_conf *
+config_domain_find(struct scamback_conf *conf, const char *name,
+    enum domain_match match)
+{
+	struct domain_conf	*d;
+
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (d->match == match && strcmp(d->name, name) == 0)
+			return (d);
 	return (NULL);
 }
 
