@@ -19,11 +19,17 @@
 %{
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +38,8 @@
 
 #include "scam-back.h"
 #include "log.h"
+
+#define MAX_INCLUDE_DEPTH	16
 
 TAILQ_HEAD(files, file)		 files = TAILQ_HEAD_INITIALIZER(files);
 static struct file {
@@ -45,7 +53,7 @@ static struct file {
 	int			 lineno;
 	int			 errors;
 } *file, *topfile;
-struct file	*pushfile(const char *);
+struct file	*pushfile(const char *, int);
 int		 popfile(void);
 int		 yyparse(void);
 int		 yylex(void);
@@ -70,8 +78,51 @@ struct sym {
 int		 symset(const char *, const char *, int);
 char		*symget(const char *);
 
+/*
+ * Every string the lexer hands to the grammar lives here until the parse
+ * ends: the configuration keeps copies in fixed-size arrays, and yacc's
+ * error recovery drops tokens without a way to free them.
+ */
+struct strnode {
+	struct strnode	*next;
+	char		 s[];
+};
+static struct strnode	*strings;
+static char		*sdup(const char *);
+static void		 sfree(void);
+
+/* A domain whose backend is looked up once every backend is known. */
+struct domref {
+	TAILQ_ENTRY(domref)	 entry;
+	struct domain_conf	*domain;
+	char			*file;
+	int			 lineno;
+};
+TAILQ_HEAD(, domref)	 domrefs = TAILQ_HEAD_INITIALIZER(domrefs);
+
+static void	 conf_vmsg(const char *, int, const char *, const char *,
+		    va_list);
+static int	 check_string(const char *, const char *, size_t);
+static int	 listen_set(const char *);
+static struct backend_conf *backend_start(const char *);
+static void	 backend_end(void);
+static int	 domain_add(const char *, enum domain_match, const char *);
+static int	 table_add(enum table_type, const char *);
+static int	 skipnet_add(const char *);
+static void	 parse_finish(void);
+
 static struct scamback_conf	*conf;
+static struct backend_conf	*curbackend;
+static int			 curbackend_bad;
+static int			 curbackend_errors;
+static int			 curbackend_line;
 static int			 parse_flags;
+static int			 extra_errors;
+static char			 listen_where[PATH_MAX + 16];
+static struct {
+	int	 owner, group, mode, protocol, tls, tls_ca, noverify, sessions,
+		 catchall;
+} seen;
 
 typedef struct {
 	union {
@@ -83,11 +134,17 @@ typedef struct {
 
 %}
 
-%token	LISTEN ON USER INCLUDE
+%token	ACCEPT ALL AUTHENTICATED BACKEND BACKOFF CA CACHE CATCHALL CFILE
+%token	CONNECT DAEMON DETECT DISCARD DOMAIN ESMTP EXPIRE FROM GROUP HOST
+%token	HOSTNAME IGNORE INCLUDE INET INET6 INTERVAL INVALID LISTEN LOCAL
+%token	MAILERTABLE MODE NO NONE NOVERIFY ON OWNER PORT PREFER PROBE PROTOCOL
+%token	REJECT REPLY REQUIRE SAVE SENDER SESSIONS SIZE SKIP SMTP SUBDOMAINS
+%token	TEMPFAIL TIMEOUT TLS TRANSPORT UNREACHABLE USER VALID YES
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string
+%type	<v.number>	yesno time port optport subdomains
 
 %%
 
@@ -95,87 +152,470 @@ grammar		: /* empty */
 		| grammar include '\n'
 		| grammar '\n'
 		| grammar main '\n'
+		| grammar backend '\n'
 		| grammar varset '\n'
-		| grammar error '\n'		{ file->errors++; }
+		| grammar error '\n'		{ file->errors++; yyerrok; }
 		;
 
 include		: INCLUDE STRING		{
 			struct file	*nfile;
 
-			if ((nfile = pushfile($2)) == NULL) {
-				yyerror("failed to include file %s", $2);
-				free($2);
+			if ((nfile = pushfile($2, 1)) == NULL)
 				YYERROR;
-			}
-			free($2);
-
 			file = nfile;
 			lungetc('\n');
 		}
 		;
 
 string		: string STRING			{
-			if (asprintf(&$$, "%s %s", $1, $2) == -1)
+			char	*s;
+
+			if (asprintf(&s, "%s %s", $1, $2) == -1)
 				fatal("string: asprintf");
-			free($1);
-			free($2);
+			$$ = sdup(s);
+			free(s);
 		}
 		| STRING
 		;
 
 varset		: STRING '=' string		{
-			char *s = $1;
-			while (*s++) {
-				if (isspace((unsigned char)*s)) {
-					yyerror("macro name cannot contain "
-					    "whitespace");
-					free($1);
-					free($3);
+			const char	*s;
+
+			for (s = $1; *s != '\0'; s++)
+				if (!isalnum((unsigned char)*s) && *s != '_') {
+					yyerror("macro name \"%s\": only "
+					    "letters, digits and _", $1);
 					YYERROR;
 				}
-			}
 			if (symset($1, $3, 0) == -1)
 				fatal("cannot store variable");
-			free($1);
-			free($3);
 		}
 		;
 
-main		: LISTEN ON STRING		{
-			struct listen_conf	*l = &conf->listen;
+yesno		: YES				{ $$ = 1; }
+		| NO				{ $$ = 0; }
+		;
 
-			if (strlcpy(l->spec, $3, sizeof(l->spec)) >=
-			    sizeof(l->spec)) {
-				yyerror("listen spec too long");
-				free($3);
+/* Seconds, or a number with one of the suffixes s m h d. */
+time		: NUMBER			{
+			if ($1 < 0 || $1 > UINT32_MAX) {
+				yyerror("time %lld out of range",
+				    (long long)$1);
 				YYERROR;
 			}
-			if (strncmp($3, "unix:", 5) == 0) {
-				l->family = LISTEN_UNIX;
-				strlcpy(l->path, $3 + 5, sizeof(l->path));
-			} else if (strncmp($3, "local:", 6) == 0) {
-				l->family = LISTEN_UNIX;
-				strlcpy(l->path, $3 + 6, sizeof(l->path));
-			} else if (strncmp($3, "inet:", 5) == 0)
-				l->family = LISTEN_INET;
-			else if (strncmp($3, "inet6:", 6) == 0)
-				l->family = LISTEN_INET6;
-			else {
-				yyerror("listen on: unknown socket type in "
-				    "\"%s\"", $3);
-				free($3);
+			$$ = $1;
+		}
+		| STRING			{
+			uint32_t	t;
+
+			if (parse_time($1, &t) == -1) {
+				yyerror("\"%s\" is not a time: use seconds or "
+				    "a number with s, m, h or d", $1);
 				YYERROR;
 			}
-			free($3);
+			$$ = t;
+		}
+		;
+
+port		: NUMBER			{
+			if ($1 < 1 || $1 > 65535) {
+				yyerror("port %lld out of range 1-65535",
+				    (long long)$1);
+				YYERROR;
+			}
+			$$ = $1;
+		}
+		;
+
+optport		: /* empty */			{ $$ = DEFAULT_PORT; }
+		| PORT port			{ $$ = $2; }
+		;
+
+optnl		: '\n' optnl
+		| /* empty */
+		;
+
+nl		: '\n' optnl
+		;
+
+comma		: ',' optnl
+		| optnl
+		;
+
+main		: LISTEN ON STRING		{
+			memset(&seen, 0, sizeof(seen));
+			if (listen_where[0] != '\0') {
+				yyerror("only one listen on: libmilter serves "
+				    "one socket (the first is at %s)",
+				    listen_where);
+				YYERROR;
+			}
+			snprintf(listen_where, sizeof(listen_where), "%s:%d",
+			    file->name, yylval.lineno);
+			if (listen_set($3) == -1)
+				YYERROR;
+		} listenopts			{
+			if (conf->listen.family != LISTEN_UNIX &&
+			    (seen.owner || seen.group || seen.mode)) {
+				yyerror("owner, group and mode apply only to "
+				    "unix sockets");
+				YYERROR;
+			}
 		}
 		| USER STRING			{
-			if (strlcpy(conf->user, $2, sizeof(conf->user)) >=
-			    sizeof(conf->user)) {
-				yyerror("user name too long");
-				free($2);
+			if (check_string("user", $2, sizeof(conf->user)) == -1)
+				YYERROR;
+			if (*$2 == '\0') {
+				yyerror("user name is empty");
 				YYERROR;
 			}
-			free($2);
+			if (!(parse_flags & SCAMBACK_OPT_NOACTION) &&
+			    getpwnam($2) == NULL) {
+				yyerror("user \"%s\" does not exist", $2);
+				YYERROR;
+			}
+			strlcpy(conf->user, $2, sizeof(conf->user));
+		}
+		| HOSTNAME STRING		{
+			if (check_string("hostname", $2,
+			    sizeof(conf->hostname)) == -1)
+				YYERROR;
+			if (!valid_hostname($2)) {
+				yyerror("hostname \"%s\" is not a valid host "
+				    "name", $2);
+				YYERROR;
+			}
+			strlcpy(conf->hostname, $2, sizeof(conf->hostname));
+		}
+		| PROBE SENDER STRING		{
+			if (parse_sender($3, conf->probe_sender,
+			    sizeof(conf->probe_sender)) == -1) {
+				yyerror("probe sender \"%s\" is not an "
+				    "address: use \"local@domain\" or \"\"",
+				    $3);
+				YYERROR;
+			}
+		}
+		| CACHE CFILE STRING		{
+			if (check_string("cache file", $3,
+			    sizeof(conf->cache_file)) == -1)
+				YYERROR;
+			if (*$3 == '\0') {
+				yyerror("cache file is empty: use cache file "
+				    "none to keep the cache in memory only");
+				YYERROR;
+			}
+			strlcpy(conf->cache_file, $3, sizeof(conf->cache_file));
+		}
+		| CACHE CFILE NONE		{
+			conf->cache_file[0] = '\0';
+		}
+		| CACHE VALID EXPIRE time	{
+			if ($4 < 1 || $4 > MAX_EXPIRE) {
+				yyerror("cache valid expire must be between "
+				    "1s and 365d");
+				YYERROR;
+			}
+			conf->valid_expire = $4;
+		}
+		| CACHE INVALID EXPIRE time	{
+			if ($4 < 1 || $4 > MAX_EXPIRE) {
+				yyerror("cache invalid expire must be between "
+				    "1s and 365d");
+				YYERROR;
+			}
+			conf->invalid_expire = $4;
+		}
+		| CACHE SAVE INTERVAL time	{
+			if ($4 > MAX_EXPIRE) {
+				yyerror("cache save interval must be at most "
+				    "365d");
+				YYERROR;
+			}
+			conf->save_interval = $4;
+		}
+		| CACHE SIZE NUMBER		{
+			if ($3 < 1 || $3 > MAX_CACHE_SIZE) {
+				yyerror("cache size must be between 1 and %d "
+				    "entries", MAX_CACHE_SIZE);
+				YYERROR;
+			}
+			conf->cache_size = $3;
+		}
+		| TIMEOUT CONNECT time		{
+			if ($3 < 1 || $3 > MAX_TIMEOUT) {
+				yyerror("timeout connect must be between 1s "
+				    "and %ds", MAX_TIMEOUT);
+				YYERROR;
+			}
+			conf->timeout_connect = $3;
+		}
+		| TIMEOUT REPLY time		{
+			if ($3 < 1 || $3 > MAX_TIMEOUT) {
+				yyerror("timeout reply must be between 1s "
+				    "and %ds", MAX_TIMEOUT);
+				YYERROR;
+			}
+			conf->timeout_reply = $3;
+		}
+		| BACKOFF time			{
+			if ($2 > MAX_BACKOFF) {
+				yyerror("backoff must be at most 1d");
+				YYERROR;
+			}
+			conf->backoff = $2;
+		}
+		| PREFER INET			{ conf->prefer = PREFER_INET; }
+		| PREFER INET6			{ conf->prefer = PREFER_INET6; }
+		| UNREACHABLE ACCEPT		{
+			conf->unreachable = UNREACHABLE_ACCEPT;
+		}
+		| UNREACHABLE TEMPFAIL		{
+			conf->unreachable = UNREACHABLE_TEMPFAIL;
+		}
+		| INVALID REJECT		{ conf->invalid = INVALID_REJECT; }
+		| INVALID DISCARD		{ conf->invalid = INVALID_DISCARD; }
+		| SKIP DAEMON STRING		{
+			struct skip_daemon	*sd;
+
+			if (check_string("skip daemon", $3,
+			    sizeof(sd->name)) == -1)
+				YYERROR;
+			if (*$3 == '\0') {
+				yyerror("skip daemon name is empty");
+				YYERROR;
+			}
+			/* Any skip daemon replaces the default list. */
+			conf->skip_daemon_set = 1;
+			TAILQ_FOREACH(sd, &conf->skip_daemons, entry)
+				if (strcmp(sd->name, $3) == 0)
+					break;
+			if (sd == NULL) {
+				if ((sd = calloc(1, sizeof(*sd))) == NULL)
+					fatal(NULL);
+				strlcpy(sd->name, $3, sizeof(sd->name));
+				TAILQ_INSERT_TAIL(&conf->skip_daemons, sd,
+				    entry);
+			}
+		}
+		| SKIP FROM STRING		{
+			if (skipnet_add($3) == -1)
+				YYERROR;
+		}
+		| SKIP FROM '{' optnl skipnet_l '}'
+		| SKIP AUTHENTICATED yesno	{
+			conf->skip_authenticated = $3;
+		}
+		| SKIP LOCAL yesno		{ conf->skip_local = $3; }
+		| DOMAIN STRING BACKEND STRING subdomains {
+			if (domain_add($2, $5 ? DOMAIN_SUBDOMAINS :
+			    DOMAIN_EXACT, $4) == -1)
+				YYERROR;
+		}
+		| DOMAIN ALL BACKEND STRING	{
+			if (domain_add("", DOMAIN_ALL, $4) == -1)
+				YYERROR;
+		}
+		| MAILERTABLE STRING		{
+			if (table_add(TABLE_MAILERTABLE, $2) == -1)
+				YYERROR;
+		}
+		| TRANSPORT STRING		{
+			if (table_add(TABLE_TRANSPORT, $2) == -1)
+				YYERROR;
+		}
+		;
+
+listenopts	: /* empty */
+		| listenopts listenopt
+		;
+
+listenopt	: OWNER STRING			{
+			if (seen.owner++) {
+				yyerror("owner given twice");
+				YYERROR;
+			}
+			if (check_string("owner", $2,
+			    sizeof(conf->listen.owner)) == -1)
+				YYERROR;
+			if (!(parse_flags & SCAMBACK_OPT_NOACTION) &&
+			    getpwnam($2) == NULL) {
+				yyerror("owner \"%s\" does not exist", $2);
+				YYERROR;
+			}
+			strlcpy(conf->listen.owner, $2,
+			    sizeof(conf->listen.owner));
+		}
+		| GROUP STRING			{
+			if (seen.group++) {
+				yyerror("group given twice");
+				YYERROR;
+			}
+			if (check_string("group", $2,
+			    sizeof(conf->listen.group)) == -1)
+				YYERROR;
+			if (!(parse_flags & SCAMBACK_OPT_NOACTION) &&
+			    getgrnam($2) == NULL) {
+				yyerror("group \"%s\" does not exist", $2);
+				YYERROR;
+			}
+			strlcpy(conf->listen.group, $2,
+			    sizeof(conf->listen.group));
+		}
+		| MODE NUMBER			{
+			char	 buf[32], *ep;
+			long	 m;
+
+			if (seen.mode++) {
+				yyerror("mode given twice");
+				YYERROR;
+			}
+			/* The lexer read the digits as decimal: reread. */
+			snprintf(buf, sizeof(buf), "%lld", (long long)$2);
+			errno = 0;
+			m = strtol(buf, &ep, 8);
+			if ($2 < 0 || *ep != '\0' || errno != 0 || m > 0777) {
+				yyerror("mode must be octal, 0000 to 0777");
+				YYERROR;
+			}
+			conf->listen.mode = m;
+			conf->listen.mode_set = 1;
+		}
+		;
+
+skipnet_l	: STRING comma			{
+			if (skipnet_add($1) == -1)
+				YYERROR;
+		}
+		| skipnet_l STRING comma	{
+			if (skipnet_add($2) == -1)
+				YYERROR;
+		}
+		;
+
+subdomains	: /* empty */			{ $$ = 0; }
+		| SUBDOMAINS			{ $$ = 1; }
+		;
+
+backend		: BACKEND STRING		{
+			curbackend_line = yylval.lineno;
+			curbackend = backend_start($2);
+			memset(&seen, 0, sizeof(seen));
+		} '{' optnl backendopts_l '}'	{
+			backend_end();
+		}
+		;
+
+backendopts_l	: /* empty */
+		| backendopts_l backendopts nl
+		| backendopts_l error nl	{ file->errors++; yyerrok; }
+		;
+
+backendopts	: HOST STRING optport		{
+			struct host_conf	*h;
+			char			*s = $2;
+			size_t			 len = strlen(s);
+
+			/* [192.0.2.1], as in a mailertable, is accepted. */
+			if (len > 2 && s[0] == '[' && s[len - 1] == ']') {
+				s[len - 1] = '\0';
+				s++;
+			}
+			if (check_string("host", s, sizeof(h->name)) == -1)
+				YYERROR;
+			if (!valid_host(s)) {
+				yyerror("host \"%s\" is neither an address nor "
+				    "a host name", s);
+				YYERROR;
+			}
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				fatal(NULL);
+			strlcpy(h->name, s, sizeof(h->name));
+			h->port = $3;
+			TAILQ_INSERT_TAIL(&curbackend->hosts, h, entry);
+		}
+		| PROTOCOL ESMTP		{
+			if (seen.protocol++) {
+				yyerror("protocol given twice");
+				YYERROR;
+			}
+			curbackend->protocol = PROTO_ESMTP;
+		}
+		| PROTOCOL SMTP			{
+			if (seen.protocol++) {
+				yyerror("protocol given twice");
+				YYERROR;
+			}
+			curbackend->protocol = PROTO_SMTP;
+		}
+		| TLS tlsmode
+		| TLS CA STRING			{
+			if (seen.tls_ca++) {
+				yyerror("tls ca given twice");
+				YYERROR;
+			}
+			if (check_string("tls ca", $3,
+			    sizeof(curbackend->tls_ca)) == -1)
+				YYERROR;
+			if (*$3 == '\0') {
+				yyerror("tls ca is empty");
+				YYERROR;
+			}
+			strlcpy(curbackend->tls_ca, $3,
+			    sizeof(curbackend->tls_ca));
+		}
+		| TLS NOVERIFY			{
+			curbackend->tls_noverify = 1;
+			seen.noverify = 1;
+		}
+		| SESSIONS NUMBER		{
+			if (seen.sessions++) {
+				yyerror("sessions given twice");
+				YYERROR;
+			}
+			if ($2 < 1 || $2 > MAX_SESSIONS) {
+				yyerror("sessions must be between 1 and %d",
+				    MAX_SESSIONS);
+				YYERROR;
+			}
+			curbackend->sessions = $2;
+		}
+		| CATCHALL DETECT		{
+			if (seen.catchall++) {
+				yyerror("catchall given twice");
+				YYERROR;
+			}
+			curbackend->catchall = CATCHALL_DETECT;
+		}
+		| CATCHALL IGNORE		{
+			if (seen.catchall++) {
+				yyerror("catchall given twice");
+				YYERROR;
+			}
+			curbackend->catchall = CATCHALL_IGNORE;
+		}
+		;
+
+tlsmode		: NO				{
+			if (seen.tls++) {
+				yyerror("tls given twice");
+				YYERROR;
+			}
+			curbackend->tls = TLSMODE_NO;
+		}
+		| YES				{
+			if (seen.tls++) {
+				yyerror("tls given twice");
+				YYERROR;
+			}
+			curbackend->tls = TLSMODE_YES;
+		}
+		| REQUIRE			{
+			if (seen.tls++) {
+				yyerror("tls given twice");
+				YYERROR;
+			}
+			curbackend->tls = TLSMODE_REQUIRE;
 		}
 		;
 
@@ -186,23 +626,64 @@ struct keywords {
 	int		 k_val;
 };
 
+/*
+ * Every message about the configuration: with -n on stderr, where the
+ * administrator runs the check, otherwise to the log (startup and reload).
+ */
+static void
+conf_vmsg(const char *fname, int lineno, const char *what, const char *fmt,
+    va_list ap)
+{
+	char	*msg;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	if (parse_flags & SCAMBACK_OPT_NOACTION)
+		fprintf(stderr, "%s:%d: %s%s\n", fname, lineno, what, msg);
+	else
+		log_warnx("%s:%d: %s%s", fname, lineno, what, msg);
+	free(msg);
+}
+
 int
 yyerror(const char *fmt, ...)
 {
 	va_list		 ap;
-	char		*msg;
 
 	file->errors++;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		fatalx("yyerror vasprintf");
+	conf_vmsg(file->name, yylval.lineno, "", fmt, ap);
 	va_end(ap);
-	if (parse_flags & SCAMBACK_OPT_NOACTION)
-		fprintf(stderr, "%s:%d: %s\n", file->name, yylval.lineno, msg);
-	else
-		log_warnx("%s:%d: %s", file->name, yylval.lineno, msg);
-	free(msg);
 	return (0);
+}
+
+/* An error found outside the grammar: tables, late checks. */
+void
+conf_error(const char *fname, int lineno, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	extra_errors++;
+	va_start(ap, fmt);
+	conf_vmsg(fname, lineno, "", fmt, ap);
+	va_end(ap);
+}
+
+/* Something worth knowing that does not make the configuration wrong. */
+void
+conf_warn(const char *fname, int lineno, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	conf_vmsg(fname, lineno, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int
+conf_verbose(void)
+{
+	return ((parse_flags & SCAMBACK_OPT_VERBOSE) != 0);
 }
 
 int
@@ -216,10 +697,63 @@ lookup(char *s)
 {
 	/* this has to be sorted always */
 	static const struct keywords keywords[] = {
+		{ "accept",		ACCEPT },
+		{ "all",		ALL },
+		{ "authenticated",	AUTHENTICATED },
+		{ "backend",		BACKEND },
+		{ "backoff",		BACKOFF },
+		{ "ca",			CA },
+		{ "cache",		CACHE },
+		{ "catchall",		CATCHALL },
+		{ "connect",		CONNECT },
+		{ "daemon",		DAEMON },
+		{ "detect",		DETECT },
+		{ "discard",		DISCARD },
+		{ "domain",		DOMAIN },
+		{ "esmtp",		ESMTP },
+		{ "expire",		EXPIRE },
+		{ "file",		CFILE },
+		{ "from",		FROM },
+		{ "group",		GROUP },
+		{ "host",		HOST },
+		{ "hostname",		HOSTNAME },
+		{ "ignore",		IGNORE },
 		{ "include",		INCLUDE },
+		{ "inet",		INET },
+		{ "inet6",		INET6 },
+		{ "interval",		INTERVAL },
+		{ "invalid",		INVALID },
 		{ "listen",		LISTEN },
+		{ "local",		LOCAL },
+		{ "mailertable",	MAILERTABLE },
+		{ "mode",		MODE },
+		{ "no",			NO },
+		{ "none",		NONE },
+		{ "noverify",		NOVERIFY },
 		{ "on",			ON },
+		{ "owner",		OWNER },
+		{ "port",		PORT },
+		{ "prefer",		PREFER },
+		{ "probe",		PROBE },
+		{ "protocol",		PROTOCOL },
+		{ "reject",		REJECT },
+		{ "reply",		REPLY },
+		{ "require",		REQUIRE },
+		{ "save",		SAVE },
+		{ "sender",		SENDER },
+		{ "sessions",		SESSIONS },
+		{ "size",		SIZE },
+		{ "skip",		SKIP },
+		{ "smtp",		SMTP },
+		{ "subdomains",		SUBDOMAINS },
+		{ "tempfail",		TEMPFAIL },
+		{ "timeout",		TIMEOUT },
+		{ "tls",		TLS },
+		{ "transport",		TRANSPORT },
+		{ "unreachable",	UNREACHABLE },
 		{ "user",		USER },
+		{ "valid",		VALID },
+		{ "yes",		YES },
 	};
 	const struct keywords	*p;
 
@@ -420,14 +954,12 @@ top:
 			}
 			*p++ = c;
 		}
-		yylval.v.string = strdup(buf);
-		if (yylval.v.string == NULL)
-			fatal("yylex: strdup");
+		yylval.v.string = sdup(buf);
 		return (STRING);
 	}
 
 #define allowed_to_end_number(x) \
-	(isspace(x) || x == ')' || x ==',' || x == '/' || x == '}' || x == '=')
+	(isspace(x) || x == ')' || x ==',' || x == '}' || x == '=' || x == '#')
 
 	if (c == '-' || isdigit(c)) {
 		do {
@@ -462,13 +994,17 @@ nodigits:
 		}
 	}
 
+/*
+ * Unquoted strings may hold '/' so that paths, networks (192.0.2.0/24)
+ * and macros holding them ($sock = "unix:/path") need no quotes.
+ */
 #define allowed_in_string(x) \
 	(isalnum(x) || (ispunct(x) && x != '(' && x != ')' && \
 	x != '{' && x != '}' && x != '<' && x != '>' && \
-	x != '!' && x != '=' && x != '/' && x != '#' && \
-	x != ','))
+	x != '!' && x != '=' && x != '#' && x != ','))
 
-	if (isalnum(c) || c == ':' || c == '_' || c == '*') {
+	if (isalnum(c) || c == ':' || c == '_' || c == '*' || c == '/' ||
+	    c == '.' || c == '[') {
 		do {
 			*p++ = c;
 			if ((size_t)(p-buf) >= sizeof(buf)) {
@@ -479,8 +1015,7 @@ nodigits:
 		lungetc(c);
 		*p = '\0';
 		if ((token = lookup(buf)) == STRING)
-			if ((yylval.v.string = strdup(buf)) == NULL)
-				fatal("yylex: strdup");
+			yylval.v.string = sdup(buf);
 		return (token);
 	}
 	if (c == '\n') {
@@ -492,36 +1027,50 @@ nodigits:
 	return (c);
 }
 
+/*
+ * Open a file of the configuration.  Included files must be regular files:
+ * a device or a fifo would never end.
+ */
 struct file *
-pushfile(const char *name)
+pushfile(const char *name, int included)
 {
 	struct file	*nfile;
+	struct stat	 sb;
+	int		 depth = 0;
 
-	if ((nfile = calloc(1, sizeof(struct file))) == NULL) {
-		log_warn("%s", __func__);
+	TAILQ_FOREACH(nfile, &files, entry)
+		depth++;
+	if (depth > MAX_INCLUDE_DEPTH) {
+		yyerror("include \"%s\": nested too deep", name);
 		return (NULL);
 	}
-	if ((nfile->name = strdup(name)) == NULL) {
-		log_warn("%s", __func__);
+	if ((nfile = calloc(1, sizeof(struct file))) == NULL)
+		fatal("%s", __func__);
+	if ((nfile->name = strdup(name)) == NULL)
+		fatal("%s", __func__);
+	if ((nfile->stream = fopen(nfile->name, "r")) == NULL) {
+		if (included)
+			yyerror("include \"%s\": %s", name, strerror(errno));
+		else if (parse_flags & SCAMBACK_OPT_NOACTION)
+			fprintf(stderr, "%s: %s\n", name, strerror(errno));
+		else
+			log_warn("%s", name);
+		free(nfile->name);
 		free(nfile);
 		return (NULL);
 	}
-	if ((nfile->stream = fopen(nfile->name, "r")) == NULL) {
-		log_warn("%s", nfile->name);
+	if (included && (fstat(fileno(nfile->stream), &sb) == -1 ||
+	    !S_ISREG(sb.st_mode))) {
+		yyerror("include \"%s\": not a regular file", name);
+		fclose(nfile->stream);
 		free(nfile->name);
 		free(nfile);
 		return (NULL);
 	}
 	nfile->lineno = TAILQ_EMPTY(&files) ? 1 : 0;
 	nfile->ungetsize = 16;
-	nfile->ungetbuf = malloc(nfile->ungetsize);
-	if (nfile->ungetbuf == NULL) {
-		log_warn("%s", __func__);
-		fclose(nfile->stream);
-		free(nfile->name);
-		free(nfile);
-		return (NULL);
-	}
+	if ((nfile->ungetbuf = malloc(nfile->ungetsize)) == NULL)
+		fatal("%s", __func__);
 	TAILQ_INSERT_TAIL(&files, nfile, entry);
 	return (nfile);
 }
@@ -543,25 +1092,66 @@ popfile(void)
 	return (file ? 0 : EOF);
 }
 
+static char *
+sdup(const char *s)
+{
+	struct strnode	*n;
+	size_t		 len = strlen(s) + 1;
+
+	if ((n = malloc(sizeof(*n) + len)) == NULL)
+		fatal("%s", __func__);
+	memcpy(n->s, s, len);
+	n->next = strings;
+	strings = n;
+	return (n->s);
+}
+
+static void
+sfree(void)
+{
+	struct strnode	*n;
+
+	while ((n = strings) != NULL) {
+		strings = n->next;
+		free(n);
+	}
+}
+
+/*
+ * Parse a configuration file into a new struct.  Every error is reported
+ * (stderr with -n, the log otherwise); on any error nothing is returned,
+ * so a reload keeps what runs.
+ */
 struct scamback_conf *
 parse_config(const char *filename, int flags)
 {
 	struct sym	*sym, *next;
+	struct domref	*dr;
 	int		 errors = 0;
 
 	parse_flags = flags;
+	extra_errors = 0;
+	listen_where[0] = '\0';
+	curbackend = NULL;
 	if ((conf = config_new()) == NULL)
 		fatal(NULL);
 
-	if ((file = pushfile(filename)) == NULL) {
+	if ((file = pushfile(filename, 0)) == NULL) {
 		config_free(conf);
+		conf = NULL;
 		return (NULL);
 	}
 	topfile = file;
 
 	yyparse();
 	errors = file->errors;
-	popfile();
+	/* An error deep in an include may leave files open. */
+	while (file != NULL && popfile() != EOF)
+		;
+	topfile = NULL;
+
+	parse_finish();
+	errors += extra_errors;
 
 	/* Free macros and check which have not been used. */
 	TAILQ_FOREACH_SAFE(sym, &symhead, entry, next) {
@@ -573,14 +1163,476 @@ parse_config(const char *filename, int flags)
 			free(sym->val);
 			TAILQ_REMOVE(&symhead, sym, entry);
 			free(sym);
-		}
+		} else
+			sym->used = 0;
 	}
+	while ((dr = TAILQ_FIRST(&domrefs)) != NULL) {
+		TAILQ_REMOVE(&domrefs, dr, entry);
+		free(dr->file);
+		free(dr);
+	}
+	sfree();
 
 	if (errors) {
 		config_free(conf);
+		conf = NULL;
 		return (NULL);
 	}
 	return (conf);
+}
+
+/*
+ * What can only be checked once everything is read: domains name backends
+ * that may come later, and backends get their ids.  Without skip daemon
+ * the engine applies the default list (skip_daemon_set stays 0).
+ */
+static void
+parse_finish(void)
+{
+	struct backend_conf	*b;
+	struct domain_conf	*d;
+	struct domref		*dr;
+	uint32_t		 id = 0;
+
+	if (curbackend != NULL) {
+		/* A block cut short by the end of the file. */
+		config_backend_free(curbackend);
+		curbackend = NULL;
+	}
+	TAILQ_FOREACH(b, &conf->backends, entry)
+		b->id = id++;
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if ((b = config_backend_byname(conf, d->backend)) != NULL)
+			d->backend_id = b->id;
+	TAILQ_FOREACH(dr, &domrefs, entry)
+		if (config_backend_byname(conf, dr->domain->backend) == NULL)
+			conf_error(dr->file, dr->lineno, "domain %s: backend "
+			    "\"%s\" is not defined", dr->domain->match ==
+			    DOMAIN_ALL ? "all" : dr->domain->name,
+			    dr->domain->backend);
+}
+
+/*
+ * Strings end up in fixed arrays and are printed back between double
+ * quotes by -nv: refuse what does not fit or would not print back.
+ */
+static int
+check_string(const char *what, const char *s, size_t size)
+{
+	const char	*p;
+
+	if (strlen(s) >= size) {
+		yyerror("%s too long (at most %zu characters)", what,
+		    size - 1);
+		return (-1);
+	}
+	for (p = s; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p) || *p == '"' || *p == '\\') {
+			yyerror("%s \"%s\": control characters, quotes and "
+			    "backslashes are not allowed", what, s);
+			return (-1);
+		}
+	return (0);
+}
+
+static int
+listen_set(const char *spec)
+{
+	struct listen_conf	*l = &conf->listen;
+	const char		*p, *at, *errstr;
+	char			 port[8];
+	size_t			 plen;
+
+	if (check_string("listen on", spec, sizeof(l->spec)) == -1)
+		return (-1);
+	memset(l, 0, sizeof(*l));
+	l->mode = DEFAULT_LISTEN_MODE;
+	strlcpy(l->spec, spec, sizeof(l->spec));
+
+	if (strncmp(spec, "unix:", 5) == 0 ||
+	    strncmp(spec, "local:", 6) == 0) {
+		p = strchr(spec, ':') + 1;
+		l->family = LISTEN_UNIX;
+		if (*p != '/') {
+			yyerror("listen on \"%s\": the socket path must be "
+			    "absolute", spec);
+			return (-1);
+		}
+		if (strlcpy(l->path, p, sizeof(l->path)) >= sizeof(l->path)) {
+			yyerror("listen on \"%s\": path too long", spec);
+			return (-1);
+		}
+		return (0);
+	}
+	if (strncmp(spec, "inet:", 5) == 0) {
+		l->family = LISTEN_INET;
+		p = spec + 5;
+	} else if (strncmp(spec, "inet6:", 6) == 0) {
+		l->family = LISTEN_INET6;
+		p = spec + 6;
+	} else {
+		yyerror("listen on \"%s\": use unix:/path, inet:port@address "
+		    "or inet6:port@address", spec);
+		return (-1);
+	}
+	/* libmilter's inet specs: port[@host]; no host means every address. */
+	if ((at = strchr(p, '@')) != NULL) {
+		plen = at - p;
+		if (at[1] == '\0') {
+			yyerror("listen on \"%s\": address missing after @",
+			    spec);
+			return (-1);
+		}
+	} else
+		plen = strlen(p);
+	if (plen == 0 || plen >= sizeof(port)) {
+		yyerror("listen on \"%s\": port missing or invalid", spec);
+		return (-1);
+	}
+	memcpy(port, p, plen);
+	port[plen] = '\0';
+	strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL) {
+		yyerror("listen on \"%s\": port %s is %s (1-65535)", spec,
+		    port, errstr);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A backend with a bad name is still read to its closing brace, into a
+ * backend that is thrown away: one error, not one per line of the block.
+ */
+static struct backend_conf *
+backend_start(const char *name)
+{
+	struct backend_conf	*b;
+
+	curbackend_bad = 1;
+	curbackend_errors = file->errors;
+	if (check_string("backend name", name, sizeof(b->name)) == 0) {
+		if (*name == '\0')
+			yyerror("backend name is empty");
+		else if (config_backend_byname(conf, name) != NULL)
+			yyerror("backend \"%s\" defined twice", name);
+		else
+			curbackend_bad = 0;
+	}
+	if ((b = config_backend_new(curbackend_bad ? "" : name)) == NULL)
+		fatal(NULL);
+	return (b);
+}
+
+static void
+backend_end(void)
+{
+	struct backend_conf	*b = curbackend;
+
+	curbackend = NULL;
+	if (b == NULL)
+		return;
+	/* A block with errors said so already: no "has no host" on top. */
+	if (curbackend_bad || file->errors > curbackend_errors) {
+		config_backend_free(b);
+		return;
+	}
+	if (TAILQ_EMPTY(&b->hosts)) {
+		conf_error(file->name, curbackend_line, "backend \"%s\" has "
+		    "no host", b->name);
+		config_backend_free(b);
+		return;
+	}
+	if (b->tls_noverify && b->tls_ca[0] != '\0') {
+		conf_error(file->name, curbackend_line, "backend \"%s\": "
+		    "tls ca and tls noverify exclude each other", b->name);
+		config_backend_free(b);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&conf->backends, b, entry);
+}
+
+/*
+ * Add a domain.  The backend is resolved at the end, so that domains may
+ * come before their backend.
+ */
+static int
+domain_add(const char *name, enum domain_match match, const char *backend)
+{
+	struct domain_conf	*d;
+	struct domref		*dr;
+	char			 dom[HOSTNAME_LEN];
+
+	if (match != DOMAIN_ALL) {
+		if (check_string("domain", name, sizeof(dom)) == -1)
+			return (-1);
+		if (*name == '.') {
+			yyerror("domain \"%s\": write the domain without "
+			    "the leading dot and add subdomains", name);
+			return (-1);
+		}
+		if (parse_domain(name, dom, sizeof(dom)) == -1) {
+			yyerror("domain \"%s\" is not a valid domain name",
+			    name);
+			return (-1);
+		}
+	} else
+		dom[0] = '\0';
+	if (check_string("backend name", backend, NAME_LEN) == -1)
+		return (-1);
+	if ((d = config_domain_find(conf, dom, match)) != NULL) {
+		if (match == DOMAIN_ALL)
+			yyerror("domain all given twice");
+		else
+			yyerror("domain %s%s given twice", dom,
+			    match == DOMAIN_SUBDOMAINS ? " subdomains" : "");
+		return (-1);
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal(NULL);
+	strlcpy(d->name, dom, sizeof(d->name));
+	d->match = match;
+	strlcpy(d->backend, backend, sizeof(d->backend));
+	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
+
+	if ((dr = calloc(1, sizeof(*dr))) == NULL ||
+	    (dr->file = strdup(file->name)) == NULL)
+		fatal(NULL);
+	dr->domain = d;
+	dr->lineno = yylval.lineno;
+	TAILQ_INSERT_TAIL(&domrefs, dr, entry);
+	return (0);
+}
+
+/* A mailertable or transport file: its entries become backends now. */
+static int
+table_add(enum table_type type, const char *path)
+{
+	struct table_conf	*t;
+	uint32_t		 n = 0;
+
+	if (check_string(type == TABLE_MAILERTABLE ? "mailertable" :
+	    "transport", path, sizeof(t->path)) == -1)
+		return (-1);
+	if (*path == '\0') {
+		yyerror("table file name is empty");
+		return (-1);
+	}
+	TAILQ_FOREACH(t, &conf->tables, entry) {
+		if (strcmp(t->path, path) == 0) {
+			yyerror("table \"%s\" given twice", path);
+			return (-1);
+		}
+		n++;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal(NULL);
+	t->type = type;
+	strlcpy(t->path, path, sizeof(t->path));
+	t->id = n;
+	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
+	if (maptable_load(conf, t) == -1) {
+		/* The table reported its errors; say where it was named. */
+		yyerror("%s \"%s\" not loaded", type == TABLE_MAILERTABLE ?
+		    "mailertable" : "transport", path);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+skipnet_add(const char *s)
+{
+	struct skip_net	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal(NULL);
+	if (parse_cidr(s, n) == -1) {
+		yyerror("skip from: \"%s\" is not an address or network", s);
+		free(n);
+		return (-1);
+	}
+	TAILQ_INSERT_TAIL(&conf->skip_from, n, entry);
+	return (0);
+}
+
+/*
+ * Helpers shared with maptable.c and legacy.c: they only look at a string.
+ */
+
+/* "30", "30s", "5m", "12h", "1d". */
+int
+parse_time(const char *s, uint32_t *res)
+{
+	char		*ep;
+	unsigned long long v;
+	uint64_t	 mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	v = strtoull(s, &ep, 10);
+	if (errno != 0)
+		return (-1);
+	switch (*ep) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 60 * 60;
+		break;
+	case 'd':
+		mult = 24 * 60 * 60;
+		break;
+	default:
+		return (-1);
+	}
+	if (*ep != '\0' && ep[1] != '\0')
+		return (-1);
+	if (v > UINT32_MAX / mult)
+		return (-1);
+	*res = v * mult;
+	return (0);
+}
+
+/* An address or a network: 192.0.2.1, 192.0.2.0/24, 2001:db8::/32. */
+int
+parse_cidr(const char *s, struct skip_net *n)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	const char	*errstr;
+	int		 len, i, maxlen;
+	uint8_t		*bytes;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return (-1);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(&n->addr, 0, sizeof(n->addr));
+	if (inet_pton(AF_INET, buf, &n->addr.v4) == 1) {
+		n->af = AF_INET;
+		maxlen = 32;
+		bytes = (uint8_t *)&n->addr.v4;
+	} else if (inet_pton(AF_INET6, buf, &n->addr.v6) == 1) {
+		n->af = AF_INET6;
+		maxlen = 128;
+		bytes = (uint8_t *)&n->addr.v6;
+	} else
+		return (-1);
+	len = maxlen;
+	if (slash != NULL) {
+		if (!isdigit((unsigned char)*slash))
+			return (-1);
+		len = strtonum(slash, 0, maxlen, &errstr);
+		if (errstr != NULL)
+			return (-1);
+	}
+	n->prefixlen = len;
+	/* Host bits are cleared: 192.0.2.1/24 is 192.0.2.0/24, as in pf. */
+	for (i = 0; i < maxlen / 8; i++) {
+		if (len >= (i + 1) * 8)
+			continue;
+		if (len <= i * 8)
+			bytes[i] = 0;
+		else
+			bytes[i] &= 0xff << (8 - (len - i * 8));
+	}
+	return (0);
+}
+
+/* A DNS name: letters, digits, '-' and '_', labels of 1 to 63. */
+int
+valid_hostname(const char *s)
+{
+	size_t		 label = 0, len = strlen(s);
+	const char	*p;
+
+	if (len == 0 || len > 253 || (len == 254 && s[253] == '.'))
+		return (0);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return (0);
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return (0);
+		if (++label > 63)
+			return (0);
+	}
+	return (1);
+}
+
+/* A host to probe: an IPv4 or IPv6 literal, or a name for the prober. */
+int
+valid_host(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*p;
+	int		 digits = 1;
+
+	if (inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1)
+		return (1);
+	/* Something like 192.0.2.300 is a typo, not a name. */
+	for (p = s; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			digits = 0;
+	if (digits)
+		return (0);
+	return (valid_hostname(s));
+}
+
+/* A domain, lowercased, without a trailing dot. */
+int
+parse_domain(const char *s, char *out, size_t outlen)
+{
+	size_t	 i, len = strlen(s);
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= outlen)
+		return (-1);
+	for (i = 0; i < len; i++)
+		out[i] = tolower((unsigned char)s[i]);
+	out[len] = '\0';
+	if (!valid_hostname(out))
+		return (-1);
+	return (0);
+}
+
+/* The probe's MAIL FROM: "" (the null sender) or local@domain. */
+int
+parse_sender(const char *s, char *out, size_t outlen)
+{
+	const char	*p, *at;
+	size_t		 len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0) {
+		out[0] = '\0';
+		return (0);
+	}
+	if (len > 254 || len >= outlen)
+		return (-1);
+	for (p = s; p < s + len; p++)
+		if (!isgraph((unsigned char)*p) || *p == '<' || *p == '>' ||
+		    *p == '"' || *p == '\\')
+			return (-1);
+	if ((at = memchr(s, '@', len)) == NULL || at == s ||
+	    at == s + len - 1 || memchr(at + 1, '@', s + len - at - 1))
+		return (-1);
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return (0);
 }
 
 int
@@ -629,7 +1681,7 @@ cmdline_symset(char *s)
 	char	*sym, *val;
 	int	ret;
 
-	if ((val = strrchr(s, '=')) == NULL)
+	if ((val = strchr(s, '=')) == NULL || val == s)
 		return (-1);
 	sym = strndup(s, val - s);
 	if (sym == NULL)

@@ -72,6 +72,8 @@ usage(void)
 
 	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
 	    "[-s socket]\n", __progname);
+	fprintf(stderr, "       %s -m scam.conf [-- scam-back-1.x-options]\n",
+	    __progname);
 	exit(1);
 }
 
@@ -83,12 +85,12 @@ main(int argc, char *argv[])
 	int		 pipe_engine[2], pipe_prober[2], pipe_ipc[2];
 	int		 control_fd;
 	enum scamback_proc proc = PROC_PARENT;
-	const char	*procarg = NULL;
+	const char	*procarg = NULL, *legacyconf = NULL;
 
 	compat_init_setproctitle(argc, argv);
 	log_init(1, LOG_MAIL);	/* log to stderr until daemonized */
 
-	while ((ch = getopt(argc, argv, "dD:f:nP:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:m:nP:s:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -100,6 +102,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'm':
+			legacyconf = optarg;
 			break;
 		case 'n':
 			noaction = 1;
@@ -119,6 +124,9 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/* -m: what follows "--" is the old daemon's command line. */
+	if (legacyconf != NULL)
+		exit(legacy_convert(legacyconf, argc, argv));
 	if (argc > 0)
 		usage();
 
@@ -139,8 +147,9 @@ main(int argc, char *argv[])
 		break;
 	}
 
-	if ((conf = parse_config(conffile, noaction ?
-	    SCAMBACK_OPT_NOACTION : 0)) == NULL)
+	if ((conf = parse_config(conffile, (noaction ?
+	    SCAMBACK_OPT_NOACTION : 0) | (verbose ? SCAMBACK_OPT_VERBOSE : 0)))
+	    == NULL)
 		exit(1);
 
 	if (noaction) {

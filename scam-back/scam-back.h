@@ -403,12 +403,39 @@ const char		*config_sender(const struct scamback_conf *);
 struct backend_conf	*config_backend_byname(struct scamback_conf *,
 			    const char *);
 struct backend_conf	*config_backend_byid(struct scamback_conf *, uint32_t);
+struct backend_conf	*config_backend_new(const char *);
+void			 config_backend_free(struct backend_conf *);
+struct domain_conf	*config_domain_find(struct scamback_conf *,
+			    const char *, enum domain_match);
 
 /* parse.y */
 #define SCAMBACK_OPT_VERBOSE	0x01
 #define SCAMBACK_OPT_NOACTION	0x02	/* -n: no user, group or DNS checks */
+#define MAX_EXPIRE		(365 * 24 * 60 * 60)
+#define MAX_TIMEOUT		60
+#define MAX_BACKOFF		(24 * 60 * 60)
+#define MAX_SESSIONS		1000
+#define MAX_CACHE_SIZE		100000000
 struct scamback_conf	*parse_config(const char *, int);
 int			 cmdline_symset(char *);
+void			 conf_error(const char *, int, const char *, ...)
+			    __attribute__((__format__ (printf, 3, 4)));
+void			 conf_warn(const char *, int, const char *, ...)
+			    __attribute__((__format__ (printf, 3, 4)));
+int			 conf_verbose(void);
+int			 parse_time(const char *, uint32_t *);
+int			 parse_cidr(const char *, struct skip_net *);
+int			 parse_domain(const char *, char *, size_t);
+int			 parse_sender(const char *, char *, size_t);
+int			 valid_hostname(const char *);
+int			 valid_host(const char *);
+
+/* maptable.c: mailertable and transport files */
+int			 maptable_load(struct scamback_conf *,
+			    struct table_conf *);
+
+/* legacy.c: scam-back -m */
+int			 legacy_convert(const char *, int, char **);
 
 /* printconf.c */
 void			 print_config(struct scamback_conf *);
