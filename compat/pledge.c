@@ -104,6 +104,11 @@
 #define P_CONNECT	(PLEDGE_INET | PLEDGE_UNIX | PLEDGE_DNS)
 #define P_ALWAYS	0
 
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#define PR_SET_VMA_	0x53564d41	/* glibc >= 2.39 names its mappings */
+
 static const struct {
 	const char	*name;
 	uint32_t	 flag;
@@ -452,13 +457,12 @@ parse_promises(const char *s, uint32_t *want)
 		if (*s == '\0')
 			return (0);
 		len = strcspn(s, " \t");
-		for (i = 0; i < sizeof(promise_names) / sizeof(promise_names[0]);
-		    i++) {
+		for (i = 0; i < nitems(promise_names); i++) {
 			if (strlen(promise_names[i].name) == len &&
 			    strncmp(promise_names[i].name, s, len) == 0)
 				break;
 		}
-		if (i == sizeof(promise_names) / sizeof(promise_names[0]))
+		if (i == nitems(promise_names))
 			return (-1);
 		*want |= promise_names[i].flag;
 		s += len;
@@ -484,7 +488,7 @@ build_filter(uint32_t p)
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) != 0)
 		goto fail;
 
-	for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+	for (i = 0; i < nitems(simple); i++) {
 		if (simple[i].promises != P_ALWAYS &&
 		    (simple[i].promises & p) == 0)
 			continue;
@@ -532,8 +536,8 @@ open_rules(scmp_filter_ctx ctx, uint32_t p)
 	size_t			 i, j;
 	int			 trunc, flags, ok, rc;
 
-	for (i = 0; i < sizeof(acc) / sizeof(acc[0]); i++) {
-		for (j = 0; j < sizeof(cr) / sizeof(cr[0]); j++) {
+	for (i = 0; i < nitems(acc); i++) {
+		for (j = 0; j < nitems(cr); j++) {
 			for (trunc = 0; trunc <= O_TRUNC; trunc += O_TRUNC) {
 				flags = acc[i] | cr[j] | trunc;
 				if (flags == O_RDONLY)
@@ -610,7 +614,7 @@ socket_rules(scmp_filter_ctx ctx, uint32_t p)
 
 	tmask = 0xffffffffULL & ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (p & (PLEDGE_INET | PLEDGE_DNS)) {
-		for (i = 0; i < sizeof(inet) / sizeof(inet[0]); i++) {
+		for (i = 0; i < nitems(inet); i++) {
 			a[0] = ARG32(0, AF_INET);
 			a[1] = ARGMASK(1, tmask, inet[i].type);
 			a[2] = ARG32(2, inet[i].proto);
@@ -624,8 +628,7 @@ socket_rules(scmp_filter_ctx ctx, uint32_t p)
 		}
 	}
 	if (p & PLEDGE_UNIX) {
-		for (i = 0; i < sizeof(unix_types) / sizeof(unix_types[0]);
-		    i++) {
+		for (i = 0; i < nitems(unix_types); i++) {
 			a[0] = ARG32(0, AF_UNIX);
 			a[1] = ARGMASK(1, tmask, unix_types[i]);
 			if ((rc = rule(ctx, SCMP_ACT_ALLOW, "socket", 2,
@@ -670,7 +673,7 @@ signal_rules(scmp_filter_ctx ctx, uint32_t p)
 	int			 rc;
 
 	if (p & PLEDGE_PROC) {
-		for (i = 0; i < sizeof(targeted) / sizeof(targeted[0]); i++)
+		for (i = 0; i < nitems(targeted); i++)
 			if ((rc = rule(ctx, SCMP_ACT_ALLOW, targeted[i], 0,
 			    NULL)) != 0)
 				return (rc);
@@ -681,7 +684,7 @@ signal_rules(scmp_filter_ctx ctx, uint32_t p)
 			return (rc);
 	} else if (p & PLEDGE_STDIO) {
 		self = getpid();
-		for (i = 0; i < sizeof(targeted) / sizeof(targeted[0]); i++) {
+		for (i = 0; i < nitems(targeted); i++) {
 			a = ARG32(0, self);
 			if ((rc = rule(ctx, SCMP_ACT_ALLOW, targeted[i], 1,
 			    &a)) != 0)
@@ -713,7 +716,7 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
 				    PR_GET_NAME, PR_GET_DUMPABLE,
 				    PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS,
 				    PR_GET_SECCOMP, PR_SET_SECCOMP,
-				    0x53564d41 /* PR_SET_VMA, glibc >= 2.39 */ };
+				    PR_SET_VMA_ };
 	struct scmp_arg_cmp	 a[2];
 	size_t			 i;
 	int			 rc;
@@ -721,26 +724,25 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
 	if ((p & PLEDGE_STDIO) == 0)
 		return (0);
 
-	for (i = 0; i < sizeof(fcntl_stdio) / sizeof(fcntl_stdio[0]); i++) {
+	for (i = 0; i < nitems(fcntl_stdio); i++) {
 		a[0] = ARG32(1, fcntl_stdio[i]);
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a)) != 0)
 			return (rc);
 	}
 	if (p & PLEDGE_FLOCK) {
-		for (i = 0; i < sizeof(fcntl_flock) / sizeof(fcntl_flock[0]);
-		    i++) {
+		for (i = 0; i < nitems(fcntl_flock); i++) {
 			a[0] = ARG32(1, fcntl_flock[i]);
 			if ((rc = rule(ctx, SCMP_ACT_ALLOW, "fcntl", 1,
 			    a)) != 0)
 				return (rc);
 		}
 	}
-	for (i = 0; i < sizeof(ioctl_stdio) / sizeof(ioctl_stdio[0]); i++) {
+	for (i = 0; i < nitems(ioctl_stdio); i++) {
 		a[0] = ARG32(1, ioctl_stdio[i]);
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, a)) != 0)
 			return (rc);
 	}
-	for (i = 0; i < sizeof(prctl_stdio) / sizeof(prctl_stdio[0]); i++) {
+	for (i = 0; i < nitems(prctl_stdio); i++) {
 		a[0] = ARG32(0, prctl_stdio[i]);
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "prctl", 1, a)) != 0)
 			return (rc);

@@ -44,6 +44,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ struct tcase {
 	enum expect	 expect;
 	const char	*syscall;	/* named in the debug build's log */
 	int		 abi;		/* Landlock ABI needed */
+	const char	*log;		/* must appear on stderr */
 };
 
 static char	 dir_in[64], dir_out[64], file_in[96], file_out[96];
@@ -655,6 +657,63 @@ t_ports_threads(void)
 	_exit(0);
 }
 
+/*
+ * A kernel without Landlock, or one that refuses it, faked with a seccomp
+ * errno for one Landlock syscall.  Runs in a fresh image (see main) so
+ * that the ABI is not known yet.
+ */
+static __dead void
+fake_landlock(const char *how)
+{
+	scmp_filter_ctx	 ctx;
+	const char	*sys;
+	int		 rc;
+
+	sys = strcmp(how, "none") == 0 ? "landlock_create_ruleset" :
+	    "landlock_restrict_self";
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(strcmp(how, "none") == 0 ?
+	    ENOSYS : EPERM), seccomp_syscall_resolve_name(sys), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		check(0, "fake landlock filter");
+	seccomp_release(ctx);
+
+	check(unveil(dir_in, "r") == 0, "unveil");
+	rc = pledge("stdio rpath", NULL);
+	if (strcmp(how, "none") == 0) {
+		check(rc == 0, "pledge goes on without Landlock");
+		check(sandbox_landlock_abi() == 0, "ABI 0");
+		check(close(open(file_out, O_RDONLY)) == 0,
+		    "files are not confined");
+		must_pledge("stdio");
+	} else
+		check(rc == -1 && errno == EPERM,
+		    "a Landlock error fails pledge");
+	_exit(0);
+}
+
+static void
+reexec(const char *how)
+{
+	char	*argv[] = { "test_sandbox", "-L", (char *)how, dir_in,
+		    dir_out, NULL };
+
+	execv("/proc/self/exe", argv);
+	check(0, "execv");
+}
+
+static void
+t_no_landlock(void)
+{
+	reexec("none");
+}
+
+static void
+t_landlock_error(void)
+{
+	reexec("error");
+}
+
 /* Cases: Landlock network and scopes. */
 
 static void
@@ -801,58 +860,89 @@ t_cost(void)
 }
 
 static const struct tcase cases[] = {
-	{ "stdio: open killed", t_stdio_open, EXPECT_KILLED, "openat", 0 },
-	{ "stdio: stat killed", t_stdio_stat, EXPECT_KILLED, "newfstatat", 0 },
-	{ "stdio: the basics work", t_stdio_works, EXPECT_OK, NULL, 0 },
-	{ "stdio: socket(AF_INET) killed", t_stdio_inet, EXPECT_KILLED,
-	    "socket", 0 },
-	{ "inet: AF_INET ok, AF_NETLINK killed", t_inet_sockets,
-	    EXPECT_KILLED, "socket", 0 },
-	{ "inet: SOCK_RAW killed", t_inet_raw, EXPECT_KILLED, "socket", 0 },
-	{ "inet: SCTP killed", t_inet_sctp, EXPECT_KILLED, "socket", 0 },
-	{ "dns: getaddrinfo works", t_dns, EXPECT_OK, NULL, 0 },
-	{ "getpw: getpwnam works", t_getpw, EXPECT_OK, NULL, 0 },
-	{ "stdio: fork killed", t_fork, EXPECT_KILLED, "clone", 0 },
-	{ "stdio: threads work", t_threads, EXPECT_OK, NULL, 0 },
-	{ "stdio: older threads confined (TSYNC)", t_thread_before,
-	    EXPECT_KILLED, "openat", 0 },
-	{ "Seccomp: 2, NoNewPrivs: 1 in all threads", t_proc_status,
-	    EXPECT_OK, NULL, 0 },
-	{ "stdio: kill(other) killed", t_kill_other, EXPECT_KILLED, "kill",
-	    0 },
-	{ "stdio: signals to self work", t_kill_self, EXPECT_OK, NULL, 0 },
-	{ "second pledge narrows, never widens", t_narrow, EXPECT_KILLED,
-	    "socket", 0 },
-	{ "bad arguments", t_bad_args, EXPECT_OK, NULL, 0 },
-	{ "rpath: write open killed", t_rpath_write, EXPECT_KILLED, "openat",
-	    0 },
-	{ "rpath wpath: O_CREAT killed", t_rpath_creat, EXPECT_KILLED,
-	    "openat", 0 },
-	{ "wpath cpath: create, rename, unlink", t_wpath_cpath, EXPECT_OK,
-	    NULL, 0 },
-	{ "stdio: PROT_EXEC killed", t_prot_exec, EXPECT_KILLED, "mmap", 0 },
-	{ "exec killed without exec", t_exec, EXPECT_KILLED, "execve", 0 },
-	{ "stdio: other ioctls killed", t_ioctl, EXPECT_KILLED, "ioctl", 0 },
-	{ "stdio: setuid killed", t_setuid, EXPECT_KILLED, "setuid", 0 },
-	{ "unveil: \"r\" directory", t_unveil_dir, EXPECT_OK, NULL, 1 },
-	{ "unveil: \"rwc\" directory", t_unveil_rwc, EXPECT_OK, NULL, 1 },
-	{ "unveil: a file", t_unveil_file, EXPECT_OK, NULL, 1 },
-	{ "unveil: committed by pledge", t_unveil_pledge, EXPECT_OK, NULL, 1 },
-	{ "unveil: bad arguments", t_unveil_args, EXPECT_OK, NULL, 0 },
-	{ "unveil: threads", t_unveil_threads, EXPECT_OK, NULL, 1 },
-	{ "landlock: ports with threads", t_ports_threads, EXPECT_OK, NULL,
-	    4 },
-	{ "landlock: TCP to registered ports only", t_tcp_ports, EXPECT_OK,
-	    NULL, 4 },
-	{ "landlock: no TCP without inet", t_tcp_none, EXPECT_OK, NULL, 4 },
-	{ "landlock: inet without ports", t_tcp_open, EXPECT_OK, NULL, 4 },
-	{ "landlock: inet with sandbox_net_deny", t_tcp_deny, EXPECT_OK, NULL,
-	    4 },
-	{ "landlock: dns without inet", t_tcp_dns, EXPECT_OK, NULL, 4 },
-	{ "landlock: signals scoped", t_scope_signal, EXPECT_OK, NULL, 6 },
-	{ "landlock: abstract sockets scoped", t_scope_abstract, EXPECT_OK,
-	    NULL, 6 },
-	{ "cost", t_cost, EXPECT_OK, NULL, 0 },
+	{ "stdio: open killed",
+	    t_stdio_open, EXPECT_KILLED, "openat", 0, NULL },
+	{ "stdio: stat killed",
+	    t_stdio_stat, EXPECT_KILLED, "newfstatat", 0, NULL },
+	{ "stdio: the basics work",
+	    t_stdio_works, EXPECT_OK, NULL, 0, NULL },
+	{ "stdio: socket(AF_INET) killed",
+	    t_stdio_inet, EXPECT_KILLED, "socket", 0, NULL },
+	{ "inet: AF_INET ok, AF_NETLINK killed",
+	    t_inet_sockets, EXPECT_KILLED, "socket", 0, NULL },
+	{ "inet: SOCK_RAW killed",
+	    t_inet_raw, EXPECT_KILLED, "socket", 0, NULL },
+	{ "inet: SCTP killed",
+	    t_inet_sctp, EXPECT_KILLED, "socket", 0, NULL },
+	{ "dns: getaddrinfo works",
+	    t_dns, EXPECT_OK, NULL, 0, NULL },
+	{ "getpw: getpwnam works",
+	    t_getpw, EXPECT_OK, NULL, 0, NULL },
+	{ "stdio: fork killed",
+	    t_fork, EXPECT_KILLED, "clone", 0, NULL },
+	{ "stdio: threads work",
+	    t_threads, EXPECT_OK, NULL, 0, NULL },
+	{ "stdio: older threads confined (TSYNC)",
+	    t_thread_before, EXPECT_KILLED, "openat", 0, NULL },
+	{ "Seccomp: 2, NoNewPrivs: 1 in all threads",
+	    t_proc_status, EXPECT_OK, NULL, 0, NULL },
+	{ "stdio: kill(other) killed",
+	    t_kill_other, EXPECT_KILLED, "kill", 0, NULL },
+	{ "stdio: signals to self work",
+	    t_kill_self, EXPECT_OK, NULL, 0, NULL },
+	{ "second pledge narrows, never widens",
+	    t_narrow, EXPECT_KILLED, "socket", 0, NULL },
+	{ "bad arguments",
+	    t_bad_args, EXPECT_OK, NULL, 0, NULL },
+	{ "rpath: write open killed",
+	    t_rpath_write, EXPECT_KILLED, "openat", 0, NULL },
+	{ "rpath wpath: O_CREAT killed",
+	    t_rpath_creat, EXPECT_KILLED, "openat", 0, NULL },
+	{ "wpath cpath: create, rename, unlink",
+	    t_wpath_cpath, EXPECT_OK, NULL, 0, NULL },
+	{ "stdio: PROT_EXEC killed",
+	    t_prot_exec, EXPECT_KILLED, "mmap", 0, NULL },
+	{ "exec killed without exec",
+	    t_exec, EXPECT_KILLED, "execve", 0, NULL },
+	{ "stdio: other ioctls killed",
+	    t_ioctl, EXPECT_KILLED, "ioctl", 0, NULL },
+	{ "stdio: setuid killed",
+	    t_setuid, EXPECT_KILLED, "setuid", 0, NULL },
+	{ "unveil: \"r\" directory",
+	    t_unveil_dir, EXPECT_OK, NULL, 1, NULL },
+	{ "unveil: \"rwc\" directory",
+	    t_unveil_rwc, EXPECT_OK, NULL, 1, NULL },
+	{ "unveil: a file",
+	    t_unveil_file, EXPECT_OK, NULL, 1, NULL },
+	{ "unveil: committed by pledge",
+	    t_unveil_pledge, EXPECT_OK, NULL, 1, NULL },
+	{ "unveil: bad arguments",
+	    t_unveil_args, EXPECT_OK, NULL, 0, NULL },
+	{ "unveil: threads",
+	    t_unveil_threads, EXPECT_OK, NULL, 1, NULL },
+	{ "no Landlock: one line, then go on",
+	    t_no_landlock, EXPECT_OK, NULL, 0,
+	    "landlock unavailable: files are not confined\n" },
+	{ "a Landlock error is fatal",
+	    t_landlock_error, EXPECT_OK, NULL, 1, NULL },
+	{ "landlock: ports with threads",
+	    t_ports_threads, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: TCP to registered ports only",
+	    t_tcp_ports, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: no TCP without inet",
+	    t_tcp_none, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: inet without ports",
+	    t_tcp_open, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: inet with sandbox_net_deny",
+	    t_tcp_deny, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: dns without inet",
+	    t_tcp_dns, EXPECT_OK, NULL, 4, NULL },
+	{ "landlock: signals scoped",
+	    t_scope_signal, EXPECT_OK, NULL, 6, NULL },
+	{ "landlock: abstract sockets scoped",
+	    t_scope_abstract, EXPECT_OK, NULL, 6, NULL },
+	{ "cost",
+	    t_cost, EXPECT_OK, NULL, 0, NULL },
 };
 
 static int
@@ -891,7 +981,8 @@ run(const struct tcase *tc)
 		err(1, "waitpid");
 
 	if (tc->expect == EXPECT_OK)
-		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    (tc->log == NULL || strstr(out, tc->log) != NULL);
 	else {
 #ifdef SANDBOX_DEBUG
 		snprintf(want, sizeof(want), "sandbox violation: %s\n",
@@ -925,6 +1016,13 @@ main(int argc, char *argv[])
 	size_t			 i;
 	int			 fd, la, lb, ab, failed = 0;
 
+	if (argc == 5 && strcmp(argv[1], "-L") == 0) {
+		strlcpy(dir_in, argv[3], sizeof(dir_in));
+		strlcpy(dir_out, argv[4], sizeof(dir_out));
+		snprintf(file_in, sizeof(file_in), "%s/file", dir_in);
+		snprintf(file_out, sizeof(file_out), "%s/file", dir_out);
+		fake_landlock(argv[2]);
+	}
 	if ((landlock_abi = sandbox_landlock_abi()) == -1)
 		err(1, "landlock ABI");
 	printf("Landlock ABI %d\n", landlock_abi);
