@@ -1,0 +1,191 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * What the two load generators (loadgen.c: milter protocol, smtpload.c:
+ * SMTP) share, so that both draw the same recipients and report the same
+ * figures: the recipient set, the latency histogram and the result line.
+ * Each bench tool is one program built from one .c file; this header is
+ * included by the two that use all of it.
+ *
+ * Recipients: index i in the set gives "v-<i>@<domain>" when i % 5 == 0
+ * (20 %, a mailbox that exists: fastbackend answers 250 for "v-" local
+ * parts) and "u-<i>@<domain>" otherwise (80 %, unknown), the mix
+ * scam-backscatter's statistics report.  run.sh writes cache files and
+ * recipient lists with the same rule.
+ */
+
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Latency histogram: 1 us buckets up to 1 s; beyond, only count and max. */
+#define HIST_BUCKETS	1000000
+
+struct hist {
+	uint32_t	*bucket;
+	uint64_t	 n;
+	uint64_t	 over;
+	uint64_t	 max_ns;
+	uint64_t	 sum_ns;
+};
+
+/* How the recipients are drawn. */
+struct rcptset {
+	uint64_t	 size;		/* random pick among 0 .. size-1 */
+	int		 unique;	/* every recipient new: 0, 1, 2, ... */
+	int		 sequential;	/* each of 0 .. size-1 once, then stop */
+	const char	*tag;		/* put into unique local parts */
+	const char	*domain;
+	const char	*fixed;		/* this recipient every time */
+	uint64_t	 next;
+	uint64_t	 rnd;
+};
+
+/* What the reply said, counted per class. */
+enum verdict_class {
+	V_CONTINUE,	/* milter continue / SMTP 2xx */
+	V_REJECT,	/* milter reject or 5xx reply code / SMTP 5xx */
+	V_TEMPFAIL,	/* milter tempfail or 4xx reply code / SMTP 4xx */
+	V_DISCARD,
+	V_ACCEPT,
+	V_OTHER,
+	V_MAX
+};
+
+static const char *verdict_names[V_MAX] = {
+	"continue", "reject", "tempfail", "discard", "accept", "other"
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+static void
+hist_init(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	if ((h->bucket = calloc(HIST_BUCKETS, sizeof(*h->bucket))) == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+}
+
+static void
+hist_add(struct hist *h, uint64_t ns)
+{
+	uint64_t	us = ns / 1000;
+
+	h->n++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	if (us < HIST_BUCKETS)
+		h->bucket[us]++;
+	else
+		h->over++;
+}
+
+/* The q-quantile in milliseconds (upper edge of its 1 us bucket). */
+static double
+hist_quantile_ms(const struct hist *h, double q)
+{
+	uint64_t	want, seen = 0;
+	size_t		i;
+
+	if (h->n == 0)
+		return (0.0);
+	want = (uint64_t)(q * (double)h->n);
+	if (want >= h->n)
+		want = h->n - 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen > want)
+			return ((double)(i + 1) / 1000.0);
+	}
+	return ((double)h->max_ns / 1e6);
+}
+
+/* xorshift64*: cheap, and the same sequence for the same seed. */
+static uint64_t
+rcpt_random(struct rcptset *rs)
+{
+	rs->rnd ^= rs->rnd >> 12;
+	rs->rnd ^= rs->rnd << 25;
+	rs->rnd ^= rs->rnd >> 27;
+	return (rs->rnd * 2685821657736338717ULL);
+}
+
+/*
+ * Write the next recipient into buf; 0 when a sequential pass is over.
+ */
+static int
+rcpt_next(struct rcptset *rs, char *buf, size_t len)
+{
+	uint64_t	i;
+
+	if (rs->unique || rs->sequential) {
+		if (rs->sequential && rs->next >= rs->size)
+			return (0);
+		i = rs->next++;
+	} else
+		i = rcpt_random(rs) % rs->size;
+	if (rs->fixed != NULL) {
+		snprintf(buf, len, "%s", rs->fixed);
+		return (1);
+	}
+	snprintf(buf, len, "%c-%s%" PRIu64 "@%s", i % 5 == 0 ? 'v' : 'u',
+	    rs->unique ? rs->tag : "", i, rs->domain);
+	return (1);
+}
+
+/*
+ * One JSON object on stdout: what run.sh reads.  Rates are over the
+ * measured window only (after the warm-up).
+ */
+static void
+print_result(const char *tool, int sessions, double secs,
+    const struct hist *h, const uint64_t count[V_MAX], uint64_t errors)
+{
+	int	i;
+
+	printf("{\"tool\": \"%s\", \"sessions\": %d, \"seconds\": %.3f, "
+	    "\"verdicts\": %" PRIu64 ", \"per_s\": %.1f, ",
+	    tool, sessions, secs, h->n, secs > 0 ? (double)h->n / secs : 0.0);
+	printf("\"mean_ms\": %.3f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
+	    "\"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, ",
+	    h->n ? (double)h->sum_ns / (double)h->n / 1e6 : 0.0,
+	    hist_quantile_ms(h, 0.50), hist_quantile_ms(h, 0.90),
+	    hist_quantile_ms(h, 0.99), hist_quantile_ms(h, 0.999),
+	    (double)h->max_ns / 1e6);
+	for (i = 0; i < V_MAX; i++)
+		printf("\"%s\": %" PRIu64 ", ", verdict_names[i], count[i]);
+	printf("\"errors\": %" PRIu64 "}\n", errors);
+	fflush(stdout);
+}
+
+#endif /* BENCH_H */
