@@ -18,21 +18,13 @@
  * The milter engine: libmilter's threads ask for verdicts; this process
  * owns the recipient cache and asks the prober on a miss.  Its event
  * thread talks imsg with the parent and the prober; libmilter's threads
- * never touch an imsgbuf.
- *
- * A RCPT that misses the cache registers a pending probe (or joins the
- * one already pending for that address, so concurrent misses make one
- * probe), wakes the event thread with event_active() and waits on the
- * pending probe's condition variable until the answer or its deadline.
- * The event thread sends the queued probes, and on each answer fills the
- * cache first and then wakes the waiters: a RCPT that finds no pending
- * probe for its address is sure to find the answer in the cache.
+ * never touch an imsgbuf.  Cache hits never leave the calling thread; a
+ * miss waits, bounded, in pending.c for the probe the event thread sends.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 
 #include <errno.h>
 #include <event.h>
@@ -51,44 +43,19 @@
 #include "engine.h"
 #include "cache.h"
 #include "policy.h"
+#include "pending.h"
 
 #define EXPIRE_INTERVAL		60	/* seconds between cache sweeps */
 #define SWEEP_INTERVAL		5	/* seconds between pending sweeps */
 #define PROBE_LOST_AFTER	60	/* a probe unanswered this long is lost */
 
-enum pending_state {
-	PENDING_QUEUED,		/* waits for the event thread */
-	PENDING_SENT,		/* with the prober */
-	PENDING_DONE		/* answered; waiters read the verdict */
-};
-
-struct pending {
-	RB_ENTRY(pending)	 by_addr;
-	RB_ENTRY(pending)	 by_id;
-	TAILQ_ENTRY(pending)	 queue;
-	pthread_cond_t		 cond;
-	uint32_t		 id;
-	uint32_t		 backend_id;
-	enum pending_state	 state;
-	int			 in_addr_tree;
-	int			 waiters;
-	enum verdict		 verdict;
-	time_t			 sent;
-	/* scambackctl check */
-	void			(*check_done)(uint32_t, struct ctl_check *);
+/* A scambackctl check in flight. */
+struct check {
+	void			(*done)(uint32_t, struct ctl_check *);
 	uint32_t		 peerid;
 	struct timespec		 t0;
-	char			 backend[NAME_LEN];
-	char			 address[ADDR_LEN];
+	struct ctl_check	 cc;
 };
-RB_HEAD(pending_addrs, pending);
-RB_HEAD(pending_ids, pending);
-TAILQ_HEAD(pending_queue, pending);
-
-static int	pending_addr_cmp(struct pending *, struct pending *);
-static int	pending_id_cmp(struct pending *, struct pending *);
-RB_PROTOTYPE_STATIC(pending_addrs, pending, by_addr, pending_addr_cmp)
-RB_PROTOTYPE_STATIC(pending_ids, pending, by_id, pending_id_cmp)
 
 static void	engine_startup_imsg(struct imsg *, void *);
 static void	engine_dispatch_parent(int, short, void *);
@@ -99,11 +66,8 @@ static void	engine_reconf(struct scamback_conf *);
 static int	engine_domains_equal(struct scamback_conf *,
 		    struct scamback_conf *);
 static int	engine_keep_entry(const char *, void *);
-static struct pending *pending_new(const char *, uint32_t);
-static void	pending_free(struct pending *);
-static void	engine_wake(int, short, void *);
-static enum verdict engine_wait(const char *, uint32_t, uint32_t,
-		    const char **);
+static void	engine_wake(void);
+static void	engine_send(int, short, void *);
 static void	engine_probe_done(struct probe_res *);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
@@ -120,7 +84,7 @@ static struct ctl_stats		 stats;
 #define STAT_INC(f)	__atomic_add_fetch(&stats.f, 1, __ATOMIC_RELAXED)
 #define STAT_GET(f)	__atomic_load_n(&stats.f, __ATOMIC_RELAXED)
 
-static struct scamback_conf	*pending_conf;
+static struct scamback_conf	*new_conf;
 static struct imsgev		 iev_parent;
 static struct imsgev		 iev_prober;
 static int			 prober_fd = -1;
@@ -131,31 +95,6 @@ static struct event		 stop_ev;
 static struct event		 wake_ev;
 static struct event		 sweep_ev;
 static struct event		 expire_ev;
-
-/* Pending probes: everything below is guarded by pending_mtx. */
-static pthread_mutex_t		 pending_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_condattr_t	 pending_condattr;
-static struct pending_addrs	 pending_addrs = RB_INITIALIZER(&pending_addrs);
-static struct pending_ids	 pending_ids = RB_INITIALIZER(&pending_ids);
-static struct pending_queue	 pending_queue =
-				    TAILQ_HEAD_INITIALIZER(pending_queue);
-static uint32_t			 pending_next_id = 1;
-static uint64_t			 pending_count;
-
-RB_GENERATE_STATIC(pending_addrs, pending, by_addr, pending_addr_cmp)
-RB_GENERATE_STATIC(pending_ids, pending, by_id, pending_id_cmp)
-
-static int
-pending_addr_cmp(struct pending *a, struct pending *b)
-{
-	return (strcmp(a->address, b->address));
-}
-
-static int
-pending_id_cmp(struct pending *a, struct pending *b)
-{
-	return (a->id < b->id ? -1 : a->id > b->id);
-}
 
 __dead void
 engine_main(int debug, int verbose)
@@ -194,12 +133,6 @@ engine_main(int debug, int verbose)
 		fatalx("pthread_sigmask");
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Deadlines of waiting RCPTs must not jump with the wall clock. */
-	if (pthread_condattr_init(&pending_condattr) != 0 ||
-	    pthread_condattr_setclock(&pending_condattr,
-	    CLOCK_MONOTONIC) != 0)
-		fatalx("pthread_condattr");
-
 	if (evthread_use_pthreads() == -1)
 		fatalx("evthread_use_pthreads");
 	event_init();
@@ -207,8 +140,8 @@ engine_main(int debug, int verbose)
 	imsgev_init(&iev_prober, prober_fd, engine_dispatch_prober,
 	    &iev_prober);
 
-	/* libmilter's threads make the event thread run engine_wake(). */
-	event_set(&wake_ev, -1, 0, engine_wake, NULL);
+	/* libmilter's threads make the event thread run engine_send(). */
+	event_set(&wake_ev, -1, 0, engine_send, NULL);
 	evtimer_set(&sweep_ev, engine_sweep, NULL);
 	tv.tv_sec = SWEEP_INTERVAL;
 	tv.tv_usec = 0;
@@ -219,6 +152,7 @@ engine_main(int debug, int verbose)
 
 	stats.started = time(NULL);
 	engine_cache = cache_new(engine_conf->cache_size);
+	pending_init(engine_cache, engine_wake);
 	cachefile_load(engine_cache, cache_fd);
 	cache_fd = -1;
 	if (control_fd != -1) {
@@ -299,11 +233,11 @@ engine_startup_imsg(struct imsg *imsg, void *arg)
 		cache_fd = imsg_get_fd(imsg);
 		break;
 	default:
-		if (config_recv(&pending_conf, imsg) == 1) {
+		if (config_recv(&new_conf, imsg) == 1) {
 			if (engine_conf != NULL)
 				fatalx("second configuration at start");
-			engine_conf = pending_conf;
-			pending_conf = NULL;
+			engine_conf = new_conf;
+			new_conf = NULL;
 		}
 		break;
 	}
@@ -343,9 +277,9 @@ engine_dispatch_parent(int fd, short event, void *arg)
 			if (cachefile_dispatch(&imsg) ||
 			    control_dispatch_parent(&imsg))
 				break;
-			if (config_recv(&pending_conf, &imsg) == 1) {
-				engine_reconf(pending_conf);
-				pending_conf = NULL;
+			if (config_recv(&new_conf, &imsg) == 1) {
+				engine_reconf(new_conf);
+				new_conf = NULL;
 			}
 			break;
 		}
@@ -455,7 +389,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 {
 	struct rcpt_decision	 dec;
 	enum verdict		 v;
-	const char		*source = "cache";
+	enum pending_source	 source = SOURCE_CACHE;
 	uint32_t		 wait_ms;
 	char			 cbuf[INET6_ADDRSTRLEN];
 
@@ -510,7 +444,12 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 			STAT_INC(hits_invalid);
 	} else {
 		STAT_INC(misses);
-		v = engine_wait(dec.address, dec.backend_id, wait_ms, &source);
+		v = pending_wait(dec.address, dec.backend_id, wait_ms,
+		    &source);
+		if (source == SOURCE_COALESCED)
+			STAT_INC(coalesced);
+		else if (source == SOURCE_TIMEOUT)
+			STAT_INC(waits_timed_out);
 	}
 
 	switch (v) {
@@ -527,7 +466,8 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_reply(engine_conf, v, dec.address, r);
 	pthread_rwlock_unlock(&engine_conf_lock);
-	engine_log_verdict(r->action, dec.address, from, q->client, v, source);
+	engine_log_verdict(r->action, dec.address, from, q->client, v,
+	    pending_source_name(source));
 }
 
 /* SPEC section 6: one line per verdict. */
@@ -543,187 +483,50 @@ engine_log_verdict(enum policy_action a, const char *to, const char *from,
 	    policy_verdict_name(v), source);
 }
 
-static struct pending *
-pending_new(const char *address, uint32_t backend_id)
-{
-	struct pending	*p;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal(NULL);
-	if (pthread_cond_init(&p->cond, &pending_condattr) != 0)
-		fatalx("pthread_cond_init");
-	strlcpy(p->address, address, sizeof(p->address));
-	p->backend_id = backend_id;
-	p->state = PENDING_QUEUED;
-	p->verdict = VERDICT_UNKNOWN;
-	/* Id 0 is never used: a zeroed answer matches nothing. */
-	if ((p->id = pending_next_id++) == 0)
-		p->id = pending_next_id++;
-	if (RB_INSERT(pending_ids, &pending_ids, p) != NULL)
-		fatalx("%s: probe id %u in use", __func__, p->id);
-	TAILQ_INSERT_TAIL(&pending_queue, p, queue);
-	pending_count++;
-	return (p);
-}
-
+/* A libmilter thread queued a probe: get the event thread to send it. */
 static void
-pending_free(struct pending *p)
+engine_wake(void)
 {
-	pthread_cond_destroy(&p->cond);
-	pending_count--;
-	free(p);
+	event_active(&wake_ev, EV_TIMEOUT, 1);
 }
 
-/*
- * Wait for the verdict on an address that missed the cache, at most ms
- * milliseconds.  A timed-out wait leaves the probe running: its answer
- * still fills the cache.
- */
-static enum verdict
-engine_wait(const char *address, uint32_t backend_id, uint32_t ms,
-    const char **source)
-{
-	struct pending		 key, *p;
-	struct timespec		 deadline;
-	enum verdict		 v;
-	int			 wake = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
-
-	pthread_mutex_lock(&pending_mtx);
-	/* An answer may have landed since the lookup missed. */
-	if (cache_lookup(engine_cache, address, time(NULL), &v)) {
-		pthread_mutex_unlock(&pending_mtx);
-		*source = "cache";
-		return (v);
-	}
-	strlcpy(key.address, address, sizeof(key.address));
-	if ((p = RB_FIND(pending_addrs, &pending_addrs, &key)) == NULL) {
-		p = pending_new(address, backend_id);
-		RB_INSERT(pending_addrs, &pending_addrs, p);
-		p->in_addr_tree = 1;
-		wake = 1;
-		*source = "probe";
-	} else {
-		STAT_INC(coalesced);
-		*source = "coalesced";
-	}
-	p->waiters++;
-	pthread_mutex_unlock(&pending_mtx);
-
-	if (wake)
-		event_active(&wake_ev, EV_TIMEOUT, 1);
-
-	pthread_mutex_lock(&pending_mtx);
-	while (p->state != PENDING_DONE)
-		if (pthread_cond_timedwait(&p->cond, &pending_mtx,
-		    &deadline) == ETIMEDOUT)
-			break;
-	if (p->state == PENDING_DONE)
-		v = p->verdict;
-	else {
-		v = VERDICT_UNKNOWN;
-		*source = "timeout";
-		STAT_INC(waits_timed_out);
-	}
-	if (--p->waiters == 0 && p->state == PENDING_DONE)
-		pending_free(p);
-	pthread_mutex_unlock(&pending_mtx);
-	return (v);
-}
-
-/* Event thread: send what libmilter's threads queued. */
+/* Event thread: send the queued probes. */
 static void
-engine_wake(int fd, short event, void *arg)
+engine_send(int fd, short event, void *arg)
 {
-	struct pending		*p;
-	struct probe_req	 req;
+	struct probe_req	req;
 
-	pthread_mutex_lock(&pending_mtx);
-	while ((p = TAILQ_FIRST(&pending_queue)) != NULL) {
-		TAILQ_REMOVE(&pending_queue, p, queue);
-		p->state = PENDING_SENT;
-		p->sent = time(NULL);
-		memset(&req, 0, sizeof(req));
-		req.id = p->id;
-		req.backend_id = p->backend_id;
-		req.bypass = p->check_done != NULL;
-		strlcpy(req.address, p->address, sizeof(req.address));
+	while (pending_take(&req)) {
 		if (imsg_compose(&iev_prober.ibuf, IMSG_PROBE_REQ, 0, 0, -1,
 		    &req, sizeof(req)) == -1)
 			fatal("%s: imsg_compose", __func__);
 		STAT_INC(probes);
 	}
-	pthread_mutex_unlock(&pending_mtx);
 	imsgev_add(&iev_prober);
 }
 
-/*
- * Event thread: an answer.  The cache is filled before the pending probe
- * leaves the address tree (see the comment at the top).
- */
+/* Event thread: an answer from the prober. */
 static void
 engine_probe_done(struct probe_res *res)
 {
-	struct pending		 key, *p;
-	struct ctl_check	 cc;
-	struct timespec		 t1;
-	time_t			 now = time(NULL);
-	void			(*done)(uint32_t, struct ctl_check *);
-	uint32_t		 peerid = 0;
+	struct check	*ck;
+	struct timespec	 t1;
+	void		*arg;
 
-	pthread_mutex_lock(&pending_mtx);
-	key.id = res->id;
-	p = RB_FIND(pending_ids, &pending_ids, &key);
-	pthread_mutex_unlock(&pending_mtx);
-	if (p == NULL) {
+	if (!pending_done(res, engine_conf->valid_expire,
+	    engine_conf->invalid_expire, &arg)) {
 		/* Given up on by the sweep: the answer comes too late. */
 		log_debug("answer to forgotten probe %u", res->id);
 		return;
 	}
-
-	/* Only this thread removes pending probes: p stays valid. */
-	if (res->verdict == VERDICT_VALID)
-		cache_put(engine_cache, p->address, VERDICT_VALID,
-		    now + engine_conf->valid_expire);
-	else if (res->verdict == VERDICT_INVALID)
-		cache_put(engine_cache, p->address, VERDICT_INVALID,
-		    now + engine_conf->invalid_expire);
-
-	pthread_mutex_lock(&pending_mtx);
-	RB_REMOVE(pending_ids, &pending_ids, p);
-	if (p->in_addr_tree) {
-		RB_REMOVE(pending_addrs, &pending_addrs, p);
-		p->in_addr_tree = 0;
-	}
-	if (p->state == PENDING_QUEUED)
-		TAILQ_REMOVE(&pending_queue, p, queue);
-	p->state = PENDING_DONE;
-	p->verdict = res->verdict;
-	pthread_cond_broadcast(&p->cond);
-	if ((done = p->check_done) != NULL) {
-		memset(&cc, 0, sizeof(cc));
-		strlcpy(cc.address, p->address, sizeof(cc.address));
-		strlcpy(cc.backend, p->backend, sizeof(cc.backend));
-		cc.res = *res;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		cc.elapsed_ms = (t1.tv_sec - p->t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - p->t0.tv_nsec) / 1000000;
-		peerid = p->peerid;
-	}
-	/* Otherwise the last waiter to wake up frees it. */
-	if (p->waiters == 0)
-		pending_free(p);
-	pthread_mutex_unlock(&pending_mtx);
-
-	if (done != NULL)
-		done(peerid, &cc);
+	if ((ck = arg) == NULL)
+		return;
+	ck->cc.res = *res;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck->cc.elapsed_ms = (t1.tv_sec - ck->t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - ck->t0.tv_nsec) / 1000000;
+	ck->done(ck->peerid, &ck->cc);
+	free(ck);
 }
 
 /*
@@ -737,7 +540,7 @@ engine_check(const char *address, uint32_t peerid,
 	struct ctl_check		 cc;
 	const struct domain_conf	*d;
 	struct backend_conf		*b;
-	struct pending			*p;
+	struct check			*ck;
 	size_t				 domoff;
 
 	memset(&cc, 0, sizeof(cc));
@@ -767,14 +570,14 @@ engine_check(const char *address, uint32_t peerid,
 	if ((b = config_backend_byid(engine_conf, d->backend_id)) != NULL)
 		strlcpy(cc.backend, b->name, sizeof(cc.backend));
 
-	pthread_mutex_lock(&pending_mtx);
-	p = pending_new(cc.address, d->backend_id);
-	p->check_done = done;
-	p->peerid = peerid;
-	strlcpy(p->backend, cc.backend, sizeof(p->backend));
-	clock_gettime(CLOCK_MONOTONIC, &p->t0);
-	pthread_mutex_unlock(&pending_mtx);
-	engine_wake(-1, 0, NULL);
+	if ((ck = calloc(1, sizeof(*ck))) == NULL)
+		fatal(NULL);
+	ck->done = done;
+	ck->peerid = peerid;
+	ck->cc = cc;
+	clock_gettime(CLOCK_MONOTONIC, &ck->t0);
+	pending_check(cc.address, d->backend_id, ck);
+	engine_send(-1, 0, NULL);
 }
 
 /*
@@ -784,22 +587,12 @@ engine_check(const char *address, uint32_t peerid,
 static void
 engine_sweep(int fd, short event, void *arg)
 {
-	struct pending		*p, *next;
 	struct probe_res	 res;
 	struct timeval		 tv = { SWEEP_INTERVAL, 0 };
-	time_t			 now = time(NULL);
 	uint32_t		 lost[64];
-	size_t			 i, n = 0;
+	size_t			 i, n;
 
-	pthread_mutex_lock(&pending_mtx);
-	for (p = RB_MIN(pending_ids, &pending_ids); p != NULL && n < 64;
-	    p = next) {
-		next = RB_NEXT(pending_ids, &pending_ids, p);
-		if (p->state == PENDING_SENT &&
-		    p->sent + PROBE_LOST_AFTER < now)
-			lost[n++] = p->id;
-	}
-	pthread_mutex_unlock(&pending_mtx);
+	n = pending_lost(time(NULL) - PROBE_LOST_AFTER, lost, 64);
 	for (i = 0; i < n; i++) {
 		log_warnx("probe %u had no answer from the prober", lost[i]);
 		memset(&res, 0, sizeof(res));
@@ -821,18 +614,6 @@ engine_expire(int fd, short event, void *arg)
 	if ((n = cache_expire(engine_cache, time(NULL))) > 0)
 		log_debug("%zu cached verdicts expired", n);
 	evtimer_add(&expire_ev, &tv);
-}
-
-/* For tests of leaks: probes waiting or in flight. */
-uint64_t
-engine_pending(void)
-{
-	uint64_t	n;
-
-	pthread_mutex_lock(&pending_mtx);
-	n = pending_count;
-	pthread_mutex_unlock(&pending_mtx);
-	return (n);
 }
 
 void

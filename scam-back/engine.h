@@ -38,7 +38,6 @@ struct imsgev	*engine_parent(void);		/* event thread only */
 struct imsgev	*engine_prober(void);		/* event thread only */
 void	engine_stats(struct ctl_stats *);
 void	engine_cache_saved(int64_t);		/* a save completed at time */
-uint64_t engine_pending(void);			/* probes waiting or in flight */
 
 /* The verdict for a RCPT, from a libmilter thread (policy.h types). */
 void	engine_rcpt(const struct rcpt_query *, const char *,
