@@ -96,10 +96,12 @@ in_list(const char *s, const char **list)
 
 /*
  * Read the table file and add its entries to conf.  Returns 0, or -1 when
- * any error was reported.
+ * any error was reported, or -1 with *why set when the file cannot be read
+ * (the caller names the line of the configuration that names the file).
  */
 int
-maptable_load(struct scamback_conf *conf, struct table_conf *t)
+maptable_load(struct scamback_conf *conf, struct table_conf *t,
+    const char **why)
 {
 	struct mapctx	 ctx;
 	struct stat	 sb;
@@ -115,13 +117,14 @@ maptable_load(struct scamback_conf *conf, struct table_conf *t)
 	ctx.table = t;
 	ctx.type = t->type == TABLE_MAILERTABLE ? "mailertable" : "transport";
 
+	*why = NULL;
 	if ((fp = fopen(t->path, "r")) == NULL) {
-		conf_error(t->path, 0, "%s", strerror(errno));
+		*why = strerror(errno);
 		return (-1);
 	}
 	/* A device or a fifo would never end. */
 	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		conf_error(t->path, 0, "not a regular file");
+		*why = "not a regular file";
 		fclose(fp);
 		return (-1);
 	}

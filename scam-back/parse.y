@@ -115,9 +115,11 @@ static struct scamback_conf	*conf;
 static struct backend_conf	*curbackend;
 static int			 curbackend_bad;
 static int			 curbackend_errors;
+static char			 curbackend_file[PATH_MAX];
 static int			 curbackend_line;
 static int			 parse_flags;
 static int			 extra_errors;
+static int			 lexer_error;
 static char			 listen_where[PATH_MAX + 16];
 static struct {
 	int	 owner, group, mode, protocol, tls, tls_ca, noverify, sessions,
@@ -194,6 +196,10 @@ varset		: STRING '=' string		{
 
 yesno		: YES				{ $$ = 1; }
 		| NO				{ $$ = 0; }
+		| STRING			{
+			yyerror("\"%s\": use yes or no", $1);
+			YYERROR;
+		}
 		;
 
 /* Seconds, or a number with one of the suffixes s m h d. */
@@ -651,6 +657,10 @@ yyerror(const char *fmt, ...)
 	va_list		 ap;
 
 	file->errors++;
+	if (lexer_error && strcmp(fmt, "syntax error") == 0) {
+		lexer_error = 0;
+		return (0);
+	}
 	va_start(ap, fmt);
 	conf_vmsg(file->name, yylval.lineno, "", fmt, ap);
 	va_end(ap);
@@ -801,6 +811,7 @@ lgetc(int quotec)
 		if ((c = igetc()) == EOF) {
 			yyerror("reached end of file while parsing "
 			    "quoted string");
+			lexer_error = 1;
 			if (file == topfile || popfile() == EOF)
 				return (EOF);
 			return (quotec);
@@ -858,11 +869,17 @@ findeol(void)
 {
 	int	c;
 
-	/* skip to either EOF or the first real EOL */
+	/*
+	 * Skip to the end of the line but leave the newline: the grammar's
+	 * error rule ends there, and the next line is parsed, not swallowed.
+	 * The lexer said what is wrong; the parser's "syntax error" that
+	 * follows would only repeat it.
+	 */
+	lexer_error = 1;
 	while (1) {
 		c = lgetc(0);
 		if (c == '\n') {
-			file->lineno++;
+			lungetc(c);
 			break;
 		}
 		if (c == EOF)
@@ -1131,6 +1148,7 @@ parse_config(const char *filename, int flags)
 
 	parse_flags = flags;
 	extra_errors = 0;
+	lexer_error = 0;
 	listen_where[0] = '\0';
 	curbackend = NULL;
 	if ((conf = config_new()) == NULL)
@@ -1195,7 +1213,8 @@ parse_finish(void)
 	uint32_t		 id = 0;
 
 	if (curbackend != NULL) {
-		/* A block cut short by the end of the file. */
+		conf_error(curbackend_file, curbackend_line, "backend \"%s\": "
+		    "no } before the end of the file", curbackend->name);
 		config_backend_free(curbackend);
 		curbackend = NULL;
 	}
@@ -1311,6 +1330,7 @@ backend_start(const char *name)
 
 	curbackend_bad = 1;
 	curbackend_errors = file->errors;
+	strlcpy(curbackend_file, file->name, sizeof(curbackend_file));
 	if (check_string("backend name", name, sizeof(b->name)) == 0) {
 		if (*name == '\0')
 			yyerror("backend name is empty");
@@ -1332,9 +1352,16 @@ backend_end(void)
 	curbackend = NULL;
 	if (b == NULL)
 		return;
-	/* A block with errors said so already: no "has no host" on top. */
-	if (curbackend_bad || file->errors > curbackend_errors) {
+	if (curbackend_bad) {
 		config_backend_free(b);
+		return;
+	}
+	/*
+	 * A block with errors said so already: no "has no host" on top, and
+	 * domains naming it find it (the configuration is refused anyway).
+	 */
+	if (file->errors > curbackend_errors) {
+		TAILQ_INSERT_TAIL(&conf->backends, b, entry);
 		return;
 	}
 	if (TAILQ_EMPTY(&b->hosts)) {
@@ -1409,6 +1436,7 @@ static int
 table_add(enum table_type type, const char *path)
 {
 	struct table_conf	*t;
+	const char		*why;
 	uint32_t		 n = 0;
 
 	if (check_string(type == TABLE_MAILERTABLE ? "mailertable" :
@@ -1431,10 +1459,15 @@ table_add(enum table_type type, const char *path)
 	strlcpy(t->path, path, sizeof(t->path));
 	t->id = n;
 	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
-	if (maptable_load(conf, t) == -1) {
+	if (maptable_load(conf, t, &why) == -1) {
 		/* The table reported its errors; say where it was named. */
-		yyerror("%s \"%s\" not loaded", type == TABLE_MAILERTABLE ?
-		    "mailertable" : "transport", path);
+		if (why != NULL)
+			yyerror("%s \"%s\": %s", type == TABLE_MAILERTABLE ?
+			    "mailertable" : "transport", path, why);
+		else
+			yyerror("%s \"%s\" not loaded", type ==
+			    TABLE_MAILERTABLE ? "mailertable" : "transport",
+			    path);
 		return (-1);
 	}
 	return (0);
@@ -1543,27 +1576,37 @@ parse_cidr(const char *s, struct skip_net *n)
 	return (0);
 }
 
-/* A DNS name: letters, digits, '-' and '_', labels of 1 to 63. */
+/*
+ * A DNS name: labels of 1 to 63 letters, digits, '-' and '_', no '-' at
+ * either end of a label.  All digits and dots is a mistyped address.
+ */
 int
 valid_hostname(const char *s)
 {
 	size_t		 label = 0, len = strlen(s);
 	const char	*p;
+	int		 letters = 0;
 
-	if (len == 0 || len > 253 || (len == 254 && s[253] == '.'))
+	if (len == 0 || len > 253)
 		return (0);
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '.') {
-			if (label == 0)
+			if (label == 0 || p[-1] == '-')
 				return (0);
 			label = 0;
 			continue;
 		}
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 			return (0);
+		if (*p == '-' && label == 0)
+			return (0);
+		if (!isdigit((unsigned char)*p))
+			letters = 1;
 		if (++label > 63)
 			return (0);
 	}
+	if (label == 0 || p[-1] == '-' || !letters)
+		return (0);
 	return (1);
 }
 
@@ -1573,18 +1616,10 @@ valid_host(const char *s)
 {
 	struct in6_addr	 a6;
 	struct in_addr	 a4;
-	const char	*p;
-	int		 digits = 1;
 
 	if (inet_pton(AF_INET, s, &a4) == 1 ||
 	    inet_pton(AF_INET6, s, &a6) == 1)
 		return (1);
-	/* Something like 192.0.2.300 is a typo, not a name. */
-	for (p = s; *p != '\0'; p++)
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			digits = 0;
-	if (digits)
-		return (0);
 	return (valid_hostname(s));
 }
 

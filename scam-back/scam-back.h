@@ -292,6 +292,8 @@ struct probe_req {
 	uint32_t		 backend_id;
 	int			 bypass;		/* ctl check: no catch-all shortcut */
 	char			 address[ADDR_LEN];	/* normalised */
+	char			 backend[NAME_LEN];	/* "": by backend_id; else by
+							   name, safe across reloads */
 };
 
 /* prober -> engine */
@@ -432,7 +434,7 @@ int			 valid_host(const char *);
 
 /* maptable.c: mailertable and transport files */
 int			 maptable_load(struct scamback_conf *,
-			    struct table_conf *);
+			    struct table_conf *, const char **);
 
 /* legacy.c: scam-back -m */
 int			 legacy_convert(const char *, int, char **);
