@@ -71,6 +71,7 @@ static void	engine_send(int, short, void *);
 static void	engine_probe_done(struct probe_res *);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
+static const char *engine_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
 		    const char *, const struct client_addr *, enum verdict,
 		    const char *);
@@ -391,7 +392,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	enum verdict		 v;
 	enum pending_source	 source = SOURCE_CACHE;
 	uint32_t		 wait_ms;
-	char			 cbuf[INET6_ADDRSTRLEN];
+	char			 cbuf[INET6_ADDRSTRLEN], rbuf[80];
 
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_decide(engine_conf, q, &dec);
@@ -420,15 +421,17 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 			break;
 		default:
 			STAT_INC(skip_bad_address);
-			/* Worth a line: someone sends odd addresses. */
-			log_info("skip to=<%.*s> client=%s: address not "
-			    "verifiable", 64, q->rcpt == NULL ? "" : q->rcpt,
-			    client_string(q->client, cbuf, sizeof(cbuf)));
 			break;
 		}
-		if (dec.skip != SKIP_BAD)
+		/* An address that cannot be verified is worth a line. */
+		if (dec.skip == SKIP_BAD)
+			log_info("skip to=%s client=%s reason=%s",
+			    engine_printable(q->rcpt, rbuf, sizeof(rbuf)),
+			    client_string(q->client, cbuf, sizeof(cbuf)),
+			    policy_skip_name(dec.skip));
+		else if (log_getverbose() > 0)
 			log_debug("skip to=%s client=%s reason=%s",
-			    q->rcpt == NULL ? "" : q->rcpt,
+			    engine_printable(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		memset(r, 0, sizeof(*r));
@@ -468,6 +471,28 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_unlock(&engine_conf_lock);
 	engine_log_verdict(r->action, dec.address, from, q->client, v,
 	    pending_source_name(source));
+}
+
+/*
+ * A recipient as the MTA gave it, fit for a log line: control characters
+ * replaced, at most len - 4 octets and "..." after.
+ */
+static const char *
+engine_printable(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	if (s == NULL)
+		s = "";
+	for (i = 0; s[i] != '\0' && i < len - 4; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    '?' : s[i];
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return (buf);
 }
 
 /* SPEC section 6: one line per verdict. */

@@ -1,0 +1,73 @@
+# Helpers for the milter engine's integration tests (regress/milter/*.t,
+# regress/mta/*.t).  Source after lib.sh:
+#	. "$(dirname "$0")/../lib.sh"
+#	. "$(dirname "$0")/../milter/engine.sh"
+#
+# The real daemon runs with its real prober against regress/tools'
+# fakebackend; MTAs are played by milterdrv (or miltertest, Postfix).
+
+# start_scamback [scam-back options...] <config-body: the daemon starts
+# with the configuration read from stdin, after a listen line for
+# $T/milter.sock and "cache file none".  Sets SB_PID, MILTER (the
+# libmilter spec for milterdrv) and SB_LOG (the daemon's -d output).
+start_scamback() {
+	ensure_user
+	{
+		echo "listen on \"unix:$T/milter.sock\" mode 0666"
+		echo 'cache file none'
+		cat
+	} >"$T/sb.conf"
+	SB_LOG=$T/sb.log
+	"$SCAMBACK" -d -f "$T/sb.conf" -s "$T/ctl.sock" "$@" >>"$SB_LOG" 2>&1 &
+	SB_PID=$!
+	track $SB_PID
+	MILTER="unix:$T/milter.sock"
+	waitfor test -S "$T/milter.sock" ||
+	    fail "scam-back did not start: $(tail -5 "$SB_LOG")"
+	waitfor test -S "$T/ctl.sock" || fail "no control socket"
+}
+
+# stop_scamback: SIGTERM, wait, fail unless the daemon exited 0.
+stop_scamback() {
+	kill -TERM "$SB_PID" 2>/dev/null
+	_n=200
+	while kill -0 "$SB_PID" 2>/dev/null; do
+		[ "$(cut -d' ' -f3 "/proc/$SB_PID/stat" 2>/dev/null)" = Z ] && break
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "scam-back did not stop on SIGTERM"
+		sleep 0.05
+	done
+	wait "$SB_PID"
+	_rc=$?
+	[ $_rc -eq 0 ] || fail "scam-back exited with status $_rc: $(tail -5 "$SB_LOG")"
+}
+
+# engine_pid: the milter engine's pid (a child of the parent).
+engine_pid() {
+	for _p in $(cat /proc/"$SB_PID"/task/*/children 2>/dev/null); do
+		case "$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" in
+		*"milter engine"*) echo "$_p"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# ctl args...: scambackctl on this test's control socket.
+ctl() {
+	"$SCAMBACKCTL" -s "$T/ctl.sock" "$@"
+}
+
+# stat path: one figure of "show stats" (a jq path below .stats).
+stat() {
+	ctl -j show stats | jq -r ".stats.$1"
+}
+
+# verdict_lines regex: how many verdict lines of the daemon's log match.
+log_count() {
+	grep -c -E -- "$1" "$SB_LOG" || true
+}
+
+# rcpt_probes address: how many times the backend was asked about it.
+rcpt_probes() {
+	backend_count "^rcpt [0-9]+ <$1> "
+}
