@@ -335,7 +335,16 @@ static struct backend_conf *
 legacy_backend(struct legacy *l, const char *host)
 {
 	struct backend_conf	*b;
+	char			 name[NAME_LEN];
+	size_t			 len = strlen(host);
 
+	/* [192.0.2.1] names the backend 192.0.2.1. */
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']' &&
+	    len - 2 < sizeof(name)) {
+		memcpy(name, host + 1, len - 2);
+		name[len - 2] = '\0';
+		host = name;
+	}
 	if ((b = config_backend_byname(l->conf, host)) != NULL)
 		return (b);
 	if (strlen(host) >= sizeof(b->name)) {

@@ -100,6 +100,14 @@ struct domref {
 };
 TAILQ_HEAD(, domref)	 domrefs = TAILQ_HEAD_INITIALIZER(domrefs);
 
+/*
+ * The files a parse read besides the main one (includes, tables): the
+ * parent unveils their directories so that a reload can read them again.
+ */
+static char	**readfiles;
+static size_t	 nreadfiles;
+static void	 readfile_add(const char *);
+
 static void	 conf_vmsg(const char *, int, const char *, const char *,
 		    va_list);
 static int	 check_string(const char *, const char *, size_t);
@@ -444,11 +452,10 @@ listenopt	: OWNER STRING			{
 			if (check_string("owner", $2,
 			    sizeof(conf->listen.owner)) == -1)
 				YYERROR;
+			/* Counted, not YYERROR: a group after it is checked. */
 			if (!(parse_flags & SCAMBACK_OPT_NOACTION) &&
-			    getpwnam($2) == NULL) {
+			    getpwnam($2) == NULL)
 				yyerror("owner \"%s\" does not exist", $2);
-				YYERROR;
-			}
 			strlcpy(conf->listen.owner, $2,
 			    sizeof(conf->listen.owner));
 		}
@@ -461,10 +468,8 @@ listenopt	: OWNER STRING			{
 			    sizeof(conf->listen.group)) == -1)
 				YYERROR;
 			if (!(parse_flags & SCAMBACK_OPT_NOACTION) &&
-			    getgrnam($2) == NULL) {
+			    getgrnam($2) == NULL)
 				yyerror("group \"%s\" does not exist", $2);
-				YYERROR;
-			}
 			strlcpy(conf->listen.group, $2,
 			    sizeof(conf->listen.group));
 		}
@@ -1084,6 +1089,8 @@ pushfile(const char *name, int included)
 		free(nfile);
 		return (NULL);
 	}
+	if (included)
+		readfile_add(name);
 	nfile->lineno = TAILQ_EMPTY(&files) ? 1 : 0;
 	nfile->ungetsize = 16;
 	if ((nfile->ungetbuf = malloc(nfile->ungetsize)) == NULL)
@@ -1146,6 +1153,8 @@ parse_config(const char *filename, int flags)
 	struct domref	*dr;
 	int		 errors = 0;
 
+	while (nreadfiles > 0)
+		free(readfiles[--nreadfiles]);
 	parse_flags = flags;
 	extra_errors = 0;
 	lexer_error = 0;
@@ -1197,6 +1206,27 @@ parse_config(const char *filename, int flags)
 		return (NULL);
 	}
 	return (conf);
+}
+
+static void
+readfile_add(const char *path)
+{
+	char	**r;
+
+	if ((r = reallocarray(readfiles, nreadfiles + 1,
+	    sizeof(*readfiles))) == NULL)
+		fatal(NULL);
+	readfiles = r;
+	if ((readfiles[nreadfiles] = strdup(path)) == NULL)
+		fatal(NULL);
+	nreadfiles++;
+}
+
+/* The i-th file read by the last parse besides the main one, or NULL. */
+const char *
+parse_readfile(size_t i)
+{
+	return (i < nreadfiles ? readfiles[i] : NULL);
 }
 
 /*
@@ -1459,6 +1489,7 @@ table_add(enum table_type type, const char *path)
 	strlcpy(t->path, path, sizeof(t->path));
 	t->id = n;
 	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
+	readfile_add(path);
 	if (maptable_load(conf, t, &why) == -1) {
 		/* The table reported its errors; say where it was named. */
 		if (why != NULL)

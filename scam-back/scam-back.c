@@ -50,6 +50,7 @@ static void		parent_child_lost(enum scamback_proc, int, const char *);
 static void		parent_stop_timeout(int, short, void *);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
+static void		unveil_dir(const char *);
 
 static int			 verbose;
 static struct scamback_conf	*conf;
@@ -531,6 +532,24 @@ parent_control_dispatch(enum scamback_proc p, struct imsg *imsg)
 	return (0);
 }
 
+static void
+unveil_dir(const char *path)
+{
+	char	*dir, *p;
+
+	if ((dir = strdup(path)) == NULL)
+		fatal(NULL);
+	if ((p = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", strlen(dir) + 1);
+	else if (p == dir)
+		p[1] = '\0';
+	else
+		*p = '\0';
+	if (unveil(dir, "r") == -1)
+		log_warn("unveil %s", dir);
+	free(dir);
+}
+
 /*
  * The parent keeps what reload and the cache file need: read the
  * configuration, write the cache directory, check users, signal children.
@@ -538,10 +557,20 @@ parent_control_dispatch(enum scamback_proc p, struct imsg *imsg)
 void
 parent_sandbox(const char *file, struct scamback_conf *c)
 {
+	const char	*f;
+	size_t		 i;
+
 	if (unveil(file, "r") == -1)
 		fatal("unveil %s", file);
 	if (unveil("/etc", "r") == -1)
 		fatal("unveil /etc");
+	/*
+	 * A reload reads the configuration's directory and those of the
+	 * files it includes and its tables, as they were at startup.
+	 */
+	unveil_dir(file);
+	for (i = 0; (f = parse_readfile(i)) != NULL; i++)
+		unveil_dir(f);
 	if (c->cache_file[0] != '\0') {
 		char	*dir, *p;
 

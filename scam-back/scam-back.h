@@ -425,6 +425,7 @@ void			 conf_error(const char *, int, const char *, ...)
 void			 conf_warn(const char *, int, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
 int			 conf_verbose(void);
+const char		*parse_readfile(size_t);
 int			 parse_time(const char *, uint32_t *);
 int			 parse_cidr(const char *, struct skip_net *);
 int			 parse_domain(const char *, char *, size_t);
