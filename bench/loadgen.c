@@ -537,9 +537,9 @@ session_read(struct bufferevent *bev, void *arg)
 		}
 		if (EVBUFFER_LENGTH(in) < 4 + n)
 			break;
-		if (!s->waiting) {
+		if (!s->waiting)
 			complain("session %d: unexpected '%c'", s->id, p[4]);
-		} else
+		else
 			reply(s, (char)p[4], (char *)p + 5, n - 1);
 		evbuffer_drain(in, 4 + n);
 		session_advance(s);
@@ -551,9 +551,8 @@ session_error(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	if (!stopping) {
+	if (!stopping)
 		complain("session %d: connection %s", s->id,
 		    what & EVBUFFER_EOF ? "closed by the milter" : "failed");
-	}
 	session_close(s);
 }

@@ -267,6 +267,9 @@ else
 	cont=$(jget "$T/check.json" continue)
 	if [ "$rej" = 800 ] && [ "$cont" = 200 ]; then
 		sb_ok=1
+	elif ! kill -0 "$main_pid" 2>/dev/null; then
+		sb_why="the daemon died under load: $(grep -v '^$' \
+		    "$T/main.log" | tail -n 1)"
 	else
 		sb_why="does not verify yet: 1,000 recipients (800 unknown)"
 		sb_why="$sb_why gave reject=$rej continue=$cont"
@@ -428,19 +431,23 @@ backoff 60"
 fi
 
 # --- the whole system: a real Postfix in front ---
+# postfix_run name rep milters maps: one case through Postfix
 postfix_run() {
-	# postfix_run name milters maps
-	postconf -c "$PF/etc" -e "smtpd_milters = $2" \
-	    "relay_recipient_maps = $3" >/dev/null
+	postconf -c "$PF/etc" -e "smtpd_milters = $3" \
+	    "relay_recipient_maps = $4" >/dev/null
 	postfix -c "$PF/etc" reload >/dev/null 2>&1
-	sleep 1
+	# The reload replaces the smtpd processes: the warm-up starts them.
+	sleep 0.5
 	timeout 120 "$BIN/smtpload" -p "$SMTP" -X -n 1000 -c 20 -t "$SECS" \
-	    -w "$WARM" >"$T/pf.$1.json" 2>>"$T/smtpload.log"
-	res "pf.$1.per_s" "$(jget "$T/pf.$1.json" per_s)"
-	res "pf.$1.p99_ms" "$(jget "$T/pf.$1.json" p99_ms)"
-	res "pf.$1.reject" "$(jget "$T/pf.$1.json" reject)"
-	res "pf.$1.continue" "$(jget "$T/pf.$1.json" continue)"
-	res "pf.$1.errors" "$(jget "$T/pf.$1.json" errors)"
+	    -w "$PFWARM" >"$T/pf.$1.$2.json" 2>>"$T/smtpload.log"
+}
+
+# postfix_best name: the best run of a case
+postfix_best() {
+	best "$T/pf.$1.json" "$T"/pf."$1".[0-9]*.json || return
+	for k in per_s p99_ms reject continue errors; do
+		res "pf.$1.$k" "$(jget "$T/pf.$1.json" $k)"
+	done
 }
 
 postfix_setup() {
@@ -544,13 +551,18 @@ else
 	bg "$BIN/listmilter" -p "unix:$T/list.sock" -f "$PF/etc/valid"
 	list_pid=$!
 	waitfor 10 test -S "$T/list.sock" && chmod 666 "$T/list.sock"
-	postfix_run none "" ""
-	postfix_run null "unix:$T/null.sock" ""
-	postfix_run list "unix:$T/list.sock" ""
-	postfix_run pflist "" "texthash:$PF/etc/valid"
-	if [ $sb_ok -eq 1 ]; then
-		postfix_run sb "unix:$T/main.sock" ""
-	fi
+	PFWARM=$(awk -v w="$WARM" 'BEGIN { print w < 1 ? 1 : w }')
+	# Interleaved, so that drift hits every case alike.
+	for r in $(seq "$REPS"); do
+		postfix_run none "$r" "" ""
+		postfix_run pflist "$r" "" "texthash:$PF/etc/valid"
+		postfix_run null "$r" "unix:$T/null.sock" ""
+		postfix_run list "$r" "unix:$T/list.sock" ""
+		[ $sb_ok -eq 1 ] && postfix_run sb "$r" "unix:$T/main.sock" ""
+	done
+	for c in none pflist null list sb; do
+		postfix_best "$c"
+	done
 	stop "$list_pid"
 fi
 

@@ -371,10 +371,9 @@ session_reply(struct session *s, int code)
 	case S_CLOSED:
 		return;
 	}
-	if (!stopping) {
+	if (!stopping)
 		complain("session %d: unexpected reply %d in state %d", s->id,
 		    code, s->state);
-	}
 	session_close(s, 1);
 }
 
@@ -393,7 +392,8 @@ session_read(struct bufferevent *bev, void *arg)
 		len = EVBUFFER_LENGTH(in);
 		if ((nl = memchr(p, '\n', len)) == NULL) {
 			if (len > MAXLINE) {
-				complain("session %d: reply line too long", s->id);
+				complain("session %d: reply line too long",
+				    s->id);
 				session_close(s, 1);
 			}
 			return;
@@ -423,9 +423,8 @@ session_error(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	if (!stopping) {
+	if (!stopping)
 		complain("session %d: connection %s", s->id,
 		    what & EVBUFFER_EOF ? "closed by the server" : "failed");
-	}
 	session_close(s, 1);
 }
