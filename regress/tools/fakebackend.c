@@ -51,6 +51,7 @@
 #define MAXDATA		(1024 * 1024)	/* message bytes held while in DATA */
 #define OVERLONG	(100 * 1024)
 #define RESET_DELAY_MS	200
+#define LINGER_MS	2000		/* wait for the client's FIN this long */
 
 #define M_GREYLIST	0x00001
 #define M_CATCHALL	0x00002
@@ -110,6 +111,7 @@ struct conn {
 	struct evbuffer		*drip;		/* reply still dripping */
 	int			 busy;		/* a reply is on its way */
 	int			 closing;	/* close once flushed */
+	int			 lingering;	/* FIN sent, draining input */
 	int			 reset;		/* RST once flushed */
 	int			 starttls;	/* handshake once flushed */
 	int			 readwantswrite;
@@ -604,7 +606,7 @@ conn_close(struct conn *c, int how)
 	logev("close %u", c->id);
 	if (how) {
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	} else if (c->tls != NULL && c->tlsstate == T_ON)
+	} else if (c->tls != NULL && c->tlsstate == T_ON && !c->lingering)
 		tls_close(c->tls);	/* best effort, non-blocking */
 	if (c->tls != NULL)
 		tls_free(c->tls);
@@ -653,6 +655,12 @@ do_read(struct conn *c)
 	char	 buf[16384];
 	ssize_t	 n;
 
+	if (c->lingering) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			conn_close(c, 0);
+		return;
+	}
 	if (c->tlsstate == T_HANDSHAKE) {
 		handshake(c);
 		return;
@@ -741,7 +749,19 @@ flushed(struct conn *c)
 		return;
 	}
 	if (c->closing) {
-		conn_close(c, 0);
+		/*
+		 * Half-close and drain what the client still sends, so that
+		 * unread input does not turn the close into a RST that could
+		 * destroy the last reply in the client's buffer.
+		 */
+		c->closing = 0;
+		c->lingering = 1;
+		if (c->tls != NULL && c->tlsstate == T_ON)
+			tls_close(c->tls);
+		shutdown(c->fd, SHUT_WR);
+		tv.tv_sec = LINGER_MS / 1000;
+		tv.tv_usec = (LINGER_MS % 1000) * 1000;
+		evtimer_add(c->kev, &tv);
 		return;
 	}
 	if (c->starttls) {
@@ -792,10 +812,13 @@ handshake(struct conn *c)
 	process(c);
 }
 
+/* The RST after a half reply, or the end of a lingering close. */
 static void
 kill_cb(int fd, short ev, void *arg)
 {
-	conn_close(arg, 1);
+	struct conn	*c = arg;
+
+	conn_close(c, !c->lingering);
 }
 
 /* A reply held back by -d is due, or the next byte of a dripping one. */
@@ -915,7 +938,8 @@ process(struct conn *c)
 	char	*line;
 	size_t	 len;
 
-	while (!c->busy && !c->closing && !c->reset && !c->starttls &&
+	while (!c->busy && !c->closing && !c->lingering && !c->reset &&
+	    !c->starttls &&
 	    c->tlsstate != T_HANDSHAKE && c->tlsstate != T_BROKEN) {
 		line = evbuffer_readln(c->in, &len, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
