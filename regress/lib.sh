@@ -114,11 +114,22 @@ start_backend() {
 	BACKEND_PORT=$(sed -n 's/^port //p' "$T/backend$_nbackend.out")
 }
 
-# stop_backend [pid]: SIGTERM a fake backend and wait until it is gone.
+# stop_backend [pid]: SIGTERM a fake backend started by start_backend,
+# wait until it is gone, fail unless it exited 0 (a crash shows here).
 stop_backend() {
-	kill -TERM "${1:-$BACKEND_PID}" 2>/dev/null
-	waitfor sh -c "! kill -0 ${1:-$BACKEND_PID} 2>/dev/null" ||
-	    fail "fakebackend ${1:-$BACKEND_PID} did not stop on SIGTERM"
+	_p=${1:-$BACKEND_PID}
+	kill -TERM "$_p" 2>/dev/null
+	_n=200
+	while kill -0 "$_p" 2>/dev/null; do
+		# An exited child stays a zombie until wait reaps it.
+		[ "$(cut -d' ' -f3 "/proc/$_p/stat" 2>/dev/null)" = Z ] && break
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "fakebackend $_p did not stop on SIGTERM"
+		sleep 0.05
+	done
+	wait "$_p"
+	_rc=$?
+	[ $_rc -eq 0 ] || fail "fakebackend $_p exited with status $_rc"
 }
 
 # backend_count regex [log]: how many lines of a backend's log match (grep -E).

@@ -1285,6 +1285,14 @@ read_reply(struct session *s, const char *label, char step, int fatal)
 		}
 		d = NULL;
 		final = describe(s, cmd, buf, len, &d);
+		if (strncmp(d, "unknown reply", 13) == 0 && fatal) {
+			emit(s, "%s: %s", label, d);
+			free(d);
+			free(buf);
+			sock_close(s);
+			problem(s, "%s: unknown reply from the milter", label);
+			return -1;
+		}
 		if (cmd == SMFIR_SKIP)
 			s->skipbody = 1;
 		if (timing)
@@ -1305,8 +1313,8 @@ static int
 describe(struct session *s, char cmd, const char *buf, size_t len, char **out)
 {
 	const char	*name = NULL;
-	char		*f[3], *e;
-	size_t		 off, i, nf;
+	char		*f[2], *e;
+	size_t		 off, i, nf, maxf = 1;
 	uint32_t	 v[3], idx = 0;
 	int		 final = 1, r = 0, hasidx = 0;
 
@@ -1371,7 +1379,16 @@ describe(struct session *s, char cmd, const char *buf, size_t len, char **out)
 		return final;
 	}
 	/* The remaining fields are NUL-terminated strings. */
-	for (nf = 0; nf < 3 && off < len; nf++) {
+	switch (cmd) {
+	case SMFIR_ADDRCPT_PAR:
+	case SMFIR_CHGFROM:
+	case SMFIR_ADDHEADER:
+	case SMFIR_INSHEADER:
+	case SMFIR_CHGHEADER:
+		maxf = 2;
+		break;
+	}
+	for (nf = 0; nf < maxf && off < len; nf++) {
 		e = memchr(buf + off, '\0', len - off);
 		i = e != NULL ? (size_t)(e - (buf + off)) : len - off;
 		f[nf] = esc(buf + off, i);
@@ -1649,7 +1666,6 @@ static enum rd
 read_pkt(struct session *s, int quiet, char *cmd, char **data, size_t *len)
 {
 	uint32_t	 n;
-	char		 hdr[5];
 	long		 deadline;
 	enum rd		 r;
 
@@ -1658,24 +1674,25 @@ read_pkt(struct session *s, int quiet, char *cmd, char **data, size_t *len)
 	if (s->fd == -1)
 		return RD_EOF;
 	deadline = now_ms() + s->timeout_ms;
-	if ((r = read_n(s, hdr, sizeof(hdr), deadline)) != RD_OK)
+	if ((r = read_n(s, (char *)&n, sizeof(n), deadline)) != RD_OK)
 		return r;
-	memcpy(&n, hdr, 4);
 	n = ntohl(n);
 	if (n < 1 || n > MAXPACKET) {
 		fprintf(stderr, "milterdrv: packet length %u out of range\n",
 		    n);
 		return RD_BAD;
 	}
-	*cmd = hdr[4];
-	*len = n - 1;
-	*data = xmalloc(*len + 1);
-	(*data)[*len] = '\0';
-	if (*len > 0 && (r = read_n(s, *data, *len, deadline)) != RD_OK) {
+	*data = xmalloc(n + 1);
+	if ((r = read_n(s, *data, n, deadline)) != RD_OK) {
 		free(*data);
 		*data = NULL;
 		return r == RD_EOF ? RD_BAD : r;
 	}
+	/* The command byte first, then the data, NUL-terminated for safety. */
+	*cmd = (*data)[0];
+	*len = n - 1;
+	memmove(*data, *data + 1, *len);
+	(*data)[*len] = '\0';
 	if (verbose && !quiet)
 		fprintf(stderr, "[%d] < %c %zu bytes\n", s->idx,
 		    isprint((unsigned char)*cmd) ? *cmd : '?', *len);

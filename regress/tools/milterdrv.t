@@ -235,6 +235,78 @@ drv -t 0.3 -s "unix:$T/mute.sock" 'connect a 1.2.3.4' >"$T/o8" 2>"$T/e8"
 expect_eq "timeout status" "$?" 2
 grep -q 'negotiate: timeout' "$T/o8" || fail "timeout not printed"
 
+# 9. A hostile milter: the driver reports bad replies and never crashes.
+cat >"$T/evil.py" <<'EOF'
+import os, socket, struct, sys
+def pkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+neg = struct.pack(">III", 6, 0x1ff, 0)
+script = [
+    # each connection: the reply to OPTNEG, then one reply per command
+    [pkt(b"O", b"\0\0\0\6")],
+    [pkt(b"O", neg + b"\0\0\0\3{rcpt_addr}")],
+    [pkt(b"O", neg + b"\0\0\0\x63x\0\0\0\0\3{rcpt_addr}\0"),
+     pkt(b"m", b"\0\1") + pkt(b"h", b"NoNul") + pkt(b"c"),
+     pkt(b"i", b"\0\0\0\1Name\0Value\0extra") + pkt(b"c"),
+     pkt(b"y", b"550 5.1.1 no nul"),
+     b"\0\0\0\0"],
+    [pkt(b"O", neg), b"\x7f\xff\xff\xffc"],
+    [pkt(b"O", neg), b"\0\0\0\x10c12"],
+    [pkt(b"O", neg), pkt(b"Z")],
+]
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(5)
+for replies in script:
+    c, _ = s.accept()
+    for r in replies:
+        while True:
+            hdr = c.recv(5, socket.MSG_WAITALL)
+            if len(hdr) < 5:
+                break
+            n = struct.unpack(">I", hdr[:4])[0] - 1
+            if n > 0:
+                c.recv(n, socket.MSG_WAITALL)
+            if hdr[4:5] != b"D":
+                break
+        c.sendall(r)
+    c.close()
+EOF
+python3 "$T/evil.py" "$T/evil.sock" &
+track $!
+waitsock "$T/evil.sock"
+E="drv -t 2 -s unix:$T/evil.sock"
+$E 'connect a 1.2.3.4' >"$T/o9" 2>"$T/e9"
+expect_eq "short optneg status" "$?" 2
+grep -q '^negotiate: optneg (4 bytes)$' "$T/o9" || fail "short optneg: $(cat "$T/o9")"
+$E 'connect a 1.2.3.4' >"$T/o9" 2>"$T/e9"
+expect_eq "symlist without NUL status" "$?" 2
+grep -q 'symbol list without NUL' "$T/o9" || fail "symlist without NUL: $(cat "$T/o9")"
+$E 'connect a 1.2.3.4' 'mail <a@b>' 'rcpt <c@d>' 'rcpt <e@f>' >"$T/o9" 2>"$T/e9"
+expect_eq "bad packets status" "$?" 2
+cat >"$T/w9" <<'EOF'
+negotiate: version 6 actions 0x1ff protocol 0x0 symlist R={rcpt_addr}
+connect a [1.2.3.4]: chgheader (short, 2 bytes)
+connect a [1.2.3.4]: addheader NoNul
+connect a [1.2.3.4]: continue
+mail <a@b>: insheader 1 Name: Value (+5 bytes)
+mail <a@b>: continue
+rcpt <c@d>: reject 550 5.1.1 no nul
+rcpt <e@f>: bad packet
+EOF
+check "hostile replies" "$T/w9" "$T/o9"
+grep -q 'stage 99 ignored' "$T/e9" || fail "unknown symlist stage not reported"
+$E 'connect a 1.2.3.4' >"$T/o9" 2>"$T/e9"
+expect_eq "oversized reply status" "$?" 2
+grep -q 'connect a \[1.2.3.4\]: bad packet' "$T/o9" || fail "oversized reply: $(cat "$T/o9")"
+$E 'connect a 1.2.3.4' >"$T/o9" 2>"$T/e9"
+expect_eq "truncated reply status" "$?" 2
+grep -q 'connect a \[1.2.3.4\]: bad packet' "$T/o9" || fail "truncated reply: $(cat "$T/o9")"
+$E 'connect a 1.2.3.4' >"$T/o9" 2>"$T/e9"
+expect_eq "unknown reply status" "$?" 2
+grep -q 'connect a \[1.2.3.4\]: unknown reply 0x5a (0 bytes)' "$T/o9" ||
+    fail "unknown reply: $(cat "$T/o9")"
+
 # The milters lived through all of it.
 for p in $milters; do
 	kill -0 "$p" 2>/dev/null || fail "a milter died (pid $p)"
