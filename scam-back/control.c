@@ -247,7 +247,8 @@ control_byid(uint32_t id)
 static void
 control_dispatch_imsg(int fd, short event, void *arg)
 {
-	struct ctl_conn	*c = arg;
+	struct imsgev	*iev = arg;
+	struct ctl_conn	*c = iev->data;
 	struct imsg	 imsg;
 	ssize_t		 n;
 
