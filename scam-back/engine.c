@@ -29,6 +29,9 @@
 #include <errno.h>
 #include <event.h>
 #include <event2/thread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,6 +122,15 @@ engine_main(int debug, int verbose)
 	milter_init(&engine_conf->listen);
 	drop_privileges(PROC_ENGINE, engine_conf->user);
 
+#ifdef M_ARENA_MAX
+	/*
+	 * glibc sizes its malloc arenas by reading /sys/devices/system/
+	 * cpu/online when a new libmilter thread first allocates: a file
+	 * the sandbox rightly refuses.  Fixing the limit now spares it.
+	 */
+	if (mallopt(M_ARENA_MAX, 8) == 0)
+		log_warnx("mallopt M_ARENA_MAX failed");
+#endif
 	if (pledge("stdio unix inet recvfd", NULL) == -1)
 		fatal("pledge");
 
