@@ -73,8 +73,9 @@ static int		 control_walk_entry(const struct cache_info *, void *);
 static int		 control_match(const char *, enum verdict,
 			    const struct ctl_filter *);
 static void		 control_check_done(uint32_t, struct ctl_check *);
-static void		 control_simple(struct ctl_conn *, int, const char *,
-			    ...) __attribute__((__format__ (printf, 3, 4)));
+static void		 control_simple(struct ctl_conn *, int, uint64_t,
+			    const char *, ...)
+			    __attribute__((__format__ (printf, 4, 5)));
 static void		 control_end(struct ctl_conn *);
 static void		 control_close(struct ctl_conn *);
 static struct ctl_conn	*control_byid(uint32_t);
@@ -329,7 +330,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		    f.state == CTL_STATE_VALID ? " valid" :
 		    f.state == CTL_STATE_INVALID ? " invalid" : "",
 		    f.match[0] != '\0' ? " matching " : "", f.match);
-		control_simple(c, 1, "%zu cache entr%s flushed", n,
+		control_simple(c, 1, n, "%zu cache entr%s flushed", n,
 		    n == 1 ? "y" : "ies");
 		break;
 	case IMSG_CTL_SAVE_CACHE:
@@ -363,7 +364,8 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		    &v, sizeof(v)) == -1)
 			fatal("%s: imsg_compose", __func__);
 		log_info("control: logging %s", v ? "verbose" : "brief");
-		control_simple(c, 1, "logging %s", v ? "verbose" : "brief");
+		control_simple(c, 1, 0, "logging %s",
+		    v ? "verbose" : "brief");
 		break;
 	default:
 		return (-1);
@@ -484,13 +486,15 @@ control_result(uint32_t id, const struct ctl_result *res)
 }
 
 static void
-control_simple(struct ctl_conn *c, int ok, const char *fmt, ...)
+control_simple(struct ctl_conn *c, int ok, uint64_t count, const char *fmt,
+    ...)
 {
 	struct ctl_result	 res;
 	va_list			 ap;
 
 	memset(&res, 0, sizeof(res));
 	res.ok = ok;
+	res.count = count;
 	va_start(ap, fmt);
 	vsnprintf(res.text, sizeof(res.text), fmt, ap);
 	va_end(ap);
