@@ -408,6 +408,7 @@ smtp_feed(struct smtp *s, const char *buf, size_t len)
 			return (smtp_fail(s, r.code == 421 ? SMTP_ERR_REFUSED :
 			    SMTP_ERR_PROTOCOL, &r, "unexpected reply"));
 
+		s->nreplies++;
 		pend = s->pending[s->pstart];
 		s->pstart = (s->pstart + 1) % SMTP_PENDING_MAX;
 		s->npending--;

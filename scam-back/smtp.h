@@ -120,6 +120,7 @@ struct smtp {
 	int			 nrcpt;		/* RCPTs awaiting a reply */
 	int			 tx_rcpts;	/* RCPTs sent in this transaction */
 	int			 tx_full;	/* backend said 452 */
+	unsigned int		 nreplies;	/* replies received so far */
 
 	char			 out[SMTP_OUT_MAX];
 	size_t			 outlen;
