@@ -18,6 +18,8 @@ start_scamback() {
 		cat
 	} >"$T/sb.conf"
 	SB_LOG=$T/sb.log
+	# A socket left by an earlier daemon of this test must not fool us.
+	rm -f "$T/milter.sock" "$T/ctl.sock"
 	"$SCAMBACK" -d -f "$T/sb.conf" -s "$T/ctl.sock" "$@" >>"$SB_LOG" 2>&1 &
 	SB_PID=$!
 	track $SB_PID
