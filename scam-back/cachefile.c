@@ -81,6 +81,7 @@ cachefile_load(struct cache *c, int fd)
 	struct cachefile_stats	 st;
 	struct timespec		 t0, t1;
 	uint32_t		 vexp, iexp;
+	char			 legacy[64] = "";
 	int			 rv;
 
 	if (fd == -1)
@@ -97,11 +98,13 @@ cachefile_load(struct cache *c, int fd)
 	close(fd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
+	if (st.legacy > 0)
+		snprintf(legacy, sizeof(legacy), " (%zu in BackList format)",
+		    st.legacy);
 	log_info("cache file: %zu entries loaded%s, %zu expired dropped, "
-	    "%zu malformed lines skipped (%lld ms)", st.loaded,
-	    st.legacy > 0 ? " (BackList format)" : "", st.expired,
-	    st.malformed, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	    "%zu malformed lines skipped (%lld ms)", st.loaded, legacy,
+	    st.expired, st.malformed, (long long)((t1.tv_sec - t0.tv_sec) *
+	    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 }
 
 static void
