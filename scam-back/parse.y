@@ -164,7 +164,15 @@ grammar		: /* empty */
 		| grammar main '\n'
 		| grammar backend '\n'
 		| grammar varset '\n'
-		| grammar error '\n'		{ file->errors++; yyerrok; }
+		| grammar error '\n'		{
+			file->errors++;
+			yyerrok;
+			/* A backend block the error cut short. */
+			if (curbackend != NULL) {
+				config_backend_free(curbackend);
+				curbackend = NULL;
+			}
+		}
 		;
 
 include		: INCLUDE STRING		{
