@@ -128,6 +128,7 @@ static int			 curbackend_line;
 static int			 parse_flags;
 static int			 extra_errors;
 static int			 lexer_error;
+static int			 expanding;
 static char			 listen_where[PATH_MAX + 16];
 static struct {
 	int	 owner, group, mode, protocol, tls, tls_ca, noverify, sessions,
@@ -792,8 +793,6 @@ lookup(char *s)
 #define START_EXPAND	1
 #define DONE_EXPAND	2
 
-static int	expanding;
-
 int
 igetc(void)
 {
@@ -1054,6 +1053,11 @@ nodigits:
 	}
 	if (c == EOF)
 		return (0);
+	/* Token 0 would end the parse quietly, the rest of the file unread. */
+	if (c == '\0') {
+		yyerror("NUL character");
+		return (findeol());
+	}
 	return (c);
 }
 
@@ -1166,6 +1170,7 @@ parse_config(const char *filename, int flags)
 	parse_flags = flags;
 	extra_errors = 0;
 	lexer_error = 0;
+	expanding = 0;
 	listen_where[0] = '\0';
 	curbackend = NULL;
 	if ((conf = config_new()) == NULL)
