@@ -13,16 +13,17 @@ ensure_user
 conf="$T/scam-back.conf"
 log="$T/log"
 
+# good domain: a configuration that verifies that domain
 good() {
 	cat >"$conf" <<-EOC
 	listen on "unix:$T/milter.sock"
 	cache file none
 	include "$T/backends.conf"
-	domain "example.net" backend "mailbox"
+	domain "$1" backend "mailbox"
 	EOC
 	cat >"$T/backends.conf" <<-EOC
 	backend "mailbox" {
-		host 127.0.0.1 port $1
+		host 127.0.0.1 port 2525
 	}
 	EOC
 }
@@ -40,7 +41,7 @@ hup() {
 	    fail "no '$1' after SIGHUP: $(cat "$log")"
 }
 
-good 2525
+good example.net
 "$SCAMBACK" -d -v -f "$conf" -s "$T/ctl.sock" >"$log" 2>&1 &
 DPID=$!
 track $DPID
@@ -49,6 +50,8 @@ waitfor pgrep -P "$DPID" -f "scam-back: prober" ||
     fail "children did not start: $(cat "$log")"
 engine=$(pgrep -P "$DPID" -xf "scam-back: milter engine")
 prober=$(pgrep -P "$DPID" -xf "scam-back: prober")
+
+applied=$(count "milter engine: new configuration applied")
 
 # 1. Broken: errors in the file and in the included file, all logged.
 cat >"$conf" <<EOC
@@ -77,10 +80,14 @@ expect_eq "prober pid" "$(pgrep -P "$DPID" -xf "scam-back: prober")" "$prober"
 [ -S "$T/milter.sock" ] || fail "milter socket gone after a broken reload"
 grep -q "configuration reloaded" "$log" &&
     fail "a broken file was reported as reloaded"
+expect_eq "configurations applied" \
+    "$(count "milter engine: new configuration applied")" "$applied"
 
 # 2. Good again, with a change: reloaded, same children.
-good 2526
+good example.org
 hup "configuration reloaded"
+waitfor sh -c "[ \$(grep -c 'milter engine: new configuration applied' \
+    '$log') -gt $applied ]" || fail "the engine did not get the new configuration"
 kill -0 "$DPID" 2>/dev/null || fail "daemon died on a reload"
 expect_eq "engine pid" "$(pgrep -P "$DPID" -xf "scam-back: milter engine")" \
     "$engine"
