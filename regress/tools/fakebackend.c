@@ -69,8 +69,9 @@
 #define M_TLS		0x02000
 #define M_TLSBROKEN	0x04000
 #define M_NOEHLO	0x08000
+#define M_TLSHANG	0x10000
 
-struct mode {
+static const struct mode {
 	const char	*name;
 	int		 flag;
 } modes[] = {
@@ -91,6 +92,7 @@ struct mode {
 	{ "tls",	M_TLS },
 	{ "tlsbroken",	M_TLSBROKEN },
 	{ "noehlo",	M_NOEHLO },
+	{ "tlshang",	M_TLSHANG },
 };
 
 enum tlsstate { T_NONE, T_HANDSHAKE, T_ON, T_BROKEN };
@@ -264,7 +266,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
-	if ((mode & (M_TLS | M_TLSBROKEN)) == M_TLS &&
+	if ((mode & (M_TLS | M_TLSBROKEN | M_TLSHANG)) == M_TLS &&
 	    (cert == NULL || key == NULL))
 		errx(1, "mode tls needs -c cert and -k key");
 
@@ -736,8 +738,9 @@ static void
 flushed(struct conn *c)
 {
 	struct timeval	 tv;
-	static const char junk[] = "this is not a TLS handshake\r\n"
-	    "\x00\x01\x02\xff\xfe garbage\r\n";
+	/* A handshake record with nonsense inside: clients fail at once. */
+	static const char junk[] = "\x16\x03\x03\x00\x04\xff\xff\xff\xff"
+	    "this is not a TLS handshake\r\n\x00\x01\x02\xff\xfe garbage\r\n";
 
 	if (c->busy || evbuffer_get_length(c->out) > 0)
 		return;
@@ -768,6 +771,11 @@ flushed(struct conn *c)
 		c->starttls = 0;
 		/* Commands sent before the handshake are an injection. */
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		if (mode & M_TLSHANG) {
+			c->tlsstate = T_BROKEN;
+			logev("tls %u fail hang on purpose", c->id);
+			return;
+		}
 		if (mode & M_TLSBROKEN) {
 			c->tlsstate = T_BROKEN;
 			evbuffer_add(c->out, junk, sizeof(junk) - 1);
@@ -922,7 +930,7 @@ reply_ehlo(struct conn *c)
 
 	n = asprintf(&r, "250-%s%s250-PIPELINING%s250-SIZE 10240000%s%s"
 	    "250-ENHANCEDSTATUSCODES%s250 8BITMIME%s", HOSTNAME, eol, eol, eol,
-	    (mode & (M_TLS | M_TLSBROKEN)) && c->tlsstate == T_NONE ?
+	    (mode & (M_TLS | M_TLSBROKEN | M_TLSHANG)) && c->tlsstate == T_NONE ?
 	    ((mode & M_BARELF) ? "250-STARTTLS\n" : "250-STARTTLS\r\n") : "",
 	    eol, eol);
 	if (n == -1)
@@ -1136,7 +1144,8 @@ command(struct conn *c, char *line)
 		}
 	} else if (strcasecmp(verb, "STARTTLS") == 0) {
 		logev("starttls %u", c->id);
-		if (!(mode & (M_TLS | M_TLSBROKEN)) || c->tlsstate != T_NONE)
+		if (!(mode & (M_TLS | M_TLSBROKEN | M_TLSHANG)) ||
+		    c->tlsstate != T_NONE)
 			reply(c, 502, "5.5.1 Error: command not implemented");
 		else if (*args != '\0')
 			reply(c, 501, "5.5.4 Syntax: STARTTLS");

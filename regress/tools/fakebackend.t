@@ -362,9 +362,9 @@ stop_backend
 start_backend -m nobanner
 out=$(py '
 c = C(PORT)
-print(c.raw(1))
+print(c.raw(0.6))
 c.send("EHLO x")
-print(c.raw(0.5))
+print(c.raw(0.3))
 ')
 check "nobanner" "$out" "b''
 b''"
@@ -494,6 +494,26 @@ check "tlsbroken" "$out" "True
 220 2.0.0 Ready to start TLS
 handshake failed"
 grep -q '^tls 1 fail' "$BACKEND_LOG" || fail "tlsbroken not logged"
+stop_backend
+
+# tlshang: STARTTLS accepted, then silence; the client's handshake times out.
+start_backend -m tlshang
+out=$(py '
+c = C(PORT, timeout=0.5)
+c.reply()
+print("STARTTLS" in c.cmd("EHLO x"))
+print(c.cmd("STARTTLS"))
+t = time.time()
+try:
+    c.starttls()
+    print("handshake succeeded")
+except (ssl.SSLError, OSError):
+    print("handshake failed", time.time() - t >= 0.4)
+')
+check "tlshang" "$out" "True
+220 2.0.0 Ready to start TLS
+handshake failed True"
+grep -q '^tls 1 fail hang' "$BACKEND_LOG" || fail "tlshang not logged"
 stop_backend
 
 # Without a certificate, mode tls is a start-up error.

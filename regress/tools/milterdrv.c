@@ -65,7 +65,7 @@ enum op {
 	OP_TIMEOUT, OP_NEGOTIATE, OP_OPEN, OP_CLOSE
 };
 
-struct optab {
+static const struct optab {
 	const char	*name;
 	enum op		 op;
 	int		 minargs;	/* words required after the command */
@@ -104,7 +104,7 @@ struct cmd {
 };
 
 /* Macro stages in SMFIM_* order, as the symbol lists number them. */
-struct stage {
+static const struct stage {
 	char		 letter;
 	const char	*defaults;	/* what Postfix sends unless told */
 } stages[NSTAGES] = {
