@@ -683,6 +683,7 @@ engine_stats(struct ctl_stats *st)
 	st->waits_timed_out = STAT_GET(waits_timed_out);
 	st->cache_saves = STAT_GET(cache_saves);
 	st->cache_saved_at = STAT_GET(cache_saved_at);
+	st->probes_pending = pending_count();
 }
 
 /* cachefile.c reports each completed save for show stats. */

@@ -393,6 +393,7 @@ struct ctl_stats {
 	uint64_t		 waits_timed_out;
 	uint64_t		 cache_saves;
 	int64_t			 cache_saved_at;
+	uint64_t		 probes_pending;	/* in flight now */
 };
 
 /* config.c */
