@@ -459,8 +459,8 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 			STAT_INC(hits_invalid);
 	} else {
 		STAT_INC(misses);
-		v = pending_wait(dec.address, dec.backend_id, wait_ms,
-		    &source);
+		v = pending_wait(dec.address, dec.backend_id, dec.backend,
+		    wait_ms, &source);
 		if (source == SOURCE_COALESCED)
 			STAT_INC(coalesced);
 		else if (source == SOURCE_TIMEOUT)
@@ -576,7 +576,6 @@ engine_check(const char *address, uint32_t peerid,
 {
 	struct ctl_check		 cc;
 	const struct domain_conf	*d;
-	struct backend_conf		*b;
 	struct check			*ck;
 	size_t				 domoff;
 
@@ -604,8 +603,7 @@ engine_check(const char *address, uint32_t peerid,
 		done(peerid, &cc);
 		return;
 	}
-	if ((b = config_backend_byid(engine_conf, d->backend_id)) != NULL)
-		strlcpy(cc.backend, b->name, sizeof(cc.backend));
+	strlcpy(cc.backend, d->backend, sizeof(cc.backend));
 
 	if ((ck = calloc(1, sizeof(*ck))) == NULL)
 		fatal(NULL);
@@ -613,7 +611,7 @@ engine_check(const char *address, uint32_t peerid,
 	ck->peerid = peerid;
 	ck->cc = cc;
 	clock_gettime(CLOCK_MONOTONIC, &ck->t0);
-	pending_check(cc.address, d->backend_id, ck);
+	pending_check(cc.address, d->backend_id, d->backend, ck);
 	engine_send(-1, 0, NULL);
 }
 

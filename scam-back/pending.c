@@ -60,6 +60,7 @@ struct pending {
 	enum verdict		 verdict;
 	time_t			 sent;
 	void			*checkarg;	/* NULL: a RCPT probe */
+	char			 backend[NAME_LEN];
 	char			 address[ADDR_LEN];
 };
 RB_HEAD(pending_addrs, pending);
@@ -71,7 +72,7 @@ static int	pending_id_cmp(struct pending *, struct pending *);
 RB_PROTOTYPE_STATIC(pending_addrs, pending, by_addr, pending_addr_cmp)
 RB_PROTOTYPE_STATIC(pending_ids, pending, by_id, pending_id_cmp)
 
-static struct pending *pending_new(const char *, uint32_t);
+static struct pending *pending_new(const char *, uint32_t, const char *);
 static void	pending_free(struct pending *);
 
 /* Everything below is guarded by mtx. */
@@ -114,7 +115,7 @@ pending_init(struct cache *c, void (*wakefn)(void))
 
 /* With mtx held: a new probe, queued for the event thread. */
 static struct pending *
-pending_new(const char *address, uint32_t backend_id)
+pending_new(const char *address, uint32_t backend_id, const char *backend)
 {
 	struct pending	*p;
 
@@ -124,6 +125,7 @@ pending_new(const char *address, uint32_t backend_id)
 		fatalx("%s: pthread_cond_init", __func__);
 	strlcpy(p->address, address, sizeof(p->address));
 	p->backend_id = backend_id;
+	strlcpy(p->backend, backend, sizeof(p->backend));
 	p->state = PENDING_QUEUED;
 	p->verdict = VERDICT_UNKNOWN;
 	/* Id 0 is never used: a zeroed answer matches nothing. */
@@ -150,8 +152,8 @@ pending_free(struct pending *p)
  * still fills the cache.
  */
 enum verdict
-pending_wait(const char *address, uint32_t backend_id, uint32_t ms,
-    enum pending_source *source)
+pending_wait(const char *address, uint32_t backend_id, const char *backend,
+    uint32_t ms, enum pending_source *source)
 {
 	struct pending		 key, *p;
 	struct timespec		 deadline;
@@ -174,7 +176,7 @@ pending_wait(const char *address, uint32_t backend_id, uint32_t ms,
 	}
 	strlcpy(key.address, address, sizeof(key.address));
 	if ((p = RB_FIND(pending_addrs, &addrs, &key)) == NULL) {
-		p = pending_new(address, backend_id);
+		p = pending_new(address, backend_id, backend);
 		RB_INSERT(pending_addrs, &addrs, p);
 		p->in_addr_tree = 1;
 		started = 1;
@@ -205,12 +207,13 @@ pending_wait(const char *address, uint32_t backend_id, uint32_t ms,
 }
 
 void
-pending_check(const char *address, uint32_t backend_id, void *arg)
+pending_check(const char *address, uint32_t backend_id, const char *backend,
+    void *arg)
 {
 	struct pending	*p;
 
 	pthread_mutex_lock(&mtx);
-	p = pending_new(address, backend_id);
+	p = pending_new(address, backend_id, backend);
 	p->checkarg = arg;
 	pthread_mutex_unlock(&mtx);
 }
@@ -233,6 +236,7 @@ pending_take(struct probe_req *req)
 	req->backend_id = p->backend_id;
 	req->bypass = p->checkarg != NULL;
 	strlcpy(req->address, p->address, sizeof(req->address));
+	strlcpy(req->backend, p->backend, sizeof(req->backend));
 	pthread_mutex_unlock(&mtx);
 	return (1);
 }

@@ -40,10 +40,11 @@ enum pending_source {
 
 /* wake() runs in a waiting thread, without locks, after queueing. */
 void		 pending_init(struct cache *, void (*)(void));
-enum verdict	 pending_wait(const char *, uint32_t, uint32_t,
+/* Address, backend id and name, milliseconds: the probe's verdict. */
+enum verdict	 pending_wait(const char *, uint32_t, const char *, uint32_t,
 		    enum pending_source *);
 /* A probe that bypasses coalescing (scambackctl check); arg comes back. */
-void		 pending_check(const char *, uint32_t, void *);
+void		 pending_check(const char *, uint32_t, const char *, void *);
 /* Event thread: the next queued request, 1 if there was one. */
 int		 pending_take(struct probe_req *);
 /*

@@ -135,6 +135,7 @@ policy_decide(const struct scamback_conf *conf, const struct rcpt_query *q,
 	}
 	dec->skip = SKIP_NONE;
 	dec->backend_id = d->backend_id;
+	strlcpy(dec->backend, d->backend, sizeof(dec->backend));
 }
 
 /* Is a cache key (a normalised address) in a domain conf verifies? */

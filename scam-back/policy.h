@@ -78,6 +78,7 @@ struct rcpt_decision {
 	enum policy_skip	 skip;
 	char			 address[ADDR_LEN];	/* normalised */
 	uint32_t		 backend_id;
+	char			 backend[NAME_LEN];	/* its name */
 };
 
 /* What the MTA is told. */

@@ -96,6 +96,7 @@ prober(void *arg)
 			return (NULL);
 		while (pending_take(&req)) {
 			__atomic_add_fetch(&probes, 1, __ATOMIC_SEQ_CST);
+			CHECK(strcmp(req.backend, "b") == 0);
 			if (req.bypass)
 				__atomic_add_fetch(&bypassed, 1,
 				    __ATOMIC_SEQ_CST);
@@ -131,7 +132,7 @@ waiter(void *arg)
 	struct timespec	 t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	w->v = pending_wait(w->address, 0, w->ms, &w->src);
+	w->v = pending_wait(w->address, 0, "b", w->ms, &w->src);
 	w->took_ms = ms_since(&t0);
 	return (NULL);
 }
@@ -272,7 +273,7 @@ test_check(void)
 	STORE(bypassed, 0);
 	STORE(answer_ms, 200);
 	/* A check is its own probe, even while a RCPT probe runs. */
-	pending_check("chk@example.net", 0, &bypassed);
+	pending_check("chk@example.net", 0, "b", &bypassed);
 	wake();
 	run_waiters("chk@example.net", 5000, w, 5);
 	for (i = 0; i < 5; i++)
@@ -303,7 +304,7 @@ storm_thread(void *arg)
 		r = r * 1103515245 + 12345;
 		snprintf(a, sizeof(a), "%s%u@example.net",
 		    (r >> 8) % 2 ? "bad" : "ok", (r >> 9) % 50);
-		v = pending_wait(a, 0, (r >> 4) % 3 ? 2000 : 1, &src);
+		v = pending_wait(a, 0, "b", (r >> 4) % 3 ? 2000 : 1, &src);
 		if (src != SOURCE_TIMEOUT && v != ((r >> 8) % 2 ?
 		    VERDICT_INVALID : VERDICT_VALID))
 			s->bad++;

@@ -54,6 +54,7 @@ add_domain(struct scamback_conf *conf, const char *name,
 	strlcpy(d->name, name, sizeof(d->name));
 	d->match = m;
 	d->backend_id = backend;
+	snprintf(d->backend, sizeof(d->backend), "b%u", backend);
 	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 }
 
@@ -148,6 +149,7 @@ test_domains(void)
 	    "<Bob@MX.Example.NET>", &dec) == SKIP_NONE);
 	CHECK(strcmp(dec.address, "Bob@mx.example.net") == 0);
 	CHECK(dec.backend_id == 2);
+	CHECK(strcmp(dec.backend, "b2") == 0);
 
 	CHECK(policy_verifies(conf, "x@anything.test"));
 	config_free(conf);
