@@ -25,9 +25,10 @@
  * SMTP dialogue itself is smtp.c's.  Every probe has its own deadline,
  * within the engine's wait (SPEC section 6), whatever its session does.
  *
- * Session set-up failures (refused, no banner, MAIL FROM refused, TLS)
- * answer the probes that were waiting when the session started, so that a
- * dead backend answers at once instead of opening session after session.
+ * A session that fails before it is ready (refused, no banner, MAIL FROM
+ * refused, TLS) answers the waiting probes when no other session works,
+ * so that a dead backend answers at once instead of opening session after
+ * session; a backend in backoff on every host answers at once too.
  */
 
 #include <sys/types.h>
@@ -92,7 +93,6 @@ struct probe {
 	int			 bypass;
 	int			 internal;	/* the random local part */
 	int			 retried;
-	uint64_t		 seq;
 	uint64_t		 start;		/* ms */
 	struct event		 deadline;
 	struct probe_res	 res;		/* held result */
@@ -160,7 +160,6 @@ struct session {
 	int			 tls_fallback;
 	uint32_t		 served;
 	char			 error[REPLY_TEXT_LEN];	/* of the last host */
-	uint64_t		 seq;		/* probes before it are its own */
 	struct smtp		 smtp;
 	struct probe_head	 probes;
 	char			 peer[HOSTNAME_LEN + 64];
@@ -180,6 +179,8 @@ struct backend {
 	struct probe_head	 queue;
 	uint32_t		 nqueued;
 	uint32_t		 nqueued_internal;
+	uint32_t		 cap;		/* sessions the backend takes */
+	uint64_t		 cap_until;	/* ms */
 	struct domain_tree	 domains;
 	uint32_t		 ndomains;
 	int			 retired;
@@ -231,7 +232,7 @@ static void	backend_dispatch(struct backend *);
 static int	backend_usable(struct backend *);
 static struct session *backend_pick(struct backend *);
 static void	backend_log(struct backend *, const char *);
-static void	backend_fail_queue(struct backend *, uint64_t, const char *);
+static void	backend_fail_queue(struct backend *, const char *);
 static void	backend_figures(struct backend *, struct ctl_backend *);
 
 static struct host *host_new(struct backend *, struct host_conf *);
@@ -266,6 +267,7 @@ static void	session_connected(struct session *);
 static void	session_connect_failed(struct session *, const char *);
 static void	session_starttls(struct session *);
 static void	session_handshake(struct session *);
+static void	session_tls_failed(struct session *, char *);
 static void	session_io(int, short, void *);
 static int	session_read(struct session *);
 static int	session_write(struct session *);
@@ -290,7 +292,6 @@ static struct imsgev		 iev_engine;
 static int			 engine_fd = -1;
 static struct backend_head	 backends = TAILQ_HEAD_INITIALIZER(backends);
 static struct ca_head		 ca_files = TAILQ_HEAD_INITIALIZER(ca_files);
-static uint64_t			 probe_seq;
 static char			 local_name[HOSTNAME_LEN];
 static struct event		 prune_ev;
 
@@ -334,6 +335,12 @@ prober_main(int debug, int verbose)
 	prober_apply(prober_conf);
 	evtimer_set(&prune_ev, prober_prune, NULL);
 	evtimer_add(&prune_ev, &tv);
+
+	/*
+	 * What came with IMSG_START (a reload, a stop) is read already and
+	 * waits in the buffer: no read event would ever bring it.
+	 */
+	prober_dispatch_parent(iev_parent.ibuf.fd, 0, &iev_parent);
 
 	event_dispatch();
 	fatalx("event loop ended");
@@ -920,7 +927,7 @@ backend_dispatch(struct backend *b)
 	struct session	*s;
 	struct probe	*p;
 	struct host	*h;
-	uint32_t	 nsetup = 0, want;
+	uint32_t	 nsetup = 0, want, limit;
 	char		 text[REPLY_TEXT_LEN];
 	const char	*last = NULL;
 
@@ -942,7 +949,7 @@ backend_dispatch(struct backend *b)
 		if (TAILQ_EMPTY(&b->hosts)) {
 			textf(text, sizeof(text), "backend %s has no hosts",
 			    b->conf.name);
-			backend_fail_queue(b, UINT64_MAX, text);
+			backend_fail_queue(b, text);
 		} else if (!backend_usable(b)) {
 			if (TAILQ_EMPTY(&b->sessions)) {
 				TAILQ_FOREACH(h, &b->hosts, entry)
@@ -952,7 +959,7 @@ backend_dispatch(struct backend *b)
 				    "backend %s is in backoff%s%s",
 				    b->conf.name, last ? "; last error: " : "",
 				    last ? last : "");
-				backend_fail_queue(b, UINT64_MAX, text);
+				backend_fail_queue(b, text);
 			}
 		} else {
 			/*
@@ -962,8 +969,10 @@ backend_dispatch(struct backend *b)
 			want = b->nqueued - b->nqueued_internal;
 			if (want == 0)
 				want = 1;
-			while (b->nsessions < b->conf.sessions &&
-			    nsetup < want) {
+			limit = b->conf.sessions;
+			if (b->cap_until > now_ms() && b->cap < limit)
+				limit = b->cap;
+			while (b->nsessions < limit && nsetup < want) {
 				session_new(b);
 				nsetup++;
 			}
@@ -972,17 +981,14 @@ backend_dispatch(struct backend *b)
 	b->dispatching = 0;
 }
 
-/* Answer unknown every queued probe older than seq. */
+/* Answer unknown every queued probe. */
 static void
-backend_fail_queue(struct backend *b, uint64_t seq, const char *text)
+backend_fail_queue(struct backend *b, const char *text)
 {
-	struct probe	*p, *next;
+	struct probe	*p;
 
-	for (p = TAILQ_FIRST(&b->queue); p != NULL; p = next) {
-		next = TAILQ_NEXT(p, entry);
-		if (p->seq < seq)
-			probe_unknown(p, text);
-	}
+	while ((p = TAILQ_FIRST(&b->queue)) != NULL)
+		probe_unknown(p, text);
 	backend_maybe_free(b);
 }
 
@@ -1155,8 +1161,6 @@ probe_enqueue(struct probe *p, int head)
 		probe_unknown(p, text);
 		return;
 	}
-	if (!head)
-		p->seq = ++probe_seq;
 	p->where = PROBE_QUEUED;
 	if (head)
 		TAILQ_INSERT_HEAD(&b->queue, p, entry);
@@ -1418,7 +1422,6 @@ session_new(struct backend *b)
 	s->backend = b;
 	s->fd = -1;
 	s->state = SS_START;
-	s->seq = probe_seq + 1;
 	TAILQ_INIT(&s->probes);
 	evtimer_set(&s->ev_timer, session_timeout, s);
 	TAILQ_INSERT_TAIL(&b->sessions, s, entry);
@@ -1579,8 +1582,6 @@ session_starttls(struct session *s)
 static void
 session_handshake(struct session *s)
 {
-	struct host	*h = s->host;
-	unsigned int	 secs;
 	char		 text[REPLY_TEXT_LEN];
 
 	switch (tls_handshake(s->tls)) {
@@ -1601,13 +1602,21 @@ session_handshake(struct session *s)
 	}
 	textf(text, sizeof(text), "TLS handshake with %s: %s", s->peer,
 	    tls_error(s->tls));
+	session_tls_failed(s, text);
+}
+
+/* tls yes is opportunistic: after a failure the next sessions go without. */
+static void
+session_tls_failed(struct session *s, char *text)
+{
+	unsigned int	secs;
+
 	if (s->smtp.tls_want == TLSMODE_YES) {
-		/* Opportunistic: the next sessions go without. */
 		secs = prober_conf->backoff > PROBER_NOTLS_MIN ?
 		    prober_conf->backoff : PROBER_NOTLS_MIN;
-		h->notls_until = now_ms() + (uint64_t)secs * 1000;
+		s->host->notls_until = now_ms() + (uint64_t)secs * 1000;
 		s->tls_fallback = 1;
-		strlcat(text, "; without TLS for a while", sizeof(text));
+		strlcat(text, "; without TLS for a while", REPLY_TEXT_LEN);
 	}
 	session_fail(s, text, 0);
 }
@@ -1708,7 +1717,10 @@ session_read(struct session *s)
 		default:
 			textf(text, sizeof(text), "%s: %s", s->peer,
 			    s->smtp.errtext);
-			session_fail(s, text, 0);
+			if (s->smtp.error == SMTP_ERR_TLS)
+				session_tls_failed(s, text);
+			else
+				session_fail(s, text, 0);
 			return (-1);
 		}
 	}
@@ -1896,13 +1908,19 @@ session_close(struct session *s)
  * The session is unusable.  Its probes in flight are answered unknown,
  * except on a connection that served before and was lost: the backend
  * may have closed it as idle just as we wrote, so they go again, once.
- * A session that never got ready answers the probes that waited for it.
+ * A session that never got ready answers the waiting probes when no
+ * other session works (the backend is down: no new session per probe);
+ * when others work, the backend limits connections itself, and we open
+ * no more than those for a while.
  */
 static void
 session_fail(struct session *s, const char *text, int lost)
 {
 	struct backend	*b = s->backend;
+	struct session	*t;
 	struct probe	*p;
+	uint64_t	 now = now_ms();
+	uint32_t	 working = 0;
 
 	backend_log(b, text);
 	while ((p = TAILQ_FIRST(&s->probes)) != NULL) {
@@ -1913,8 +1931,20 @@ session_fail(struct session *s, const char *text, int lost)
 		} else
 			probe_unknown(p, text);
 	}
-	if (!s->ready_once && !s->tls_fallback)
-		backend_fail_queue(b, s->seq, text);
+	if (!s->ready_once && !s->tls_fallback) {
+		TAILQ_FOREACH(t, &b->sessions, entry)
+			if (t != s && t->state == SS_SMTP && t->ready_once)
+				working++;
+		if (working == 0)
+			backend_fail_queue(b, text);
+		else if (b->cap_until <= now || working < b->cap) {
+			/* It has its own limit: stay below it for a while. */
+			b->cap = working;
+			b->cap_until = now + PROBER_CAP_TIME * 1000;
+			log_info("backend %s: %u sessions for %d s (%s)",
+			    b->conf.name, working, PROBER_CAP_TIME, text);
+		}
+	}
 	session_free(s);
 }
 

@@ -28,6 +28,8 @@
 #define PROBER_ADDRS_MAX	8	/* addresses kept per host name */
 #define PROBER_LATENCIES	1024	/* probe times kept for the p99 */
 #define PROBER_DOMAINS_MAX	100000	/* catch-all states, per backend */
+#define PROBER_CAP_TIME		60	/* seconds below a backend's own
+					   connection limit */
 #define PROBER_NOTLS_MIN	60	/* tls yes: plaintext after a failed
 					   handshake, at least this long */
 

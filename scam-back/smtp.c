@@ -390,7 +390,7 @@ smtp_feed(struct smtp *s, const char *buf, size_t len)
 		case SMTP_ST_CLOSED:
 			return (SMTP_CLOSED);
 		case SMTP_ST_TLS:
-			return (smtp_fail(s, SMTP_ERR_PROTOCOL, NULL,
+			return (smtp_fail(s, SMTP_ERR_TLS, NULL,
 			    "plaintext after the STARTTLS reply"));
 		default:
 			break;
@@ -415,7 +415,7 @@ smtp_feed(struct smtp *s, const char *buf, size_t len)
 
 		if ((rv = smtp_handle(s, &pend, &r)) == SMTP_STARTTLS &&
 		    (len > 0 || s->parser.len > 0))
-			return (smtp_fail(s, SMTP_ERR_PROTOCOL, NULL,
+			return (smtp_fail(s, SMTP_ERR_TLS, NULL,
 			    "plaintext after the STARTTLS reply"));
 		if (rv != SMTP_OK)
 			return (rv);

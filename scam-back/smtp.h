@@ -85,7 +85,8 @@ enum smtp_error {
 	SMTP_ERR_PROTOCOL,	/* garbage, overlong, out of order */
 	SMTP_ERR_REFUSED,	/* banner, EHLO/HELO or RSET not accepted, 421 */
 	SMTP_ERR_MAIL,		/* MAIL FROM refused */
-	SMTP_ERR_TLS		/* tls require, and no STARTTLS */
+	SMTP_ERR_TLS		/* tls require and no STARTTLS, or plaintext
+				   after its 220 */
 };
 
 /* smtp_feed() results */

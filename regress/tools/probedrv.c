@@ -21,7 +21,7 @@
  * sends the configuration, the engine's socket and the start, then works
  * through its items:
  *
- *	address		probe it (on the current backend)
+ *	address		probe it (on the current backend, by name and id)
  *	+address	probe it with bypass (scambackctl check)
  *	backend=NAME	later probes go to this backend (default: the first)
  *	wait		until every probe sent is answered
@@ -390,6 +390,7 @@ probe(const char *address, int bypass)
 	memset(&req, 0, sizeof(req));
 	req.id = ++nprobes;
 	req.backend_id = backend_id;
+	strlcpy(req.backend, backend_name, sizeof(req.backend));
 	req.bypass = bypass;
 	strlcpy(req.address, address, sizeof(req.address));
 	strlcpy(probes[req.id - 1].address, address,

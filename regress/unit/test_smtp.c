@@ -482,11 +482,12 @@ test_starttls(void)
 	session(&s, 1, TLSMODE_YES, 0);
 	CHECK(feed(&s, "220 x\r\n250-x\r\n250 STARTTLS\r\n") == SMTP_OK);
 	CHECK(feed(&s, "220 go\r\n250 injected\r\n") == SMTP_FAIL);
-	CHECK(s.error == SMTP_ERR_PROTOCOL);
+	CHECK(s.error == SMTP_ERR_TLS);
 	session(&s, 1, TLSMODE_YES, 0);
 	CHECK(feed(&s, "220 x\r\n250-x\r\n250 STARTTLS\r\n") == SMTP_OK);
 	CHECK(feed(&s, "220 go\r\n") == SMTP_STARTTLS);
 	CHECK(feed(&s, "250 late\r\n") == SMTP_FAIL);
+	CHECK(s.error == SMTP_ERR_TLS);
 
 	/* tls yes, not offered: plaintext */
 	session(&s, 1, TLSMODE_YES, 0);
