@@ -265,8 +265,8 @@ static void	session_try_host(struct session *, struct host *);
 static int	session_connect(struct session *);
 static void	session_connected(struct session *);
 static void	session_connect_failed(struct session *, const char *);
-static void	session_starttls(struct session *);
-static void	session_handshake(struct session *);
+static int	session_starttls(struct session *);
+static int	session_handshake(struct session *);
 static void	session_tls_failed(struct session *, char *);
 static void	session_io(int, short, void *);
 static int	session_read(struct session *);
@@ -1553,7 +1553,8 @@ session_connect_failed(struct session *s, const char *text)
 	session_try_host(s, TAILQ_NEXT(h, entry));
 }
 
-static void
+/* Returns -1 when the session is gone. */
+static int
 session_starttls(struct session *s)
 {
 	struct backend	*b = s->backend;
@@ -1563,7 +1564,7 @@ session_starttls(struct session *s)
 		textf(text, sizeof(text), "STARTTLS with %s: %s", s->peer,
 		    b->tls_error);
 		session_fail(s, text, 0);
-		return;
+		return (-1);
 	}
 	if ((s->tls = tls_client()) == NULL)
 		fatalx("tls_client");
@@ -1572,14 +1573,15 @@ session_starttls(struct session *s)
 		textf(text, sizeof(text), "TLS with %s: %s", s->peer,
 		    tls_error(s->tls));
 		session_fail(s, text, 0);
-		return;
+		return (-1);
 	}
 	s->state = SS_HANDSHAKE;
 	session_timer_set(s, T_HANDSHAKE, prober_conf->timeout_connect);
-	session_handshake(s);
+	return (session_handshake(s));
 }
 
-static void
+/* Returns -1 when the session is gone. */
+static int
 session_handshake(struct session *s)
 {
 	char		 text[REPLY_TEXT_LEN];
@@ -1593,16 +1595,17 @@ session_handshake(struct session *s)
 		s->timer = T_NONE;
 		smtp_tls_done(&s->smtp);
 		session_update(s);
-		return;
+		return (0);
 	case TLS_WANT_POLLIN:
-		return;
+		return (0);
 	case TLS_WANT_POLLOUT:
 		event_add(&s->ev_write, NULL);
-		return;
+		return (0);
 	}
 	textf(text, sizeof(text), "TLS handshake with %s: %s", s->peer,
 	    tls_error(s->tls));
 	session_tls_failed(s, text);
+	return (-1);
 }
 
 /* tls yes is opportunistic: after a failure the next sessions go without. */
@@ -1633,7 +1636,7 @@ session_io(int fd, short event, void *arg)
 			session_connected(s);
 		return;
 	case SS_HANDSHAKE:
-		session_handshake(s);
+		(void)session_handshake(s);
 		return;
 	case SS_SMTP:
 	case SS_CLOSING:
@@ -1709,8 +1712,7 @@ session_read(struct session *s)
 			}
 			break;
 		case SMTP_STARTTLS:
-			session_starttls(s);
-			return (s->state == SS_HANDSHAKE ? 0 : -1);
+			return (session_starttls(s));
 		case SMTP_CLOSED:
 			session_free(s);
 			return (-1);
