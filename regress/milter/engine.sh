@@ -8,24 +8,31 @@
 
 # start_scamback [scam-back options...] <config-body: the daemon starts
 # with the configuration read from stdin, after a listen line for
-# $T/milter.sock and "cache file none".  Sets SB_PID, MILTER (the
-# libmilter spec for milterdrv) and SB_LOG (the daemon's -d output).
+# $T/milter.sock (unless the body has its own) and "cache file none".
+# Sets SB_PID, MILTER (the libmilter spec for milterdrv) and SB_LOG (the
+# daemon's -d output).
 start_scamback() {
 	ensure_user
+	cat >"$T/sb.body"
+	MILTER=$(sed -n 's/^listen on "\([^"]*\)".*/\1/p' "$T/sb.body")
 	{
-		echo "listen on \"unix:$T/milter.sock\" mode 0666"
+		[ -n "$MILTER" ] ||
+		    echo "listen on \"unix:$T/milter.sock\" mode 0666"
 		echo 'cache file none'
-		cat
+		cat "$T/sb.body"
 	} >"$T/sb.conf"
+	: "${MILTER:=unix:$T/milter.sock}"
 	SB_LOG=$T/sb.log
 	# A socket left by an earlier daemon of this test must not fool us.
 	rm -f "$T/milter.sock" "$T/ctl.sock"
 	"$SCAMBACK" -d -f "$T/sb.conf" -s "$T/ctl.sock" "$@" >>"$SB_LOG" 2>&1 &
 	SB_PID=$!
 	track $SB_PID
-	MILTER="unix:$T/milter.sock"
-	waitfor test -S "$T/milter.sock" ||
-	    fail "scam-back did not start: $(tail -5 "$SB_LOG")"
+	case "$MILTER" in
+	unix:*)	waitfor test -S "${MILTER#unix:}" ;;
+	inet:*)	_p=${MILTER#inet:}
+		waitfor python3 -c "import socket; socket.create_connection(('127.0.0.1', ${_p%@*}), 1)" ;;
+	esac || fail "scam-back did not start: $(tail -5 "$SB_LOG")"
 	waitfor test -S "$T/ctl.sock" || fail "no control socket"
 }
 
