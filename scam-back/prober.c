@@ -1493,6 +1493,8 @@ session_connect(struct session *s)
 			s->fd = -1;
 			continue;
 		}
+		log_debug("backend %s: connecting to %s", s->backend->conf.name,
+		    s->peer);
 		s->state = SS_CONNECT;
 		event_set(&s->ev_read, s->fd, EV_READ | EV_PERSIST,
 		    session_io, s);

@@ -52,13 +52,26 @@ python3 "$T/blackhole.py" >"$T/blackhole.port" &
 track $!
 waitfor test -s "$T/blackhole.port" || fail "no black hole"
 hole=$(cat "$T/blackhole.port")
+# Without PIPELINING, b c d at once need new sessions: they skip the
+# host in backoff.
 conf "$T/c" "host 127.0.0.1 port $hole
-host \"localhost\" port $good" "catchall ignore"
-out=$(probe -f "$T/c" a@example.net wait backends) || fail "probedrv exited $?"
+host \"localhost\" port $good" "catchall ignore
+protocol smtp
+sessions 3"
+: >"$T/prober.log"
+out=$(probe -c 10 -f "$T/c" a@example.net wait b@example.net c@example.net \
+    d@example.net wait backends) || fail "probedrv exited $?"
 expect_answer "$out" a@example.net valid 250 2.1.5
 t=$(ms "$out" a@example.net)
 [ "$t" -ge 950 ] && [ "$t" -le 2500 ] ||
     fail "fallback after a connect timeout took $t ms, want about 1 s"
+for a in b c d; do
+	expect_answer "$out" $a@example.net invalid 550 5.1.1
+done
+expect_eq "the host in backoff is skipped" \
+    "$(grep -c "connecting to 127.0.0.1:$hole\$" "$T/prober.log")" 1
+[ "$(grep -c "connecting to 127.0.0.1:$good\$" "$T/prober.log")" -ge 2 ] ||
+    fail "b c d took no new sessions"
 expect_match "timed out host" "$out" \
     "host 127.0.0.1 $hole backoff [0-9]+s \"connect to 127.0.0.1:$hole: timed out\""
 expect_match "named host" "$out" "host localhost $good up"
