@@ -57,18 +57,19 @@ addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff)
 
 	if (in == NULL)
 		return (ADDR_BAD);
-	for (p = in; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			if (*p != ' ' && *p != '\t')
-				return (ADDR_BAD);
 
-	/* Trim blanks, then one pair of angle brackets. */
+	/* Trim blanks; any control character left (a tab too) is junk. */
 	p = in;
 	end = in + strlen(in);
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
+	for (s = p; s < end; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (ADDR_BAD);
+
+	/* One pair of angle brackets. */
 	if (p < end && *p == '<') {
 		if (end[-1] != '>' || end - p < 2)
 			return (ADDR_BAD);
@@ -128,6 +129,8 @@ addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff)
 		dlen--;
 	if (dlen == 0)
 		return (ADDR_NODOMAIN);
+	if (at[dlen] == '.')
+		return (ADDR_BAD);
 	for (i = 0; i < dlen; i++) {
 		switch (at[1 + i]) {
 		case '.':

@@ -90,6 +90,7 @@ static const struct ncase ncases[] = {
 	{ "<a@exa mple.net>",		ADDR_BAD, NULL, NULL },
 	{ "<a@example..net>",		ADDR_BAD, NULL, NULL },
 	{ "<a@.example.net>",		ADDR_BAD, NULL, NULL },
+	{ "<a@example.net..>",		ADDR_BAD, NULL, NULL },
 	{ "<a@exa[mple.net>",		ADDR_BAD, NULL, NULL },
 	{ "<<a@example.net>>",		ADDR_BAD, NULL, NULL },
 	/* Control characters anywhere. */
@@ -98,6 +99,8 @@ static const struct ncase ncases[] = {
 	{ "<a\x01@example.net>",	ADDR_BAD, NULL, NULL },
 	{ "<a\x7f@example.net>",	ADDR_BAD, NULL, NULL },
 	{ "<\"a\x1b\"@example.net>",	ADDR_BAD, NULL, NULL },
+	{ "<\"a\tb\"@example.net>",	ADDR_BAD, NULL, NULL },
+	{ "\t<a@example.net> ",	ADDR_OK, "a@example.net", "example.net" },
 };
 
 static void
