@@ -43,7 +43,10 @@
 #include "cache.h"
 #include "control.h"
 
-/* At most this many clients at once; more wait in the listen queue. */
+/*
+ * At most this many clients at once: a new one closes the oldest idle
+ * one, or the oldest of all (its answer, when it comes, is dropped).
+ */
 #define CONTROL_MAX_CONNS	32
 
 /* A show cache walk pauses while this many replies wait to be written. */
@@ -56,6 +59,7 @@ struct ctl_conn {
 	uint32_t		 id;
 	int			 busy;		/* a request is being answered */
 	int			 walking;	/* show cache in progress */
+	int			 walk_failed;	/* out of memory: give up */
 	uint64_t		 cursor;
 	time_t			 now;
 	struct ctl_filter	 filter;
@@ -66,6 +70,7 @@ TAILQ_HEAD(ctl_conns, ctl_conn);
 static void		 control_accept(int, short, void *);
 static void		 control_resume(int, short, void *);
 static void		 control_dispatch_imsg(int, short, void *);
+static int		 control_io(struct ctl_conn *, short);
 static int		 control_request(struct ctl_conn *, struct imsg *);
 static int		 control_filter(struct imsg *, struct ctl_filter *);
 static void		 control_walk(int, short, void *);
@@ -177,9 +182,17 @@ control_accept(int fd, short event, void *arg)
 	int		 cfd;
 
 	if (ctl_nconns >= CONTROL_MAX_CONNS) {
-		event_del(&ctl_ev);
-		evtimer_add(&ctl_pause_ev, &tv);
-		return;
+		/*
+		 * Clients that connect and say nothing, or never read, must
+		 * not lock the administrator out.
+		 */
+		TAILQ_FOREACH(c, &ctl_conns, entry)
+			if (!c->busy)
+				break;
+		if (c == NULL)
+			c = TAILQ_FIRST(&ctl_conns);
+		log_debug("control: too many clients, closing the oldest");
+		control_close(c);
 	}
 	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
@@ -252,8 +265,9 @@ control_dispatch_imsg(int fd, short event, void *arg)
 	struct ctl_conn	*c = iev->data;
 	struct imsg	 imsg;
 	ssize_t		 n;
+	size_t		 len;
 
-	if (!imsgev_read(&c->iev, event)) {
+	if (!control_io(c, event)) {
 		control_close(c);
 		return;
 	}
@@ -265,17 +279,17 @@ control_dispatch_imsg(int fd, short event, void *arg)
 		}
 		if (n == 0)
 			break;
+		len = imsg_get_len(&imsg);
 		if (control_request(c, &imsg) == -1) {
 			log_debug("control: bad request %u (%zu bytes) from a "
-			    "client", imsg_get_type(&imsg),
-			    imsg_get_len(&imsg));
+			    "client", imsg_get_type(&imsg), len);
 			imsg_free(&imsg);
 			control_close(c);
 			return;
 		}
 		imsg_free(&imsg);
 	}
-	/* Written out enough of a long show cache: go on. */
+	/* Written out enough of a long show cache: go on (it may close c). */
 	if (c->walking && imsgbuf_queuelen(&c->iev.ibuf) <
 	    CONTROL_QUEUE_HIGH / 2 && !evtimer_pending(&c->walk_ev, NULL))
 		control_walk(-1, 0, c);
@@ -283,10 +297,35 @@ control_dispatch_imsg(int fd, short event, void *arg)
 		imsgev_add(&c->iev);
 }
 
+/*
+ * Read and write as libevent says; 0 when the client has gone.  A client
+ * that resets or goes away is its own business: no warning for it.
+ */
+static int
+control_io(struct ctl_conn *c, short event)
+{
+	if (event & EV_READ) {
+		switch (imsgbuf_read(&c->iev.ibuf)) {
+		case -1:
+			log_debug("control: client read error (errno %d)",
+			    errno);
+			return (0);
+		case 0:
+			return (0);
+		}
+	}
+	if ((event & EV_WRITE) && imsgbuf_write(&c->iev.ibuf) == -1) {
+		log_debug("control: client write error (errno %d)", errno);
+		return (0);
+	}
+	return (1);
+}
+
 /* One request.  -1: malformed, the client goes. */
 static int
 control_request(struct ctl_conn *c, struct imsg *imsg)
 {
+	struct timeval		 now = { 0, 0 };
 	struct ctl_stats	 st;
 	struct ctl_filter	 f;
 	size_t			 n;
@@ -303,7 +342,8 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		c->busy = c->walking = 1;
 		c->cursor = 0;
 		c->now = time(NULL);
-		control_walk(-1, 0, c);
+		/* From the event loop: a walk may close the connection. */
+		evtimer_add(&c->walk_ev, &now);
 		break;
 	case IMSG_CTL_SHOW_BACKENDS:
 		if (imsg_get_len(imsg) != 0)
@@ -408,6 +448,12 @@ control_walk(int fd, short event, void *arg)
 	}
 	c->cursor = cache_walk(engine_cache, c->cursor, CONTROL_WALK_SLICE,
 	    control_walk_entry, c);
+	if (c->walk_failed) {
+		/* A partial list must not look like a whole one. */
+		log_warnx("control: show cache: out of memory");
+		control_close(c);
+		return;
+	}
 	if (c->cursor == 0) {
 		c->walking = 0;
 		control_end(c);
@@ -433,8 +479,10 @@ control_walk_entry(const struct cache_info *ci, void *arg)
 	e.expires = ci->expires;
 	e.hits = ci->hits;
 	if (imsg_compose(&c->iev.ibuf, IMSG_CTL_CACHE_ENTRY, 0, 0, -1, &e,
-	    sizeof(e)) == -1)
+	    sizeof(e)) == -1) {
+		c->walk_failed = 1;
 		return (-1);
+	}
 	return (0);
 }
 
