@@ -36,6 +36,7 @@
 #include <sys/tree.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -1473,6 +1474,7 @@ session_connect(struct session *s)
 	struct host		*h = s->host;
 	struct sockaddr_storage	*ss;
 	socklen_t		 len;
+	int			 one = 1;
 
 	for (; s->addr < h->naddrs; s->addr++) {
 		ss = &h->addrs[s->addr];
@@ -1485,6 +1487,10 @@ session_connect(struct session *s)
 			    "socket for %s: %s", s->peer, strerror(errno));
 			continue;
 		}
+		/* Commands go out whole; Nagle would only hold them back. */
+		if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) == -1)
+			log_warn("TCP_NODELAY");
 		if (connect(s->fd, (struct sockaddr *)ss, len) == -1 &&
 		    errno != EINPROGRESS) {
 			textf(h->last_error, sizeof(h->last_error),

@@ -30,6 +30,18 @@
  *	reload		send the configuration again (-r file if given)
  *
  * Each answer is one line:  <addr> valid 250 2.1.5 "Ok" 3ms [catchall]
+ * (the enhanced code is "-" when there is none).  `backends' prints
+ *	backend NAME sessions OPEN/IDLE/LIMIT queued N probes N valid N
+ *	    invalid N unknown N mean Nms p99 Nms
+ *	host NAME PORT up|backoff Ns|unresolved "last error"
+ *
+ *	-c n	at most n probes unanswered at a time (default 1)
+ *	-p file	write the prober's pid there
+ *	-r file	the configuration `reload' sends (default: -f again)
+ *	-t s	how long to wait for answers (default 30)
+ *	-v	-v to the prober (its log goes to our stderr)
+ *	-X path	the scam-back binary (default $SCAMBACK, scam-back/scam-back)
+ *
  * At the end it waits for every answer, stops the prober and exits 0;
  * 1 when answers are missing after -t seconds, 2 when the prober died.
  */
@@ -86,9 +98,9 @@ static int			 backends_done;
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: probedrv [-v] [-c concurrency] [-r reload.conf] "
-	    "[-t timeout] [-X scam-back]\n"
-	    "                -f scam-back.conf item ...\n");
+	fprintf(stderr, "usage: probedrv [-v] [-c concurrency] [-p pidfile] "
+	    "[-r reload.conf] [-t timeout]\n"
+	    "                [-X scam-back] -f scam-back.conf item ...\n");
 	exit(1);
 }
 
@@ -98,12 +110,14 @@ main(int argc, char *argv[])
 	struct scamback_conf	*conf, *rconf;
 	struct backend_conf	*bc;
 	const char		*conffile = NULL, *reloadfile = NULL;
+	const char		*pidfile = NULL;
+	FILE			*pf;
 	const char		*prober = getenv("SCAMBACK"), *errstr;
 	int			 ch, i, verbose = 0;
 
 	if (prober == NULL)
 		prober = "scam-back/scam-back";
-	while ((ch = getopt(argc, argv, "c:f:r:t:vX:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:p:r:t:vX:")) != -1) {
 		switch (ch) {
 		case 'c':
 			concurrency = strtonum(optarg, 1, MAXPROBES, &errstr);
@@ -112,6 +126,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
 			break;
 		case 'r':
 			reloadfile = optarg;
@@ -147,6 +164,12 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	start_prober(prober, verbose);
+	if (pidfile != NULL) {
+		if ((pf = fopen(pidfile, "w")) == NULL)
+			err(1, "%s", pidfile);
+		fprintf(pf, "%ld\n", (long)prober_pid);
+		fclose(pf);
+	}
 	send_config(conf);
 	if (imsg_compose(&ibuf_parent, IMSG_START, 0, 0, -1, NULL, 0) == -1)
 		err(1, "imsg_compose");
