@@ -31,20 +31,20 @@ wave() {
 wave nobody@example.net 'reject 550 5.1.1 <nobody@example.net>'
 expect_eq "probes for nobody" "$(rcpt_probes nobody@example.net)" 1
 expect_eq "coalesced or cached" \
-    "$(( $(stat coalesced) + $(stat hits_invalid) ))" 99
+    "$(( $(sbstat coalesced) + $(sbstat hits_invalid) ))" 99
 # Proof that RCPTs overlapped the probe (a loaded machine may delay some).
-[ "$(stat coalesced)" -ge 1 ] || fail "no RCPT joined the probe"
+[ "$(sbstat coalesced)" -ge 1 ] || fail "no RCPT joined the probe"
 wave bob@example.net continue
 expect_eq "probes for bob" "$(rcpt_probes bob@example.net)" 1
-expect_eq "probes" "$(stat probes)" 2
+expect_eq "probes" "$(sbstat probes)" 2
 
 # The second waves: all from the cache.
 wave nobody@example.net 'reject 550 5.1.1 <nobody@example.net>'
 wave bob@example.net continue
 expect_eq "probes after cached waves" "$(backend_count '^rcpt ')" 2
-expect_eq "misses" "$(stat misses)" "$(( 2 + $(stat coalesced) ))"
-expect_eq "lookups" "$(stat lookups)" 400
-expect_eq "waits timed out" "$(stat waits_timed_out)" 0
+expect_eq "misses" "$(sbstat misses)" "$(( 2 + $(sbstat coalesced) ))"
+expect_eq "lookups" "$(sbstat lookups)" 400
+expect_eq "waits timed out" "$(sbstat waits_timed_out)" 0
 
 stop_scamback
 stop_backend

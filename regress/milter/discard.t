@@ -61,7 +61,7 @@ diff -u "$T/w" "$T/o" >&2 || fail "discard mode replies"
 grep -q '^milter engine: discard to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=probe$' "$SB_LOG" ||
     fail "no discard line"
 expect_eq "discard lines" "$(log_count ' discard to=')" 5
-expect_eq "invalid verdicts" "$(stat verdicts.invalid)" 5
+expect_eq "invalid verdicts" "$(sbstat verdicts.invalid)" 5
 
 stop_scamback
 stop_backend

@@ -58,7 +58,7 @@ WAIT=30 waitfor settled || fail "warm-up did not settle: $(ctl show stats)"
 sleep 0.5
 fd0=$(fds)
 rss0=$(rss)
-n0=$(stat lookups)
+n0=$(sbstat lookups)
 
 r=2
 while [ $r -lt 12 ]; do
@@ -75,7 +75,7 @@ expect_eq "descriptors after 1000 hang-ups" "$fd1" "$fd0"
 # 1000 new cache entries take about 100 kB; the rest is libmilter's
 # threads coming and going.
 [ $((rss1 - rss0)) -lt 3072 ] || fail "memory grew from $rss0 to $rss1 kB"
-n=$(( $(stat lookups) - n0 ))
+n=$(( $(sbstat lookups) - n0 ))
 echo "$n of 1000 RCPTs reached the engine before their session hung up"
 [ "$n" -ge 500 ] || fail "only $n RCPTs reached the engine"
 

@@ -32,6 +32,8 @@ start_scamback() {
 	unix:*)	waitfor test -S "${MILTER#unix:}" ;;
 	inet:*)	_p=${MILTER#inet:}
 		waitfor python3 -c "import socket; socket.create_connection(('127.0.0.1', ${_p%@*}), 1)" ;;
+	inet6:*) _p=${MILTER#inet6:}
+		waitfor python3 -c "import socket; socket.create_connection(('::1', ${_p%@*}), 1)" ;;
 	esac || fail "scam-back did not start: $(tail -5 "$SB_LOG")"
 	waitfor test -S "$T/ctl.sock" || fail "no control socket"
 }
@@ -66,8 +68,8 @@ ctl() {
 	"$SCAMBACKCTL" -s "$T/ctl.sock" "$@"
 }
 
-# stat path: one figure of "show stats" (a jq path below .stats).
-stat() {
+# sbstat path: one figure of "show stats" (a jq path below .stats).
+sbstat() {
 	ctl -j show stats | jq -r ".stats.$1"
 }
 

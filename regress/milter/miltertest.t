@@ -114,7 +114,7 @@ start_scamback <"$T/body"
 mt reject
 expect_eq "probes" "$(backend_count '^rcpt ')" 2
 expect_eq "reject lines" "$(log_count ' reject to=<nobody@example.net>')" 2
-expect_eq "authenticated skipped" "$(stat skipped.authenticated)" 1
+expect_eq "authenticated skipped" "$(sbstat skipped.authenticated)" 1
 stop_scamback
 
 conf discard >"$T/body"

@@ -46,7 +46,7 @@ hup() {
 out=$(drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' 'mail <x@remote.test>' \
     'rcpt <nobody@other.test>' 'rcpt <nobody@example.net>' 'rcpt <bob@example.net>')
 expect_match "before" "$out" 'rcpt <nobody@other.test>: reject 550 5.1.1'
-expect_eq "cached before" "$(stat cache_entries)" 3
+expect_eq "cached before" "$(sbstat cache_entries)" 3
 
 # A session that spans the reload.
 drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' 'mail <x@remote.test>' \
@@ -85,8 +85,8 @@ expect_eq "skipped, not probed" "$(backend_count 'z@example.net')" 0
 # A smaller cache evicts at once.
 newconf 1
 hup
-expect_eq "cache size" "$(stat cache_size)" 1
-expect_eq "entries after shrink" "$(stat cache_entries)" 1
+expect_eq "cache size" "$(sbstat cache_size)" 1
+expect_eq "entries after shrink" "$(sbstat cache_entries)" 1
 
 stop_scamback
 stop_backend

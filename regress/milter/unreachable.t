@@ -58,9 +58,9 @@ for d in refuse nobanner grey; do
 	rcpt "a@$d.test" 'continue$'
 	rcpt "a@$d.test" 'continue$'
 done
-expect_eq "unknown verdicts" "$(stat verdicts.unknown)" 6
-expect_eq "nothing cached" "$(stat cache_entries)" 0
-expect_eq "every RCPT probed" "$(stat probes)" 6
+expect_eq "unknown verdicts" "$(sbstat verdicts.unknown)" 6
+expect_eq "nothing cached" "$(sbstat cache_entries)" 0
+expect_eq "every RCPT probed" "$(sbstat probes)" 6
 expect_eq "greylisted probes" "$(backend_count '^rcpt .*a@grey.test' "$greylog")" 2
 grep -q 'accept to=<a@nobanner.test> .* verdict=unknown' "$SB_LOG" ||
     fail "no unknown accept line"

@@ -127,22 +127,22 @@ out=$(drv -s "$MILTER" 'macro C {daemon_name} MTA' 'connect c 203.0.113.6' \
 expect_match "other daemon" "$out" 'rcpt <nobody@example.net>: reject 550 5.1.1'
 
 # 3. show stats counts what happened.
-expect_eq "lookups" "$(stat lookups)" 11
-expect_eq "misses" "$(stat misses)" 7
-expect_eq "probes" "$(stat probes)" 7
-expect_eq "hits invalid" "$(stat hits_invalid)" 3
-expect_eq "hits valid" "$(stat hits_valid)" 1
-expect_eq "valid" "$(stat verdicts.valid)" 4
-expect_eq "invalid" "$(stat verdicts.invalid)" 6
-expect_eq "unknown" "$(stat verdicts.unknown)" 1
-expect_eq "skip local" "$(stat skipped.local)" 3
-expect_eq "skip from" "$(stat skipped.from)" 2
-expect_eq "skip daemon" "$(stat skipped.daemon)" 2
-expect_eq "skip auth" "$(stat skipped.authenticated)" 1
-expect_eq "skip nodomain" "$(stat skipped.no_domain)" 1
-expect_eq "skip unmatched" "$(stat skipped.unmatched)" 2
-expect_eq "skip bad" "$(stat skipped.bad_address)" 1
-expect_eq "cache entries" "$(stat cache_entries)" 6
+expect_eq "lookups" "$(sbstat lookups)" 11
+expect_eq "misses" "$(sbstat misses)" 7
+expect_eq "probes" "$(sbstat probes)" 7
+expect_eq "hits invalid" "$(sbstat hits_invalid)" 3
+expect_eq "hits valid" "$(sbstat hits_valid)" 1
+expect_eq "valid" "$(sbstat verdicts.valid)" 4
+expect_eq "invalid" "$(sbstat verdicts.invalid)" 6
+expect_eq "unknown" "$(sbstat verdicts.unknown)" 1
+expect_eq "skip local" "$(sbstat skipped.local)" 3
+expect_eq "skip from" "$(sbstat skipped.from)" 2
+expect_eq "skip daemon" "$(sbstat skipped.daemon)" 2
+expect_eq "skip auth" "$(sbstat skipped.authenticated)" 1
+expect_eq "skip nodomain" "$(sbstat skipped.no_domain)" 1
+expect_eq "skip unmatched" "$(sbstat skipped.unmatched)" 2
+expect_eq "skip bad" "$(sbstat skipped.bad_address)" 1
+expect_eq "cache entries" "$(sbstat cache_entries)" 6
 
 stop_scamback
 stop_backend
