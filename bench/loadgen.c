@@ -99,6 +99,7 @@ static void	 send_pkt(struct session *, char, const void *, size_t);
 static void	 send_macros(struct session *, int, ...);
 static void	 reply(struct session *, char, const char *, size_t);
 static void	 phase_timer(int, short, void *);
+static void	 slow_verdict(struct session *, uint64_t);
 static void	 complain(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 
@@ -116,13 +117,15 @@ static uint64_t		 count[V_MAX];
 static uint64_t		 errors;
 static struct event	 phase_ev;
 static const char	*client_base = "192.0.2.";
+static uint64_t		 slow_ms;
 
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen [-S] [-A address] [-a client-prefix] "
 	    "[-c sessions] [-d domain]\n\t[-n setsize] [-r rcpts-per-mail] "
-	    "[-t seconds] [-U tag] [-w warmup] [-x seed]\n\t-s conn\n");
+	    "[-t seconds] [-U tag] [-v slow-ms] [-w warmup]\n\t[-x seed] "
+	    "-s conn\n");
 	exit(1);
 }
 
@@ -137,7 +140,7 @@ main(int argc, char *argv[])
 	rs.size = 1000;
 	rs.domain = "example.net";
 	rs.rnd = 88172645463325252ULL;
-	while ((ch = getopt(argc, argv, "A:a:c:d:n:r:Ss:t:U:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:a:c:d:n:r:Ss:t:U:v:w:x:")) != -1) {
 		switch (ch) {
 		case 'A':
 			rs.fixed = optarg;
@@ -175,6 +178,11 @@ main(int argc, char *argv[])
 		case 'U':
 			rs.unique = 1;
 			rs.tag = optarg;
+			break;
+		case 'v':
+			slow_ms = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(1, "slow %s: %s", optarg, errstr);
 			break;
 		case 'w':
 			warmup = strtod(optarg, NULL);
@@ -473,6 +481,7 @@ static void
 reply(struct session *s, char cmd, const char *data, size_t len)
 {
 	enum verdict_class	 v;
+	uint64_t		 wait;
 	uint32_t		 w[3];
 
 	if (cmd == 'p')		/* progress: the answer is still to come */
@@ -512,10 +521,36 @@ reply(struct session *s, char cmd, const char *data, size_t len)
 	}
 	/* step has moved past the command that was answered. */
 	if (s->step == ST_RCPT && s->rcpts > 0 && measuring) {
-		hist_add(&hist, now_ns() - s->sent);
+		wait = now_ns() - s->sent;
+		hist_add(&hist, wait);
+		if (slow_ms > 0 && wait >= slow_ms * 1000000ULL)
+			slow_verdict(s, wait);
 		count[v]++;
 	}
 	s->waiting = 0;
+}
+
+/*
+ * -v: show each verdict that took longer than slow_ms, with the wall
+ * clock time it was asked at, to find it in the milter's own traces.
+ */
+static void
+slow_verdict(struct session *s, uint64_t wait)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		when[32];
+	uint64_t	asked;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	asked = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec - wait;
+	ts.tv_sec = asked / 1000000000ULL;
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(stderr, "slow: session %d (fd %d) asked at %s.%06llu, "
+	    "answered after %.3f ms\n", s->id, s->fd, when,
+	    (unsigned long long)(asked % 1000000000ULL) / 1000,
+	    (double)wait / 1e6);
 }
 
 static void

@@ -108,7 +108,7 @@ r = {
 
 for c in (1, 10, 50):
     for who in ("null", "sb"):
-        for k in ("per_s", "p50_ms", "p99_ms", "max_ms"):
+        for k in ("per_s", "p50_ms", "p99_ms", "max_ms", "over_10ms"):
             r["detail"]["%s_c%d_%s" % (who, c, k)] = num("%s.c%d.%s" %
                                                         (who, c, k))
 for k in ("uncached.p50_ms", "uncached.p99_ms", "uncached.reject",
@@ -118,6 +118,9 @@ for k in ("uncached.p50_ms", "uncached.p99_ms", "uncached.reject",
           "k1000000.per_s", "k1000.p99_ms", "k1000000.p99_ms",
           "k1000000.reject", "k1000000.continue", "rss.1000.kb",
           "rss.1000000.kb", "save.lines", "during_save.p99_ms",
+          "load.1000000.logged_ms", "load.1000000.entries",
+          "load.1000.logged_ms", "save.logged_ms",
+          "during_save.over_10ms", "k1000000.over_10ms", "k1000.over_10ms",
           "pf.none.p99_ms", "pf.null.p99_ms", "pf.list.p99_ms",
           "pf.pflist.p99_ms", "pf.sb.p99_ms", "pf.none.errors",
           "pf.null.errors", "pf.list.errors", "pf.pflist.errors",
@@ -125,10 +128,16 @@ for k in ("uncached.p50_ms", "uncached.p99_ms", "uncached.reject",
           "pf.pflist.reject"):
     r["detail"][k.replace(".", "_")] = num(k)
 
+r["cache_alone"] = {k: num("cb." + k) for k in (
+    "lookups_per_s_1k", "lookups_per_s_big", "ratio_big_vs_1k",
+    "bytes_per_entry", "insert_all_s", "walk_all_s",
+    "max_lookup_us_during_walk", "lookups_per_s_during_walk")}
+
 # Why each missing headline figure is missing.
 reasons = dict(why)
 for k, v in list(r.items()):
-    if v is not None or k in ("detail", "not_measured", "postfix"):
+    if v is not None or k in ("detail", "not_measured", "postfix",
+                              "cache_alone"):
         continue
     if not sb_ok:
         r["not_measured"][k] = "scam-back: " + sb_status
@@ -206,6 +215,20 @@ row("longest verdict wait during saves",
     fmt(r["max_verdict_wait_during_save_ms"], " ms"),
     fmt(r["max_verdict_wait_without_save_ms"], " ms"), "no save", "",
     "<= 10 ms")
+row("longest verdict wait, null milter (libmilter alone)",
+    "", fmt(d["null_c10_max_ms"], " ms"), "10 sessions, same length",
+    "", "")
+ca = r["cache_alone"]
+row("cache alone: lookups/s at 1,000,000 entries",
+    fmt(ca["lookups_per_s_big"]), fmt(ca["lookups_per_s_1k"]),
+    "1,000 entries", fmt(ca["ratio_big_vs_1k"]), "")
+row("cache alone: bytes per entry (RSS)", fmt(ca["bytes_per_entry"]), "",
+    "", "", "<= 120")
+row("cache alone: insert / walk 1,000,000 entries",
+    "%s / %s" % (fmt(ca["insert_all_s"], " s"), fmt(ca["walk_all_s"], " s")),
+    "", "", "", "")
+row("cache alone: longest lookup during a walk",
+    fmt(ca["max_lookup_us_during_walk"], " us"), "", "", "", "<= 10 ms")
 base = pf["no_milter_rcpt_per_s"]
 for k, name in (("no_milter_rcpt_per_s", "Postfix RCPT/s, no milter"),
                 ("postfix_list_rcpt_per_s",
