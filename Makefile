@@ -1,0 +1,9 @@
+#	OpenBSD: make; make install.  (GNU make reads GNUmakefile instead.)
+#
+# Needs the libmilter and libevent (2.x, for its pthreads support)
+# packages; libtls, libutil (imsg) and pledge/unveil come with the base
+# system.
+
+SUBDIR=	scam-back scambackctl
+
+.include <bsd.subdir.mk>
