@@ -89,6 +89,8 @@ static struct ctl_stats		 stats;
 #define STAT_GET(f)	__atomic_load_n(&stats.f, __ATOMIC_RELAXED)
 
 static struct scamback_conf	*new_conf;
+/* engine_conf's domains indexed; swapped with it under engine_conf_lock. */
+static struct domain_index	*engine_domains;
 static struct imsgev		 iev_parent;
 static struct imsgev		 iev_prober;
 static int			 prober_fd = -1;
@@ -165,6 +167,8 @@ engine_main(int debug, int verbose)
 
 	stats.started = time(NULL);
 	engine_cache = cache_new(engine_conf->cache_size);
+	if ((engine_domains = domain_index_new(engine_conf)) == NULL)
+		fatal("domain index");
 	pending_init(engine_cache, engine_wake);
 	cachefile_load(engine_cache, cache_fd);
 	cache_fd = -1;
@@ -353,20 +357,27 @@ static void
 engine_reconf(struct scamback_conf *conf)
 {
 	struct scamback_conf	*old;
+	struct domain_index	*idx, *oldidx;
 	size_t			 dropped = 0;
 
+	/* Without an index the domain list is scanned: slower, not wrong. */
+	if ((idx = domain_index_new(conf)) == NULL)
+		log_warn("%s: domain index", __func__);
 	pthread_rwlock_wrlock(&engine_conf_lock);
 	old = engine_conf;
+	oldidx = engine_domains;
 	engine_conf = conf;
+	engine_domains = idx;
 	pthread_rwlock_unlock(&engine_conf_lock);
 
 	if (old->cache_size != conf->cache_size)
 		cache_resize(engine_cache, conf->cache_size);
 	if (!engine_domains_equal(old, conf))
-		dropped = cache_filter(engine_cache, engine_keep_entry, conf);
+		dropped = cache_filter(engine_cache, engine_keep_entry, idx);
 	if (strcmp(old->listen.spec, conf->listen.spec) != 0 ||
 	    strcmp(old->user, conf->user) != 0)
 		log_warnx("listen on and user take effect at the next start");
+	domain_index_free(oldidx);
 	config_free(old);
 	log_info("new configuration applied; %zu cached verdicts dropped",
 	    dropped);
@@ -389,7 +400,9 @@ engine_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
 static int
 engine_keep_entry(const char *address, void *arg)
 {
-	return (policy_verifies(arg, address));
+	struct domain_index	*idx = arg;
+
+	return (policy_verifies(engine_conf, idx, address));
 }
 
 /*
@@ -407,7 +420,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	char			 cbuf[INET6_ADDRSTRLEN], rbuf[80];
 
 	pthread_rwlock_rdlock(&engine_conf_lock);
-	policy_decide(engine_conf, q, &dec);
+	policy_decide(engine_conf, engine_domains, q, &dec);
 	wait_ms = policy_wait_ms(engine_conf);
 	pthread_rwlock_unlock(&engine_conf_lock);
 
@@ -597,7 +610,8 @@ engine_check(const char *address, uint32_t peerid,
 		done(peerid, &cc);
 		return;
 	}
-	if ((d = policy_domain(engine_conf, cc.address + domoff)) == NULL) {
+	if ((d = policy_domain(engine_conf, engine_domains,
+	    cc.address + domoff)) == NULL) {
 		strlcpy(cc.res.text, "domain not verified by any backend",
 		    sizeof(cc.res.text));
 		done(peerid, &cc);

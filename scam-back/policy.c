@@ -22,8 +22,10 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,14 +37,118 @@
 
 static const char *default_skip_daemons[] = { "MSA", "ORIGINATING" };
 
+/* One name of the configuration, with its exact and subdomains entries. */
+struct dnode {
+	RB_ENTRY(dnode)			 entry;
+	const char			*name;
+	const struct domain_conf	*exact;
+	const struct domain_conf	*sub;
+};
+RB_HEAD(dtree, dnode);
+
+struct domain_index {
+	struct dtree			 tree;
+	const struct domain_conf	*all;
+};
+
+static int	dnode_cmp(struct dnode *, struct dnode *);
+RB_PROTOTYPE_STATIC(dtree, dnode, entry, dnode_cmp)
+RB_GENERATE_STATIC(dtree, dnode, entry, dnode_cmp)
+
+static const struct domain_conf *domain_scan(const struct scamback_conf *,
+		    const char *);
 static int	skip_daemon(const struct scamback_conf *, const char *);
+
+static int
+dnode_cmp(struct dnode *a, struct dnode *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+/*
+ * The index points into conf, which must outlive it.  The first entry
+ * for a name wins, as in the list.
+ */
+struct domain_index *
+domain_index_new(const struct scamback_conf *conf)
+{
+	struct domain_index		*idx;
+	const struct domain_conf	*d;
+	struct dnode			 key, *n;
+
+	if ((idx = calloc(1, sizeof(*idx))) == NULL)
+		return (NULL);
+	RB_INIT(&idx->tree);
+	TAILQ_FOREACH(d, &conf->domains, entry) {
+		if (d->match == DOMAIN_ALL) {
+			if (idx->all == NULL)
+				idx->all = d;
+			continue;
+		}
+		key.name = d->name;
+		if ((n = RB_FIND(dtree, &idx->tree, &key)) == NULL) {
+			if ((n = calloc(1, sizeof(*n))) == NULL) {
+				domain_index_free(idx);
+				return (NULL);
+			}
+			n->name = d->name;
+			RB_INSERT(dtree, &idx->tree, n);
+		}
+		if (d->match == DOMAIN_EXACT && n->exact == NULL)
+			n->exact = d;
+		else if (d->match == DOMAIN_SUBDOMAINS && n->sub == NULL)
+			n->sub = d;
+	}
+	return (idx);
+}
+
+void
+domain_index_free(struct domain_index *idx)
+{
+	struct dnode	*n;
+
+	if (idx == NULL)
+		return;
+	while ((n = RB_MIN(dtree, &idx->tree)) != NULL) {
+		RB_REMOVE(dtree, &idx->tree, n);
+		free(n);
+	}
+	free(idx);
+}
 
 /*
  * The domain entry that verifies a (lowercase) domain: an exact entry
  * beats a subdomains entry (the longest wins), which beats "domain all".
+ * With an index: the name itself, then each parent, longest first.
  */
 const struct domain_conf *
-policy_domain(const struct scamback_conf *conf, const char *domain)
+policy_domain(const struct scamback_conf *conf,
+    const struct domain_index *idx, const char *domain)
+{
+	struct dnode	 key, *n;
+	struct dtree	*t;
+	const char	*s;
+
+	if (idx == NULL)
+		return (domain_scan(conf, domain));
+	/* RB_FIND only reads, but its prototype wants a mutable head. */
+	t = (struct dtree *)&idx->tree;
+	key.name = domain;
+	if ((n = RB_FIND(dtree, t, &key)) != NULL &&
+	    n->exact != NULL)
+		return (n->exact);
+	for (s = domain; *s != '\0'; s++) {
+		key.name = s;
+		if ((n = RB_FIND(dtree, t, &key)) != NULL && n->sub != NULL)
+			return (n->sub);
+		if ((s = strchr(s, '.')) == NULL)
+			break;
+	}
+	return (idx->all);
+}
+
+static const struct domain_conf *
+domain_scan(const struct scamback_conf *conf, const char *domain)
 {
 	const struct domain_conf	*d, *sub = NULL, *all = NULL;
 	size_t				 sublen = 0, len;
@@ -93,7 +199,8 @@ skip_daemon(const struct scamback_conf *conf, const char *daemon)
 
 /* Verify this recipient, or why not.  The session's rules come first. */
 void
-policy_decide(const struct scamback_conf *conf, const struct rcpt_query *q,
+policy_decide(const struct scamback_conf *conf,
+    const struct domain_index *idx, const struct rcpt_query *q,
     struct rcpt_decision *dec)
 {
 	const struct domain_conf	*d;
@@ -129,7 +236,7 @@ policy_decide(const struct scamback_conf *conf, const struct rcpt_query *q,
 		dec->skip = SKIP_BAD;
 		return;
 	}
-	if ((d = policy_domain(conf, dec->address + domoff)) == NULL) {
+	if ((d = policy_domain(conf, idx, dec->address + domoff)) == NULL) {
 		dec->skip = SKIP_UNMATCHED;
 		return;
 	}
@@ -140,13 +247,14 @@ policy_decide(const struct scamback_conf *conf, const struct rcpt_query *q,
 
 /* Is a cache key (a normalised address) in a domain conf verifies? */
 int
-policy_verifies(const struct scamback_conf *conf, const char *address)
+policy_verifies(const struct scamback_conf *conf,
+    const struct domain_index *idx, const char *address)
 {
 	const char	*at;
 
 	if ((at = strrchr(address, '@')) == NULL)
 		return (0);
-	return (policy_domain(conf, at + 1) != NULL);
+	return (policy_domain(conf, idx, at + 1) != NULL);
 }
 
 /*

@@ -96,14 +96,23 @@ struct policy_reply {
 	char			 text[2 * ADDR_LEN + 64];
 };
 
-/* policy.c */
+/*
+ * policy.c.  A domain index makes domain matching cost a few tree
+ * lookups however many domains a mailertable brings; where one is NULL
+ * the configuration's list is scanned.
+ */
+struct domain_index;
+struct domain_index *domain_index_new(const struct scamback_conf *);
+void	domain_index_free(struct domain_index *);
 const struct domain_conf *policy_domain(const struct scamback_conf *,
-	    const char *);
-void	policy_decide(const struct scamback_conf *, const struct rcpt_query *,
+	    const struct domain_index *, const char *);
+void	policy_decide(const struct scamback_conf *,
+	    const struct domain_index *, const struct rcpt_query *,
 	    struct rcpt_decision *);
 void	policy_reply(const struct scamback_conf *, enum verdict, const char *,
 	    struct policy_reply *);
-int	policy_verifies(const struct scamback_conf *, const char *);
+int	policy_verifies(const struct scamback_conf *,
+	    const struct domain_index *, const char *);
 const char *policy_skip_name(enum policy_skip);
 const char *policy_action_name(enum policy_action);
 const char *policy_verdict_name(enum verdict);

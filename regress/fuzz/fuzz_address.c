@@ -46,6 +46,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct scamback_conf	*conf;
+static struct domain_index	*idx;
 
 static void
 add_domain(const char *name, enum domain_match m, uint32_t id)
@@ -76,6 +77,10 @@ setup(void)
 	n->addr.v4.s_addr = htonl(0xc0000200);	/* 192.0.2.0/24 */
 	n->prefixlen = 24;
 	TAILQ_INSERT_TAIL(&conf->skip_from, n, entry);
+	add_domain("deep.example.org", DOMAIN_SUBDOMAINS, 3);
+	add_domain("x.example.net", DOMAIN_EXACT, 4);
+	if ((idx = domain_index_new(conf)) == NULL)
+		abort();
 }
 
 static void
@@ -161,17 +166,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.daemon = NULL;
 	q.auth = NULL;
 	q.rcpt = s;
-	policy_decide(conf, &q, &dec);
+	policy_decide(conf, idx, &q, &dec);
 	rc = addr_normalise(s, out, sizeof(out), &domoff);
 	switch (dec.skip) {
 	case SKIP_NONE:
 		if (rc != ADDR_OK || strcmp(dec.address, out) != 0 ||
-		    policy_domain(conf, out + domoff) == NULL ||
-		    (dec.backend_id != 1 && dec.backend_id != 2))
+		    policy_domain(conf, NULL, out + domoff) == NULL ||
+		    (dec.backend_id < 1 || dec.backend_id > 4) ||
+		    policy_domain(conf, NULL, out + domoff)->backend_id !=
+		    dec.backend_id)
 			abort();
 		break;
 	case SKIP_UNMATCHED:
-		if (rc != ADDR_OK || policy_domain(conf, out + domoff) != NULL)
+		if (rc != ADDR_OK || policy_domain(conf, NULL, out + domoff) != NULL)
 			abort();
 		break;
 	case SKIP_NODOMAIN:
