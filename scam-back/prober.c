@@ -576,8 +576,10 @@ prober_prune(int fd, short event, void *arg)
 	struct timeval	 tv = { 60, 0 };
 	struct backend	*b;
 
-	TAILQ_FOREACH(b, &backends, entry)
+	TAILQ_FOREACH(b, &backends, entry) {
 		domain_prune(b, 0);
+		backend_maybe_free(b);
+	}
 	evtimer_add(&prune_ev, &tv);
 }
 
