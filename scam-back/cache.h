@@ -49,7 +49,10 @@ size_t		 cache_count(struct cache *);
 int		 cache_lookup(struct cache *, const char *, time_t,
 		    enum verdict *);
 
-/* Insert or replace.  UNKNOWN is never stored (callers must not pass it). */
+/*
+ * Insert or replace, with the absolute expiry (UNIX time; stored as 32
+ * bits, saturated).  UNKNOWN is never stored (callers must not pass it).
+ */
 void		 cache_put(struct cache *, const char *, enum verdict, time_t);
 
 /* Remove entries by state and/or "address" / "@domain"; returns how many. */
