@@ -57,7 +57,7 @@ struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
 	struct imsgev		 iev;
 	uint32_t		 id;
-	int			 busy;		/* a request is being answered */
+	int			 busy;		/* answering a request */
 	int			 walking;	/* show cache in progress */
 	int			 walk_failed;	/* out of memory: give up */
 	uint64_t		 cursor;

@@ -281,11 +281,13 @@ test_long_lines(void)
 	/* A line of 200 kB across many reads, then a good line. */
 	for (i = 0; i < 200 * 1024; i++)
 		f[len++] = 'x';
-	len += snprintf(f + len, size - len, "\nok@example.net valid 2000000\n");
+	len += snprintf(f + len, size - len,
+	    "\nok@example.net valid 2000000\n");
 	/* A line just over the limit, inside one read. */
 	for (i = 0; i < CACHEFILE_LINE_MAX + 1; i++)
 		f[len++] = 'y';
-	len += snprintf(f + len, size - len, "\nok2@example.net valid 2000000\n");
+	len += snprintf(f + len, size - len,
+	    "\nok2@example.net valid 2000000\n");
 	/* An overlong last line without a newline. */
 	for (i = 0; i < 100000; i++)
 		f[len++] = 'z';
