@@ -113,8 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smtp_parser	 p;
 	struct smtp_reply	 r;
 	struct smtp		 s;
-	const char		*buf;
-	size_t			 len, chunk, n, used, off;
+	const char		*buf, *b;
+	size_t			 len, chunk, n, used, off, left;
 	int			 rv = SMTP_OK, tls, i = 0;
 
 	if (size < 1)
@@ -128,8 +128,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	smtp_parser_init(&p);
 	for (off = 0; off < len; off += n) {
 		n = len - off < chunk ? len - off : chunk;
-		const char *b = buf + off;
-		size_t left = n;
+		b = buf + off;
+		left = n;
 		while (left > 0) {
 			switch (smtp_parse(&p, b, left, &used, &r)) {
 			case SMTP_PARSE_REPLY:

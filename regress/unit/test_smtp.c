@@ -109,14 +109,15 @@ parse_all(const char *buf, size_t len, size_t chunk, struct smtp_reply *out,
     int max)
 {
 	struct smtp_parser	 p;
-	size_t			 off, n, used;
+	const char		*b;
+	size_t			 off, n, used, left;
 	int			 got = 0;
 
 	smtp_parser_init(&p);
 	for (off = 0; off < len; off += n) {
 		n = len - off < chunk ? len - off : chunk;
-		const char *b = buf + off;
-		size_t left = n;
+		b = buf + off;
+		left = n;
 		while (left > 0) {
 			switch (smtp_parse(&p, b, left, &used, &out[got])) {
 			case SMTP_PARSE_ERROR:
