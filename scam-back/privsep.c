@@ -157,6 +157,13 @@ imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
 	event_set(&iev->ev, iev->ibuf.fd, iev->events, iev->handler, iev);
 	event_add(&iev->ev, NULL);
 	imsgev_add(iev);
+
+	/*
+	 * What arrived together with IMSG_START (a reload, a stop) is read
+	 * already and waits in the buffer, where no read event would ever
+	 * bring it: run the handler once without reading.
+	 */
+	event_active(&iev->ev, EV_TIMEOUT, 1);
 }
 
 /* Listen for writability only while something waits to be written. */

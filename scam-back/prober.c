@@ -337,12 +337,6 @@ prober_main(int debug, int verbose)
 	evtimer_set(&prune_ev, prober_prune, NULL);
 	evtimer_add(&prune_ev, &tv);
 
-	/*
-	 * What came with IMSG_START (a reload, a stop) is read already and
-	 * waits in the buffer: no read event would ever bring it.
-	 */
-	prober_dispatch_parent(iev_parent.ibuf.fd, 0, &iev_parent);
-
 	event_dispatch();
 	fatalx("event loop ended");
 }
