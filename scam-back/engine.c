@@ -131,7 +131,7 @@ engine_main(int debug, int verbose)
 	 * the sandbox rightly refuses.  Fixing the limit now spares it.
 	 */
 	if (mallopt(M_ARENA_MAX, 8) == 0)
-		log_warnx("mallopt M_ARENA_MAX failed");
+		log_debug("mallopt M_ARENA_MAX failed (not glibc's malloc?)");
 #endif
 	if (pledge("stdio unix inet recvfd", NULL) == -1)
 		fatal("pledge");
@@ -180,7 +180,8 @@ engine_main(int debug, int verbose)
 	if (pthread_create(&tid, NULL, engine_event_thread, NULL) != 0)
 		fatalx("cannot start the event thread");
 
-	if (milter_run() != 0)
+	/* Asked to stop, libmilter may end either way: that is no failure. */
+	if (milter_run() != 0 && !__atomic_load_n(&stopping, __ATOMIC_SEQ_CST))
 		fatalx("libmilter failed");
 	log_debug("libmilter stopped");
 	exit(0);
@@ -205,7 +206,7 @@ engine_stop(void)
 
 	if (stopping)
 		return;
-	stopping = 1;
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 	log_debug("stopping on the parent's request");
 	milter_stop();
 	evtimer_set(&stop_ev, engine_stop_timeout, NULL);

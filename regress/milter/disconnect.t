@@ -73,8 +73,13 @@ echo "engine: $fd0 -> $fd1 descriptors, $rss0 -> $rss1 kB resident"
 
 expect_eq "descriptors after 1000 hang-ups" "$fd1" "$fd0"
 # 1000 new cache entries take about 100 kB; the rest is libmilter's
-# threads coming and going.
-[ $((rss1 - rss0)) -lt 3072 ] || fail "memory grew from $rss0 to $rss1 kB"
+# threads coming and going.  AddressSanitizer keeps freed memory in
+# quarantine: there only the leak checks below count.
+if grep -q __asan_init "$SCAMBACK"; then
+	echo "AddressSanitizer build: resident memory not compared"
+else
+	[ $((rss1 - rss0)) -lt 3072 ] || fail "memory grew from $rss0 to $rss1 kB"
+fi
 n=$(( $(sbstat lookups) - n0 ))
 echo "$n of 1000 RCPTs reached the engine before their session hung up"
 [ "$n" -ge 500 ] || fail "only $n RCPTs reached the engine"

@@ -30,6 +30,8 @@ test -S "$T/m.sock" || fail "no stale socket"
 	backend
 } >"$T/body"
 start_scamback <"$T/body"
+# The stale socket was there at once: wait for the engine's own.
+waitfor sh -c "[ \$(stat -c %a '$T/m.sock') = 640 ]"
 expect_eq "socket mode" "$(stat -c %a "$T/m.sock")" 640
 expect_eq "socket owner" "$(stat -c %U:%G "$T/m.sock")" "_scamback:$grp"
 out=$(drv -s "$MILTER" 'connect c 203.0.113.5' 'mail <a@b>' 'rcpt <x@example.net>')
