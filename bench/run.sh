@@ -11,7 +11,7 @@
 # the JSON, never guessed.
 #
 #	BENCH_SECS=3	measured seconds per run (warm-up: a third of it)
-#	BENCH_REPS=2	runs per cached point; the best of each is kept
+#	BENCH_REPS=3	runs per point, interleaved; the best of each is kept
 #	BENCH_POSTFIX=0	leave out the Postfix runs
 #	BENCH_KEEP=1	keep the work directory (logs) for a post-mortem
 
@@ -22,7 +22,7 @@ BIN=$TOP/bench
 SB=$TOP/scam-back/scam-back
 CTL=$TOP/scambackctl/scambackctl
 SECS=${BENCH_SECS:-3}
-REPS=${BENCH_REPS:-2}
+REPS=${BENCH_REPS:-3}
 WARM=$(awk -v s="$SECS" 'BEGIN { w = s / 3; if (w < 0.5) w = 0.5; print w }')
 JSON=$TOP/bench/results.json
 
@@ -353,90 +353,105 @@ if [ $sb_ok -eq 1 ]; then
 fi
 
 # --- the cache at 1,000 and at 1,000,000 entries, loaded from a file ---
-if [ $sb_ok -eq 1 ]; then
-	say "cache of 1,000 and of 1,000,000 entries (through the daemon)"
-	for n in 1000 1000000; do
-		cachefile "$T/cache.$n" "$n"
-		sb_conf "k$n" "$DEAD" "$DEAD" "cache file \"$T/cache.$n\"
+# k_start n: a daemon whose cache file has n entries; sets k<n>_pid.
+k_start() {
+	cachefile "$T/cache.$1" "$1"
+	sb_conf "k$1" "$DEAD" "$DEAD" "cache file \"$T/cache.$1\"
 cache size 2000000
 cache save interval 0
 backoff 60"
-		last="u-$((n - 1))@example.net"
-		t0=$(date +%s.%N)
-		if ! sb_start "k$n" "$T/k$n.conf"; then
-			nm "cache.$n" "the daemon did not start with a cache file"
-			continue
+	t0=$(date +%s.%N)
+	if ! sb_start "k$1" "$T/k$1.conf"; then
+		nm "cache.$1" "the daemon did not start with a cache file"
+		return 1
+	fi
+	eval "k$1_pid=$sb_pid"
+	# Loaded when the last entry of the file answers from the cache:
+	# unknown (no backend) would be continue, not reject.
+	for _i in $(seq 600); do
+		"$BIN/loadgen" -s "unix:$T/k$1.sock" -S -n 1 -c 1 \
+		    -A "u-$(($1 - 1))@example.net" >"$T/probe.json" 2>/dev/null
+		if [ "$(jget "$T/probe.json" reject)" = 1 ]; then
+			t1=$(date +%s.%N)
+			res "load.$1.s" "$(awk -v a="$t0" -v b="$t1" \
+			    'BEGIN { printf "%.3f", b - a }')"
+			# The engine's own account: "N entries loaded (X ms)".
+			res "load.$1.logged_ms" "$(sed -n 's/.*cache file: [0-9]* entries loaded.*(\([0-9]*\) ms).*/\1/p' \
+			    "$T/k$1.log" | head -n 1)"
+			res "load.$1.entries" "$(sed -n 's/.*cache file: \([0-9]*\) entries loaded.*/\1/p' \
+			    "$T/k$1.log" | head -n 1)"
+			sleep 0.5
+			ep=$(engine_pid "$sb_pid")
+			[ -n "$ep" ] && res "rss.$1.kb" "$(rss_kb "$ep")"
+			return 0
 		fi
-		# Loaded when the last entry of the file answers from the
-		# cache: unknown (no backend) would be continue, not reject.
-		loaded=0
-		for _i in $(seq 600); do
-			"$BIN/loadgen" -s "unix:$T/k$n.sock" -S -n 1 -c 1 \
-			    -A "$last" >"$T/probe.json" 2>/dev/null
-			if [ "$(jget "$T/probe.json" reject)" = 1 ]; then
-				loaded=1
-				break
-			fi
-			sleep 0.02
-		done
-		t1=$(date +%s.%N)
-		if [ $loaded -eq 0 ]; then
-			nm "cache.$n" "the last entry of the file never answered from the cache"
-			stop "$sb_pid"
-			continue
-		fi
-		res "load.$n.s" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
-		# The engine's own account: "N entries loaded ... (X ms)".
-		res "load.$n.logged_ms" "$(sed -n 's/.*cache file: \([0-9]*\) entries loaded.*(\([0-9]*\) ms).*/\2/p' \
-		    "$T/k$n.log" | head -n 1)"
-		res "load.$n.entries" "$(sed -n 's/.*cache file: \([0-9]*\) entries loaded.*/\1/p' \
-		    "$T/k$n.log" | head -n 1)"
-		sleep 0.5
-		ep=$(engine_pid "$sb_pid")
-		[ -n "$ep" ] && res "rss.$n.kb" "$(rss_kb "$ep")"
-		files=""
+		sleep 0.02
+	done
+	nm "cache.$1" "the last entry of the file never answered from the cache"
+	stop "$sb_pid"
+	eval "k$1_pid="
+	return 1
+}
+
+if [ $sb_ok -eq 1 ]; then
+	say "cache of 1,000 and of 1,000,000 entries (through the daemon)"
+	k1000_pid="" k1000000_pid=""
+	k_start 1000
+	k_start 1000000
+	# Both up at once, runs interleaved: drift hits both alike.
+	if [ -n "$k1000_pid" ] && [ -n "$k1000000_pid" ]; then
 		for r in $(seq "$REPS"); do
-			lg "$T/k$n.$r.json" -s "unix:$T/k$n.sock" -n "$n" -c 10 \
-			    -t "$SECS" -w "$WARM" -x "$r"
-			files="$files $T/k$n.$r.json"
+			for n in 1000 1000000; do
+				lg "$T/k$n.$r.json" -s "unix:$T/k$n.sock" \
+				    -n "$n" -c 10 -t "$SECS" -w "$WARM" -x "$r"
+			done
 		done
-		if best "$T/k$n.json" $files; then
+		for n in 1000 1000000; do
+			best "$T/k$n.json" "$T"/k"$n".[0-9]*.json || continue
 			for k in per_s p99_ms max_ms over_10ms reject continue; do
 				res "k$n.$k" "$(jget "$T/k$n.json" $k)"
 			done
-		fi
+		done
+	fi
+	[ -n "$k1000_pid" ] && stop "$k1000_pid"
+fi
 
-		if [ "$n" = 1000000 ]; then
-			# Save on request, alone, then three times under load.
-			s0=$(date +%s.%N)
-			if "$CTL" -s "$T/k$n.ctl" save cache >"$T/save.log" 2>&1
-			then
-				s1=$(date +%s.%N)
-				res save.s "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", b - a }')"
-				res save.lines "$(wc -l <"$T/cache.$n")"
-				sleep 0.2
-				res save.logged_ms "$(sed -n 's/.*cache saved: [0-9]* entries.*(\([0-9]*\) ms).*/\1/p' \
-				    "$T/k$n.log" | tail -n 1)"
-			else
-				nm save "scambackctl save cache: $(head -n 1 "$T/save.log")"
-			fi
-			"$BIN/loadgen" -s "unix:$T/k$n.sock" -n "$n" -c 10 \
-			    -t 3.5 -w 0.5 -x 7 >"$T/during-save.json" \
-			    2>>"$T/loadgen.log" &
-			ds_pid=$!
-			pids="$pids $ds_pid"
-			for _s in 1 2 3; do
-				sleep 1
-				"$CTL" -s "$T/k$n.ctl" save cache \
-				    >>"$T/save.log" 2>&1
-			done
-			wait "$ds_pid"
-			res during_save.max_ms "$(jget "$T/during-save.json" max_ms)"
-			res during_save.over_10ms "$(jget "$T/during-save.json" over_10ms)"
-			res during_save.p99_ms "$(jget "$T/during-save.json" p99_ms)"
-		fi
-		stop "$sb_pid"
+if [ $sb_ok -eq 1 ] && [ -n "${k1000000_pid:-}" ]; then
+	n=1000000
+	# Save on request, alone, then three times under load.
+	s0=$(date +%s.%N)
+	if "$CTL" -s "$T/k$n.ctl" save cache >"$T/save.log" 2>&1; then
+		s1=$(date +%s.%N)
+		res save.s "$(awk -v a="$s0" -v b="$s1" \
+		    'BEGIN { printf "%.3f", b - a }')"
+		res save.lines "$(wc -l <"$T/cache.$n")"
+		sleep 0.2
+		res save.logged_ms "$(sed -n 's/.*cache saved: [0-9]* entries.*(\([0-9]*\) ms).*/\1/p' \
+		    "$T/k$n.log" | tail -n 1)"
+	else
+		nm save "scambackctl save cache: $(head -n 1 "$T/save.log")"
+	fi
+	# The same load without a save, then on the null milter (libmilter's
+	# own longest waits), then with three saves.
+	lg "$T/no-save.json" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 \
+	    -w 0.5 -x 7
+	lg "$T/null-save.json" -s "unix:$T/null.sock" -n "$n" -c 10 -t 3.5 \
+	    -w 0.5 -x 7
+	"$BIN/loadgen" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 -w 0.5 \
+	    -x 7 >"$T/during-save.json" 2>>"$T/loadgen.log" &
+	ds_pid=$!
+	pids="$pids $ds_pid"
+	for _s in 1 2 3; do
+		sleep 1
+		"$CTL" -s "$T/k$n.ctl" save cache >>"$T/save.log" 2>&1
 	done
+	wait "$ds_pid"
+	for f in during-save no-save null-save; do
+		for k in max_ms over_10ms verdicts p99_ms; do
+			res "$(echo "$f" | tr - _).$k" "$(jget "$T/$f.json" $k)"
+		done
+	done
+	stop "$k1000000_pid"
 fi
 
 # --- the cache alone (libscamback.a), to tell its share from the rest ---
