@@ -50,8 +50,8 @@
 #define CONTROL_MAX_CONNS	32
 
 /* A show cache walk pauses while this many replies wait to be written. */
-#define CONTROL_QUEUE_HIGH	2048
-#define CONTROL_WALK_SLICE	1024
+#define CONTROL_QUEUE_HIGH	128
+#define CONTROL_WALK_SLICE	128
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
