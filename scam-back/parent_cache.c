@@ -51,8 +51,11 @@
 #include "parent.h"
 #include "cachefile.h"
 
-/* A save on shutdown may take this long; then the children are stopped. */
-#define SAVE_SHUTDOWN_TIMEOUT	30
+/*
+ * A save on shutdown may take this long; then the children are stopped.
+ * With their 5 seconds it stays within rc.d's 30 second stop timeout.
+ */
+#define SAVE_SHUTDOWN_TIMEOUT	20
 #define TMP_SUFFIX		".tmp."
 #define TMP_XS			"XXXXXXXXXX"
 
