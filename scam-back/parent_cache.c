@@ -429,9 +429,14 @@ parent_cache_dispatch(enum scamback_proc p, struct imsg *imsg)
 		return (1);
 	case IMSG_CACHE_SAVE_DONE:
 		if (p != PROC_ENGINE ||
-		    imsg_get_data(imsg, &done, sizeof(done)) == -1 ||
-		    !cur.active)
+		    imsg_get_data(imsg, &done, sizeof(done)) == -1)
 			fatalx("%s: bad IMSG_CACHE_SAVE_DONE", __func__);
+		/* A shutdown save given up on may still end. */
+		if (!cur.active && shutting_down)
+			return (1);
+		if (!cur.active)
+			fatalx("%s: IMSG_CACHE_SAVE_DONE without a save",
+			    __func__);
 		cache_save_end(done.error, done.entries,
 		    done.error != 0 ? "writing" : NULL);
 		return (1);
