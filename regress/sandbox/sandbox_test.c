@@ -1,0 +1,143 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * A process of the test build does one forbidden thing when told to:
+ *
+ *	SCAMBACK_SANDBOX_TEST=process:action[:argument]
+ *
+ * process is parent, engine or prober.  The action runs once the process
+ * is confined (pledged), or right after its Landlock rules are committed
+ * and before seccomp (the actions named landlock-*), so that Landlock is
+ * seen on its own.  Actions:
+ *
+ *	open[:path]		open(2) for reading (default /etc/passwd)
+ *	write[:path]		open(2) for writing (default /etc/passwd)
+ *	landlock-open[:path]	open(2) for reading, before seccomp
+ *	socket			socket(AF_INET, SOCK_STREAM)
+ *	connect:port		TCP connect to 127.0.0.1:port
+ *	bind:port		TCP bind to 127.0.0.1:port
+ *	exec			execve("/bin/sh")
+ *	kill			SIGTERM to the parent process
+ *
+ * The action is logged first ("sandbox test: ...").  A process that
+ * survives it logs "sandbox test: ... refused: <error>" or "... allowed"
+ * and exits 1, so every test ends with the parent's log line naming the
+ * process and the parent's non-zero exit.  Killed by seccomp, the process
+ * logs nothing more: the parent reports the signal.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int	 tcp(const char *, int);
+static __dead void outcome(const char *, int);
+
+void
+sandbox_test(const char *proc, int stage)
+{
+	char		 spec[256], *action, *arg;
+	const char	*e, *path, *errstr;
+	char		*argv[] = { "sh", "-c", "exit 0", NULL };
+	size_t		 len;
+	int		 rc, landlock;
+
+	if ((e = getenv("SCAMBACK_SANDBOX_TEST")) == NULL)
+		return;
+	len = strlen(proc);
+	if (strncmp(e, proc, len) != 0 || e[len] != ':')
+		return;
+	strlcpy(spec, e + len + 1, sizeof(spec));
+	action = spec;
+	if ((arg = strchr(spec, ':')) != NULL)
+		*arg++ = '\0';
+
+	landlock = strncmp(action, "landlock-", 9) == 0;
+	if (landlock != (stage == SANDBOX_TEST_UNVEILED))
+		return;
+	if (landlock)
+		action += 9;
+
+	log_warnx("sandbox test: %s%s %s%s", landlock ? "landlock-" : "",
+	    action, arg != NULL ? arg : "", stage == SANDBOX_TEST_UNVEILED ?
+	    " (before seccomp)" : "");
+	path = arg != NULL ? arg : "/etc/passwd";
+	if (strcmp(action, "open") == 0)
+		rc = open(path, O_RDONLY | O_CLOEXEC);
+	else if (strcmp(action, "write") == 0)
+		rc = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	else if (strcmp(action, "socket") == 0)
+		rc = socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(action, "connect") == 0 ||
+	    strcmp(action, "bind") == 0) {
+		if (arg == NULL)
+			fatalx("sandbox test: %s needs a port", action);
+		rc = strtonum(arg, 1, 65535, &errstr);
+		if (errstr != NULL)
+			fatalx("sandbox test: port %s is %s", arg, errstr);
+		rc = tcp(action, rc);
+	} else if (strcmp(action, "exec") == 0)
+		rc = execv("/bin/sh", argv);
+	else if (strcmp(action, "kill") == 0)
+		rc = kill(getppid(), SIGTERM);
+	else
+		fatalx("sandbox test: unknown action %s", action);
+	outcome(action, rc);
+}
+
+/* A TCP socket to connect from or bind to 127.0.0.1:port. */
+static int
+tcp(const char *action, int port)
+{
+	struct sockaddr_in	 sin;
+	int			 s, rc, saved;
+
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (strcmp(action, "connect") == 0)
+		rc = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	else
+		rc = bind(s, (struct sockaddr *)&sin, sizeof(sin));
+	saved = errno;
+	close(s);
+	errno = saved;
+	return (rc);
+}
+
+static __dead void
+outcome(const char *action, int rc)
+{
+	if (rc == -1)
+		fatal("sandbox test: %s refused", action);
+	fatalx("sandbox test: %s allowed", action);
+}
