@@ -78,6 +78,10 @@ static const char *engine_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
 		    const char *, const struct client_addr *, enum verdict,
 		    const char *);
+#ifdef __GLIBC__
+static void	*engine_malloc_warmup_thread(void *);
+static void	engine_malloc_warmup(void);
+#endif
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -108,6 +112,7 @@ engine_main(int debug, int verbose)
 	pthread_t	 tid;
 	sigset_t	 set;
 	struct timeval	 tv;
+	const char	*promises = "stdio unix recvfd";
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -133,8 +138,32 @@ engine_main(int debug, int verbose)
 	if (mallopt(M_ARENA_MAX, 8) == 0)
 		log_debug("mallopt M_ARENA_MAX failed (not glibc's malloc?)");
 #endif
-	if (pledge("stdio unix inet recvfd", NULL) == -1)
+#ifdef __GLIBC__
+	engine_malloc_warmup();
+#endif
+
+	/* No file at all: every descriptor comes from the parent. */
+	if (unveil("/", "") == -1)
+		fatal("unveil /");
+	if (unveil(NULL, NULL) == -1)
+		fatal("unveil");
+#ifdef SANDBOX_TEST
+	sandbox_test("engine", SANDBOX_TEST_UNVEILED);
+#endif
+	/*
+	 * accept(2) on a TCP milter socket needs "inet" on OpenBSD.  On
+	 * Linux "unix" allows accept(2) on any socket, and "inet" would let
+	 * the engine send UDP anywhere: it goes without.
+	 */
+#ifdef __OpenBSD__
+	if (engine_conf->listen.family != LISTEN_UNIX)
+		promises = "stdio unix inet recvfd";
+#endif
+	if (pledge(promises, NULL) == -1)
 		fatal("pledge");
+#ifdef SANDBOX_TEST
+	sandbox_test("engine", SANDBOX_TEST_PLEDGED);
+#endif
 
 	/*
 	 * Stopping is the parent's business (IMSG_STOP): no thread created
@@ -186,6 +215,42 @@ engine_main(int debug, int verbose)
 	log_debug("libmilter stopped");
 	exit(0);
 }
+
+#ifdef __GLIBC__
+/*
+ * glibc reads /proc/sys/vm/overcommit_memory the first time it shrinks a
+ * thread's arena, a file the sandbox refuses (seccomp kills the engine).
+ * Make it happen now in a thread that frees enough, and wait until the
+ * thread is gone: Landlock refuses rules while other threads exist.
+ */
+static void *
+engine_malloc_warmup_thread(void *arg)
+{
+	void *volatile	 p[8];
+	int		 i;
+
+	*(pid_t *)arg = gettid();
+	for (i = 0; i < 8; i++)
+		p[i] = malloc(64 * 1024);
+	for (i = 0; i < 8; i++)
+		free(p[i]);
+	return (NULL);
+}
+
+static void
+engine_malloc_warmup(void)
+{
+	pthread_t	 tid;
+	pid_t		 t;
+	int		 i;
+
+	if (pthread_create(&tid, NULL, engine_malloc_warmup_thread, &t) != 0 ||
+	    pthread_join(tid, NULL) != 0)
+		fatalx("cannot start a thread");
+	for (i = 0; i < 1000 && tgkill(getpid(), t, 0) == 0; i++)
+		usleep(1000);
+}
+#endif
 
 static void *
 engine_event_thread(void *arg)
