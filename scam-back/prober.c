@@ -55,6 +55,9 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
+#ifndef __OpenBSD__
+#include "sandbox.h"
+#endif
 
 struct backend;
 struct session;
@@ -220,6 +223,9 @@ static void	textf(char *, size_t, const char *, ...)
 static void	ca_preload(struct scamback_conf *);
 static struct ca_file *ca_find(const char *);
 static const char *ca_path(const struct backend_conf *);
+#ifndef __OpenBSD__
+static void	sandbox_ports(struct scamback_conf *, int);
+#endif
 
 static struct backend *backend_new(struct backend_conf *,
 		    struct scamback_conf *);
@@ -326,8 +332,17 @@ prober_main(int debug, int verbose)
 
 	drop_privileges(PROC_PROBER, prober_conf->user);
 
+	/* No file after start: Landlock denies what "dns" lets seccomp pass. */
+	if (unveil("/", "") == -1)
+		fatal("unveil /");
+#ifndef __OpenBSD__
+	sandbox_ports(prober_conf, 1);
+#endif
 	if (pledge("stdio inet dns", NULL) == -1)
 		fatal("pledge");
+#ifdef SANDBOX_TEST
+	sandbox_test("prober", SANDBOX_TEST_PLEDGED);
+#endif
 
 	signal(SIGPIPE, SIG_IGN);
 	imsgev_set(&iev_parent, prober_dispatch_parent, NULL);
@@ -393,6 +408,9 @@ prober_dispatch_parent(int fd, short event, void *arg)
 				old = prober_conf;
 				prober_conf = pending_conf;
 				pending_conf = NULL;
+#ifndef __OpenBSD__
+				sandbox_ports(prober_conf, 0);
+#endif
 				prober_apply(prober_conf);
 				config_free(old);
 				log_debug("new configuration applied");
@@ -519,6 +537,41 @@ ca_path(const struct backend_conf *bc)
 	return (bc->tls_ca[0] != '\0' ? bc->tls_ca :
 	    tls_default_ca_cert_file());
 }
+
+#ifndef __OpenBSD__
+/*
+ * Landlock (ABI >= 4) lets the prober connect to the backends' ports as
+ * they were at start, and to 53 for DNS: nothing else, and it binds
+ * nothing.  A reload cannot add a port; say so, its connections fail.
+ */
+static void
+sandbox_ports(struct scamback_conf *conf, int start)
+{
+	static uint8_t		 allowed[65536 / 8];
+	struct backend_conf	*bc;
+	struct host_conf	*hc;
+	uint16_t		 port;
+
+	/* Even without a backend, "inet" must not mean every port. */
+	if (start && sandbox_net_deny() == -1)
+		fatal("sandbox_net_deny");
+	TAILQ_FOREACH(bc, &conf->backends, entry) {
+		TAILQ_FOREACH(hc, &bc->hosts, entry) {
+			port = hc->port != 0 ? hc->port : DEFAULT_PORT;
+			if (start) {
+				if (sandbox_net_connect(port) == -1)
+					fatal("sandbox: port %u", port);
+				allowed[port / 8] |= 1 << (port % 8);
+			} else if ((allowed[port / 8] & (1 << (port % 8))) == 0 &&
+			    sandbox_landlock_abi() >= 4)
+				log_warnx("backend %s: host %s port %u: the "
+				    "sandbox allows only the ports of the "
+				    "backends at start; restart scam-back to "
+				    "probe it", bc->name, hc->name, port);
+		}
+	}
+}
+#endif
 
 /*
  * A new configuration.  Backends whose sessions would look the same keep
