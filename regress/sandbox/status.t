@@ -1,0 +1,41 @@
+#!/bin/sh
+#
+# All three processes run under seccomp with no new privileges, as root
+# (the children chrooted) and as an ordinary user: /proc/PID/status says
+# "Seccomp: 2" (filter mode) and "NoNewPrivs: 1" for each of them.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-sandbox.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+command -v setpriv >/dev/null || skip "no setpriv"
+ensure_user
+
+# field pid name: a field of /proc/pid/status
+field() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+port=$(freeport)
+sb_conf "$T/c" 'backend "b" {' "host 127.0.0.1 port $port" '}' \
+    'domain "example.net" backend "b"'
+for user in "" nobody; do
+	[ -n "$user" ] && chown nobody "$T"
+	sb_start "$SCAMBACK" "$T/c" $user
+	waitsock "$T/ctl.sock"
+	# The parent pledges last, once its children are started.
+	waitfor sh -c "[ \"\$(awk '\$1 == \"Seccomp:\" { print \$2 }' /proc/$DPID/status)\" = 2 ]" ||
+	    fail "parent never reached seccomp: $(cat "$T/log")"
+	kids=$(sb_children)
+	expect_eq "children${user:+ (as $user)}" "$(echo $kids | wc -w)" 2
+	for pid in $DPID $kids; do
+		what="$(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-40 | sed 's/ *$//')${user:+ as $user}"
+		expect_eq "$what: Seccomp" "$(field "$pid" Seccomp)" 2
+		expect_eq "$what: NoNewPrivs" "$(field "$pid" NoNewPrivs)" 1
+		echo "ok: $what: Seccomp 2, NoNewPrivs 1"
+	done
+	kill -TERM "$DPID"
+	sb_wait_exit 10
+	expect_eq "exit status${user:+ (as $user)}" "$RC" 0
+done
+exit 0
