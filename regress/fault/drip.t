@@ -1,0 +1,19 @@
+#!/bin/sh
+#
+# A backend that sends every reply at 1 byte per second,
+# under load: 20 concurrent MTA sessions through the whole daemon.
+# Every RCPT for it ends with verdict unknown within the engine's bound,
+# never cached: continue with "unreachable accept", 451 4.4.3 with
+# "unreachable tempfail"; verdicts for a sound backend go on meanwhile.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../milter/engine.sh"
+. "$(dirname "$0")/lib-fault.sh"
+
+fault_start "" -m drip
+fault_round accept
+fault_round tempfail
+fault_end
+[ "$(backend_count '^connect ' "$BAD_LOG")" -ge 10 ] || fail "no connections: $(cat "$BAD_LOG")"
+expect_eq "no RCPT reached it" "$(backend_count '^rcpt ' "$BAD_LOG")" 0
+exit 0

@@ -1,0 +1,36 @@
+#!/bin/sh
+#
+# TLS failures with "tls require", under load: 20 concurrent MTA sessions
+# through the whole daemon against a backend whose handshake fails at
+# once (garbage after "220 ready"), one whose handshake hangs, and one
+# whose certificate the system CAs do not know.  Every RCPT for it ends
+# with verdict unknown within the engine's bound, never cached, and no
+# RCPT goes to the backend in the clear; verdicts for a sound backend go
+# on meanwhile.
+
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../milter/engine.sh"
+. "$(dirname "$0")/lib-fault.sh"
+
+mkdir "$T/cert"
+make_cert "$T/cert"
+cert="-c $T/cert/cert.pem -k $T/cert/key.pem"
+
+for mode in tlsbroken tlshang tls; do
+	if [ $mode = tls ]; then
+		lines="	tls require"
+	else
+		lines="	tls require
+	tls noverify"
+	fi
+	fault_start "$lines" -m $mode $cert
+	fault_round accept
+	fault_round tempfail
+	fault_end
+	expect_eq "$mode: STARTTLS" "$(backend_count '^starttls ' "$BAD_LOG")" \
+	    "$(backend_count '^connect ' "$BAD_LOG")"
+	expect_eq "$mode: no RCPT in the clear" "$(backend_count '^rcpt ' "$BAD_LOG")" 0
+	[ "$(backend_count '^connect ' "$BAD_LOG")" -ge 10 ] ||
+	    fail "$mode: no connections: $(cat "$BAD_LOG")"
+done
+exit 0
