@@ -37,7 +37,7 @@ children_gone() {
 # A child: killed by SIGSYS, named by the parent, which exits 1.  The
 # engine exits as soon as it loses the prober, and the parent logs only
 # the first child it reaps, sometimes the engine: until it logs how each
-# child ended, a prober case is tried up to three times for its line.
+# child ended, a prober case is tried up to five times for its line.
 for c in engine:open engine:write engine:socket engine:exec engine:kill \
     prober:write prober:exec prober:kill; do
 	proc=${c%%:*}
@@ -45,7 +45,7 @@ for c in engine:open engine:write engine:socket engine:exec engine:kill \
 	title=$proc
 	[ "$proc" = engine ] && title="milter engine"
 	tries=1
-	[ "$proc" = prober ] && tries=3
+	[ "$proc" = prober ] && tries=5
 	while :; do
 		SCAMBACK_SANDBOX_TEST=$c sb_start "$VARIANT" "$T/c"
 		sb_wait_exit 10
