@@ -562,8 +562,8 @@ sandbox_ports(struct scamback_conf *conf, int start)
 				if (sandbox_net_connect(port) == -1)
 					fatal("sandbox: port %u", port);
 				allowed[port / 8] |= 1 << (port % 8);
-			} else if ((allowed[port / 8] & (1 << (port % 8))) == 0 &&
-			    sandbox_landlock_abi() >= 4)
+			} else if (sandbox_landlock_abi() >= 4 &&
+			    (allowed[port / 8] & (1 << (port % 8))) == 0)
 				log_warnx("backend %s: host %s port %u: the "
 				    "sandbox allows only the ports of the "
 				    "backends at start; restart scam-back to "
