@@ -38,13 +38,25 @@ for t in $tests; do
 		echo "FAIL $name (exit $rc, ${secs}s)"
 		sed 's/^/	| /' "$log" | tail -n 40 ;;
 	esac
+	# A passed test that counts no faults or hostile inputs itself may
+	# have its figures in regress/fault/covered.
+	if [ $rc -eq 0 ] &&
+	    ! grep -Eq '^reliability: .*(faults|hostile)=' "$log"; then
+		awk -v t="$name" '$1 == t { sub(/#.*/, ""); $1 = "reliability:";
+		    print }' regress/fault/covered >>"$log" 2>/dev/null
+	fi
 done
 
 # Tests may print "reliability: key=value" lines; add them up for the summary.
 if grep -h '^reliability: ' "$logdir"/*.log >/dev/null 2>&1; then
 	grep -h '^reliability: ' "$logdir"/*.log | sed 's/^reliability: //' |
 	    tr ' ' '\n' | awk -F= 'NF == 2 { s[$1] += $2 }
-	    END { printf "reliability:"; for (k in s) printf " %s=%d", k, s[k]; printf "\n" }'
+	    END { printf "reliability: faults=%d hostile=%d lost=%d",
+		s["faults"], s["hostile"], s["lost"]
+		for (k in s)
+			if (k != "faults" && k != "hostile" && k != "lost")
+				printf " %s=%d", k, s[k]
+		printf "\n" }'
 fi
 [ -n "$failures" ] && echo "failed:$failures"
 rm -rf "$logdir"
