@@ -26,10 +26,33 @@
 
 #include "log.h"
 
+/*
+ * libmilter's threads log a line per verdict, all at once.  A line is
+ * formatted by its own thread and appended to a queue; the thread that
+ * finds the writer's lock free writes the queue out, its own line and
+ * those the others appended meanwhile, in one write(2) to stderr or one
+ * syslog(3) call a line.  No thread waits while another writes, and under
+ * load one write carries many lines.  Lines keep their order.
+ */
+#define LOG_LINE_MAX	4096		/* longer lines are cut */
+#define LOG_QUEUE_MAX	(64 * 1024)	/* then a caller waits and writes */
+
+static void	log_enqueue(const char *, size_t);
+static void	log_drain(void);
+static void	log_write(const char *, size_t);
+static void	log_flush(void);
+
 static int		 debug;
 static int		 verbose;
 static const char	*log_procname;
-static pthread_mutex_t	 log_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+/* The queue: lines for stderr, or a priority octet and a string each. */
+static pthread_mutex_t	 queue_mtx = PTHREAD_MUTEX_INITIALIZER;
+static char		 queue_buf[2][LOG_QUEUE_MAX];
+static size_t		 queue_len;	/* of queue_buf[queue_cur] */
+static int		 queue_cur;
+/* Held by the one thread writing; the other buffer is its own then. */
+static pthread_mutex_t	 write_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 /*
  * n_debug: log to stderr (the -d flag) instead of syslog.  Facility is
@@ -39,9 +62,14 @@ void
 log_init(int n_debug, int facility)
 {
 	extern char	*__progname;
+	static int	 registered;
 
+	log_flush();
 	debug = n_debug;
 	log_procinit(__progname);
+	/* What is queued when the process exits goes out first. */
+	if (!registered && atexit(log_flush) == 0)
+		registered = 1;
 
 	if (!debug)
 		openlog(__progname, LOG_PID | LOG_NDELAY, facility);
@@ -81,25 +109,115 @@ logit(int pri, const char *fmt, ...)
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char	*nfmt;
-	int	 saved_errno = errno;
+	char	 line[LOG_LINE_MAX];
+	int	 saved_errno = errno, n;
+	size_t	 off, room;
 
+	/* Room is left for the line's end: a newline, or a NUL. */
 	if (debug) {
-		/* libmilter's threads log too: keep each line whole. */
-		pthread_mutex_lock(&log_mtx);
-		if (asprintf(&nfmt, "%s: %s\n", log_procname, fmt) == -1) {
-			vfprintf(stderr, fmt, ap);
-			fprintf(stderr, "\n");
-		} else {
-			vfprintf(stderr, nfmt, ap);
-			free(nfmt);
-		}
-		fflush(stderr);
-		pthread_mutex_unlock(&log_mtx);
-	} else
-		vsyslog(pri, fmt, ap);
+		n = snprintf(line, sizeof(line) - 1, "%s: ", log_procname);
+		off = n < 0 ? 0 : (size_t)n > sizeof(line) - 2 ?
+		    sizeof(line) - 2 : (size_t)n;
+	} else {
+		line[0] = (unsigned char)pri;
+		off = 1;
+	}
+	room = sizeof(line) - off - 1;
+	errno = saved_errno;	/* for %m */
+	n = vsnprintf(line + off, room, fmt, ap);
+	off += n < 0 ? 0 : (size_t)n > room - 1 ? room - 1 : (size_t)n;
+	line[off++] = debug ? '\n' : '\0';
+	log_enqueue(line, off);
 
 	errno = saved_errno;
+}
+
+/* Queue a line; write the queue unless another thread is writing it. */
+static void
+log_enqueue(const char *line, size_t len)
+{
+	int	empty;
+
+	pthread_mutex_lock(&queue_mtx);
+	while (queue_len + len > LOG_QUEUE_MAX) {
+		/* The writer is behind: wait for it, then write too. */
+		pthread_mutex_unlock(&queue_mtx);
+		log_flush();
+		pthread_mutex_lock(&queue_mtx);
+	}
+	memcpy(queue_buf[queue_cur] + queue_len, line, len);
+	queue_len += len;
+	pthread_mutex_unlock(&queue_mtx);
+
+	/*
+	 * A writer that lets go looks again: a line queued by a thread
+	 * that found the lock taken must not wait for the next line.
+	 */
+	while (pthread_mutex_trylock(&write_mtx) == 0) {
+		log_drain();
+		pthread_mutex_unlock(&write_mtx);
+		pthread_mutex_lock(&queue_mtx);
+		empty = queue_len == 0;
+		pthread_mutex_unlock(&queue_mtx);
+		if (empty)
+			break;
+	}
+}
+
+/* With write_mtx held: write until the queue is empty. */
+static void
+log_drain(void)
+{
+	char	*buf;
+	size_t	 len;
+
+	for (;;) {
+		pthread_mutex_lock(&queue_mtx);
+		buf = queue_buf[queue_cur];
+		if ((len = queue_len) > 0) {
+			queue_cur ^= 1;
+			queue_len = 0;
+		}
+		pthread_mutex_unlock(&queue_mtx);
+		if (len == 0)
+			return;
+		log_write(buf, len);
+	}
+}
+
+static void
+log_write(const char *buf, size_t len)
+{
+	const char	*p, *end = buf + len;
+	ssize_t		 n;
+	int		 pri;
+
+	if (debug) {
+		while (len > 0) {
+			if ((n = write(STDERR_FILENO, buf, len)) == -1) {
+				if (errno == EINTR)
+					continue;
+				return;
+			}
+			buf += n;
+			len -= n;
+		}
+		return;
+	}
+	/* The priority octet may be 0 (LOG_EMERG): step over it first. */
+	for (p = buf; p < end; p += strlen(p) + 1) {
+		pri = (unsigned char)*p++;
+		syslog(pri, "%s", p);
+	}
+}
+
+/* Wait for the thread writing, if any, and write what is left. */
+static void
+log_flush(void)
+{
+	pthread_mutex_lock(&write_mtx);
+	log_drain();
+	pthread_mutex_unlock(&write_mtx);
 }
 
 void
