@@ -7,9 +7,13 @@
 # process may log a violation.  A selection that covers every process and
 # command keeps the suite's time in bounds; SANDBOX_DEBUG_TESTS names
 # others ("all": every milter, prober, control, privsep and mta test).
+# Needs root: the tests' /tmp is made private to each.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-sandbox.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root for a private /tmp"
+command -v unshare >/dev/null || skip "no unshare"
 
 # With the test hooks, to see first that a violation shows.
 build_variant debug SANDBOX_DEBUG=1 \
@@ -36,34 +40,40 @@ tests=${SANDBOX_DEBUG_TESTS:-"
 [ "$tests" = all ] && tests=$(cd "$TOP/regress" &&
     ls milter/*.t prober/*.t control/*.t privsep/*.t mta/*.t)
 
-# Each test keeps its directory (KEEP): the daemon's output is there.
-dirs() {
-	ls -d /tmp/scamback-test.* 2>/dev/null | sort
-}
+# Each test runs with a /tmp of its own (a mount namespace) and keeps its
+# directory there (KEEP), where the daemon's output is: what it logged is
+# read before the namespace and its /tmp go.  Nothing of other tests'
+# running meanwhile is touched.
+private='mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
+KEEP=1 SCAMBACK=$2 timeout -k 5 120 "$1" >/tmp/.out 2>&1 </dev/null
+rc=$?
+tail -n 10 /tmp/.out | sed "s/^/out /"
+grep -rh "sandbox violation" /tmp/scamback-test.* 2>/dev/null |
+    sed "s/^/violation /"
+echo "rc $rc"'
+unshare --mount --propagation private true 2>/dev/null ||
+    skip "cannot make a mount namespace for a private /tmp"
 
 failed=""
 for t in $tests; do
-	dirs >"$T/before"
-	KEEP=1 SCAMBACK=$VARIANT timeout -k 5 120 "$TOP/regress/$t" \
-	    >"$T/out" 2>&1 </dev/null
-	rc=$?
-	dirs | comm -13 "$T/before" - | grep -v "^$T\$" >"$T/new"
-	v=$(xargs -r grep -rh "sandbox violation" <"$T/new" 2>/dev/null |
-	    sort | uniq -c)
-	xargs -r rm -rf <"$T/new"
+	unshare --mount --propagation private sh -c "$private" sh \
+	    "$TOP/regress/$t" "$VARIANT" >"$T/out" 2>&1
+	rc=$(sed -n 's/^rc //p' "$T/out")
+	[ -n "$rc" ] || fail "$t: no private /tmp: $(cat "$T/out")"
+	v=$(sed -n 's/^violation //p' "$T/out" | sort | uniq -c)
 	case $rc in
 	0)	;;
-	77)	echo "skip $t: $(tail -n 1 "$T/out")" ;;
+	77)	echo "skip $t: $(sed -n 's/^out //p' "$T/out" | tail -n 1)" ;;
 	*)	echo "FAIL $t (exit $rc):"
-		tail -n 10 "$T/out" | sed 's/^/	| /'
+		sed -n 's/^out /	| /p' "$T/out"
 		failed="$failed $t" ;;
 	esac
 	if [ -n "$v" ]; then
 		echo "VIOLATIONS in $t:"
 		echo "$v" | sed 's/^/	| /'
-		[ $rc -eq 0 ] || [ $rc -eq 77 ] && failed="$failed $t"
+		[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] && failed="$failed $t"
 	fi
-	[ $rc -eq 0 ] && [ -z "$v" ] && echo "ok $t"
+	[ "$rc" -eq 0 ] && [ -z "$v" ] && echo "ok $t"
 done
 [ -z "$failed" ] || fail "under SANDBOX_DEBUG:$failed"
 echo "ok: no sandbox violation"
