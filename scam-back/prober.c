@@ -1722,6 +1722,9 @@ session_read(struct session *s)
 {
 	char		 buf[8192], text[REPLY_TEXT_LEN];
 	ssize_t		 n;
+#ifdef TCP_QUICKACK
+	int		 one = 1;
+#endif
 
 	for (;;) {
 		if (s->tls != NULL) {
@@ -1763,6 +1766,17 @@ session_read(struct session *s)
 		}
 		switch (smtp_feed(&s->smtp, buf, n)) {
 		case SMTP_OK:
+#ifdef TCP_QUICKACK
+			/*
+			 * More replies to come: acknowledge this one now.  A
+			 * backend that leaves Nagle on holds the next reply
+			 * until our delayed ACK (40 ms) when the RCPTs it
+			 * answers went out in separate segments.
+			 */
+			if (smtp_waiting(&s->smtp) && setsockopt(s->fd,
+			    IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) == -1)
+				log_warn("TCP_QUICKACK");
+#endif
 			if (s->smtp.state == SMTP_ST_READY && !s->ready_once) {
 				s->ready_once = 1;
 				s->backend->logged[0] = '\0';
