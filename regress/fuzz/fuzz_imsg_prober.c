@@ -1,0 +1,233 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Fuzz target for the prober's imsg dispatch (SPEC sections 3, 10).
+ *
+ *	make fuzz				libFuzzer provides main()
+ *	cc -DFUZZ_STANDALONE ...		reads each file argument once
+ *
+ * The prober's dispatchers are static, so prober.c is compiled into this
+ * target (prober.o from the library is then not linked) and its real
+ * prober_dispatch_parent() and prober_dispatch_engine() run on the bytes,
+ * read from a socket by the imsg layer: configurations (config_recv and
+ * prober_apply: backends kept, retired, freed), probe requests for any
+ * backend and address, show backends, stop, verbosity, the peer going
+ * away.  The first byte picks the peer: even the parent, odd the engine.
+ * Nothing leaves the process: connect(2) is refused and a host name
+ * "resolves" at once, every other time to 127.0.0.1 and otherwise to an
+ * error, so probes go the way of an unreachable backend.
+ * State carries over from input to input, as in a long-running prober.
+ */
+
+#include "imsgfuzz.h"
+
+#include <sys/socket.h>
+
+struct resolve_query;
+
+static int	fuzz_connect(int);
+static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
+		    void (*)(void *, const struct sockaddr_storage *, int,
+		    const char *), void *);
+
+#define exit(s)			fuzz_exit(s)
+#define _exit(s)		fuzz_exit(s)
+#define connect(fd, sa, len)	fuzz_connect(fd)
+#define resolve_start		fuzz_resolve_start
+#include "prober.c"
+#undef exit
+#undef _exit
+#undef connect
+#undef resolve_start
+#include "imsgfuzz.h"
+
+static int
+fuzz_connect(int fd)
+{
+	errno = ECONNREFUSED;
+	return (-1);
+}
+
+/* As resolve_start() does for the hosts file: the answer before return. */
+static struct resolve_query *
+fuzz_resolve_start(const char *name, uint16_t port, int inet6,
+    void (*cb)(void *, const struct sockaddr_storage *, int, const char *),
+    void *arg)
+{
+	static int		 n;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+
+	if (n++ % 2) {
+		cb(arg, NULL, 0, "no lookups while fuzzing");
+		return (NULL);
+	}
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cb(arg, &ss, 1, NULL);
+	return (NULL);
+}
+
+static void
+fuzz_reset(struct imsgev *iev)
+{
+	int	fd = iev->ibuf.fd;
+
+	imsgbuf_clear(&iev->ibuf);
+	if (imsgbuf_init(&iev->ibuf, fd) == -1)
+		abort();
+	imsgbuf_allow_fdpass(&iev->ibuf);
+}
+
+static void
+fuzz_seeds(void)
+{
+	static uint8_t		 conf[65536], buf[65536 * 2 + 1];
+	struct probe_req	 req[4];
+	const uint32_t		 t_req[] = { IMSG_PROBE_REQ, IMSG_PROBE_REQ,
+				    IMSG_PROBE_REQ, IMSG_PROBE_REQ };
+	const uint32_t		 t_backends[] = { IMSG_PROBE_BACKENDS };
+	const uint32_t		 t_parent[] = { IMSG_LOG_VERBOSE, IMSG_STOP };
+	const void		*d[4];
+	size_t			 l[4], clen, n;
+	int			 i, v = 2;
+
+	clen = seed_config(conf, sizeof(conf));
+	seed_write(0, conf, clen);
+	memcpy(buf, conf, clen);
+	memcpy(buf + clen, conf, clen);
+	seed_write(0, buf, 2 * clen);
+
+	memset(req, 0, sizeof(req));
+	for (i = 0; i < 4; i++) {
+		req[i].id = 100 + i;
+		d[i] = &req[i];
+		l[i] = sizeof(req[i]);
+	}
+	strlcpy(req[0].address, "alice@example.net", sizeof(req[0].address));
+	strlcpy(req[0].backend, "mailbox", sizeof(req[0].backend));
+	strlcpy(req[1].address, "bob@sub.example.net",
+	    sizeof(req[1].address));
+	req[1].backend_id = 1;
+	strlcpy(req[2].address, "carol@example.com", sizeof(req[2].address));
+	strlcpy(req[2].backend, "other", sizeof(req[2].backend));
+	req[2].bypass = 1;
+	strlcpy(req[3].address, "dave@example.org", sizeof(req[3].address));
+	strlcpy(req[3].backend, "gone", sizeof(req[3].backend));
+	n = seed_msgs(buf, sizeof(buf), t_req, d, l, 4);
+	seed_write(1, buf, n);
+
+	d[0] = NULL;
+	l[0] = 0;
+	n = seed_msgs(buf, sizeof(buf), t_backends, d, l, 1);
+	seed_write(1, buf, n);
+
+	d[0] = &v;
+	l[0] = sizeof(v);
+	d[1] = NULL;
+	l[1] = 0;
+	n = seed_msgs(buf, sizeof(buf), t_parent, d, l, 2);
+	seed_write(0, buf, n);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int	fds[2];
+
+	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
+	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
+		fuzz_seeds();
+
+	event_init();
+	if (tls_init() == -1)
+		abort();
+	strlcpy(local_name, "fuzz.test", sizeof(local_name));
+	if ((prober_conf = config_new()) == NULL)
+		abort();
+
+	/* Where the prober's own messages go: a socket nobody reads. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+		abort();
+	imsgev_init(&iev_parent, fds[0], prober_dispatch_parent, NULL);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+		abort();
+	imsgev_init(&iev_engine, fds[0], prober_dispatch_engine, NULL);
+	prober_apply(prober_conf);
+	return (0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct imsgev	*iev, saved;
+	void		(*dispatch)(int, short, void *);
+	int		 fds[2], i;
+
+	if (size < 1)
+		return (0);
+	if (data[0] & 1) {
+		iev = &iev_engine;
+		dispatch = prober_dispatch_engine;
+	} else {
+		iev = &iev_parent;
+		dispatch = prober_dispatch_parent;
+	}
+	if (fuzz_socket(fds, data + 1, size - 1) == -1)
+		return (0);
+
+	/* The input arrives on a fresh socket in place of the peer's. */
+	saved = *iev;
+	event_del(&iev->ev);
+	if (imsgbuf_init(&iev->ibuf, fds[0]) == -1)
+		abort();
+	imsgbuf_allow_fdpass(&iev->ibuf);
+	event_set(&iev->ev, fds[0], EV_READ, dispatch, iev);
+
+	fuzz_armed = 1;
+	if (setjmp(fuzz_jmp) == 0) {
+		for (i = 0; i < 64 && fuzz_pending(fds[0]) > 0; i++)
+			dispatch(fds[0], EV_READ, iev);
+		/* Whatever is due now (connections failing) runs. */
+		event_loop(EVLOOP_NONBLOCK);
+		/* Then the peer goes away. */
+		close(fds[1]);
+		fds[1] = -1;
+		dispatch(fds[0], EV_READ, iev);
+	}
+	fuzz_armed = 0;
+
+	event_del(&iev->ev);
+	imsgbuf_clear(&iev->ibuf);
+	close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+	*iev = saved;
+	event_set(&iev->ev, iev->ibuf.fd, EV_READ, dispatch, iev);
+	/* What the prober wrote to its peers is dropped unread. */
+	fuzz_reset(&iev_parent);
+	fuzz_reset(&iev_engine);
+
+	/* A half-received configuration dies with the stream. */
+	if (pending_conf != NULL) {
+		config_free(pending_conf);
+		pending_conf = NULL;
+	}
+	return (0);
+}
