@@ -49,6 +49,13 @@ compat_init_setproctitle(int argc, char *argv[])
 	}
 	title_start = argv[0];
 	title_len = end - argv[0];	/* without the last NUL */
+
+	/* The strings move, so that optarg and friends survive a title. */
+	for (i = 0; i < argc; i++)
+		if ((argv[i] = strdup(argv[i])) == NULL) {
+			title_start = NULL;
+			return;
+		}
 }
 
 void

@@ -7,9 +7,9 @@
 cd "$(dirname "$0")/.." || exit 1
 TOP=$(pwd)
 export TOP
-export SCAMBACK="$TOP/scam-back/scam-back"
-export SCAMBACKCTL="$TOP/scambackctl/scambackctl"
-export TOOLS="$TOP/regress/tools"
+export SCAMBACK="${SCAMBACK:-$TOP/scam-back/scam-back}"
+export SCAMBACKCTL="${SCAMBACKCTL:-$TOP/scambackctl/scambackctl}"
+export TOOLS="${TOOLS:-$TOP/regress/tools}"
 : "${REGRESS_TIMEOUT:=240}"
 
 if [ $# -gt 0 ]; then

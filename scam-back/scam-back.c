@@ -177,6 +177,7 @@ main(int argc, char *argv[])
 	if (!debug && daemon(1, 0) == -1)
 		err(1, "daemon");
 	log_procinit("parent");
+	setproctitle("%s", proc_title(PROC_PARENT));
 
 	if ((control_fd = control_init(csock)) == -1)
 		fatalx("control socket setup failed");
@@ -338,12 +339,23 @@ parent_child_lost(enum scamback_proc p, int reaped, const char *how)
 			continue;
 		kill(children[q].pid, SIGTERM);
 	}
+	/*
+	 * The other child may have died first: the engine exits when it
+	 * loses the prober, and can be reaped before it.  Say how each one
+	 * ended unless it was our SIGTERM, so the log names the first death.
+	 */
 	for (i = 0; i < 50; i++) {
-		for (q = PROC_ENGINE; q < PROC_MAX; q++)
-			if (!children[q].exited &&
-			    waitpid(children[q].pid, &status, WNOHANG) ==
+		for (q = PROC_ENGINE; q < PROC_MAX; q++) {
+			if (children[q].exited ||
+			    waitpid(children[q].pid, &status, WNOHANG) !=
 			    children[q].pid)
-				children[q].exited = 1;
+				continue;
+			children[q].exited = 1;
+			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+				log_warnx("%s (pid %d) %s", proc_title(q),
+				    (int)children[q].pid,
+				    child_status(status, buf, sizeof(buf)));
+		}
 		if (children[PROC_ENGINE].exited &&
 		    children[PROC_PROBER].exited)
 			break;

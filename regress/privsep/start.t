@@ -17,6 +17,7 @@ for pid in $e $p; do
 	expect_eq "root of $pid" "$(readlink /proc/$pid/root)" "$home"
 	expect_eq "groups of $pid" "$(awk '/^Groups:/ { print $2 }' /proc/$pid/status)" "$(id -g _scamback)"
 done
+expect_eq "parent title" "$(ps -o args= -p "$DPID")" "scam-back: parent"
 expect_eq "parent uid" "$(awk '/^Uid:/ { print $2 }' /proc/$DPID/status)" 0
 expect_eq "control socket mode" "$(stat -c %a "$T/ctl.sock")" 600
 
