@@ -138,14 +138,17 @@ log_enqueue(const char *line, size_t len)
 {
 	int	empty;
 
+	if (len == 0 || len > LOG_LINE_MAX)	/* vlog never makes one */
+		return;
 	pthread_mutex_lock(&queue_mtx);
-	while (queue_len + len > LOG_QUEUE_MAX) {
+	/* Written so that the compiler, too, sees the copy in bounds. */
+	while (queue_len > LOG_QUEUE_MAX || len > LOG_QUEUE_MAX - queue_len) {
 		/* The writer is behind: wait for it, then write too. */
 		pthread_mutex_unlock(&queue_mtx);
 		log_flush();
 		pthread_mutex_lock(&queue_mtx);
 	}
-	memcpy(queue_buf[queue_cur] + queue_len, line, len);
+	memcpy(queue_buf[queue_cur & 1] + queue_len, line, len);
 	queue_len += len;
 	pthread_mutex_unlock(&queue_mtx);
 
