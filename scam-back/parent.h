@@ -32,6 +32,7 @@ void		 parent_sandbox(const char *, struct scamback_conf *);
 void		 parent_cache_init(struct scamback_conf *, struct imsgev *);
 void		 parent_cache_reconf(struct scamback_conf *);
 void		 parent_cache_shutdown(void);
+void		 parent_cache_abort(void);
 int		 parent_cache_dispatch(enum scamback_proc, struct imsg *);
 
 /* control.c */

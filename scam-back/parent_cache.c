@@ -83,6 +83,7 @@ static uint32_t			 interval;
 static struct event		 interval_ev;
 static struct event		 shutdown_ev;
 static int			 shutting_down;
+static int			 children_stopped;	/* no more saves */
 
 static struct {
 	int			 active;
@@ -189,6 +190,7 @@ parent_cache_shutdown(void)
 	struct timeval	 tv = { SAVE_SHUTDOWN_TIMEOUT, 0 };
 
 	if (path[0] == '\0') {
+		children_stopped = 1;
 		parent_stop_children();
 		return;
 	}
@@ -210,7 +212,28 @@ cache_shutdown_timeout(int fd, short event, void *arg)
 		(void)unlink(cur.tmp);
 		cur.active = 0;
 	}
+	children_stopped = 1;
 	parent_stop_children();
+}
+
+/*
+ * The engine is gone (stopped, or dead): a save it was writing will never
+ * end, and its temporary file must not stay behind.
+ */
+void
+parent_cache_abort(void)
+{
+	if (!cur.active)
+		return;
+	if (cur.fd != -1) {
+		close(cur.fd);
+		cur.fd = -1;
+	}
+	if (cur.tmp[0] != '\0') {
+		(void)unlink(cur.tmp);
+		cur.tmp[0] = '\0';
+	}
+	cur.active = 0;
 }
 
 /* id: the control connection that asked, 0 for the parent's own saves. */
@@ -220,10 +243,11 @@ cache_save_request(uint32_t id)
 	struct ctl_result	 res;
 	struct save_waiter	*w;
 
-	if (path[0] == '\0') {
+	if (path[0] == '\0' || children_stopped) {
 		memset(&res, 0, sizeof(res));
-		strlcpy(res.text, "no cache file is configured (cache file "
-		    "none)", sizeof(res.text));
+		strlcpy(res.text, path[0] == '\0' ? "no cache file is "
+		    "configured (cache file none)" : "scam-back is stopping; "
+		    "the cache was saved on the way", sizeof(res.text));
 		imsgev_compose(engine, IMSG_CACHE_SAVE_RESULT, id, 0, -1,
 		    &res, sizeof(res));
 		return;
@@ -355,6 +379,7 @@ cache_save_end(int error, uint64_t entries, const char *what)
 		cache_save_start();
 	else if (shutting_down) {
 		evtimer_del(&shutdown_ev);
+		children_stopped = 1;
 		parent_stop_children();
 	}
 }

@@ -474,8 +474,9 @@ parent_dispatch(int fd, short event, void *arg)
 	if (!imsgev_read(iev, event)) {
 		event_del(&iev->ev);
 		if (stopping) {
-			c->exited = c->exited || waitpid(c->pid, NULL,
-			    WNOHANG) == c->pid;
+			if (p == PROC_ENGINE)
+				parent_cache_abort();
+			parent_reap();
 			return;
 		}
 		parent_child_lost(p, 0, "closed its pipe");
