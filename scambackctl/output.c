@@ -167,6 +167,7 @@ show_stats(struct ctl_stats *s, time_t now)
 	printf("%-24s %" PRIu64 "\n", "probes", s->probes);
 	printf("%-24s %" PRIu64 "\n", "  coalesced", s->coalesced);
 	printf("%-24s %" PRIu64 "\n", "  waits timed out", s->waits_timed_out);
+	printf("%-24s %" PRIu64 "\n", "  in flight", s->probes_pending);
 	printf("%-24s %" PRIu64 "\n", "verdicts valid", s->verdict_valid);
 	printf("%-24s %" PRIu64 "\n", "verdicts invalid", s->verdict_invalid);
 	printf("%-24s %" PRIu64 "\n", "verdicts unknown", s->verdict_unknown);

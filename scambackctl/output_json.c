@@ -126,6 +126,7 @@ json_stats(struct ctl_stats *s, time_t now)
 	json_do_uint("probes", s->probes);
 	json_do_uint("coalesced", s->coalesced);
 	json_do_uint("waits_timed_out", s->waits_timed_out);
+	json_do_uint("probes_pending", s->probes_pending);
 	json_do_object("verdicts");
 	json_do_uint("valid", s->verdict_valid);
 	json_do_uint("invalid", s->verdict_invalid);
