@@ -47,6 +47,8 @@
 #define CACHE_SHARDS_LARGE	64	/* a power of two */
 #define CACHE_LARGE		4096	/* entries from which to shard */
 #define CACHE_MIN_BUCKETS	16
+#define WALK_CHUNK		64	/* entries copied under one lock */
+#define WALK_KEYS		(WALK_CHUNK * 64) /* octets of their keys */
 
 struct centry {
 	struct centry		*hnext;		/* bucket chain */
@@ -85,6 +87,8 @@ static int	 shard_evict_one(struct cache *, struct shard *);
 static void	 cache_shrink_to_size(struct cache *, struct shard *);
 static int	 cache_match(const char *, enum verdict, enum ctl_state_filter,
 		    const char *);
+static void	 walk_copy(struct cache_info *, size_t *, char *, size_t *,
+		    const struct centry *);
 static uint32_t	 bitrev32(uint32_t);
 static uint64_t	 siphash24(const uint64_t[2], const void *, size_t);
 
@@ -318,36 +322,60 @@ cache_expire(struct cache *c, time_t now)
  * a table that doubles between two slices neither repeats nor skips an
  * entry.  A bucket is never split between slices: a slice may visit a
  * few more than max entries when its last bucket is a long one.
+ *
+ * The callback never runs under the shard's lock: entries are copied out
+ * a few buckets at a time (at most WALK_CHUNK entries, WALK_KEYS octets
+ * of keys) and the lock is let go while cb formats them, so a lookup
+ * waits for a short copy at most, never for a slice's worth of work.
  */
 uint64_t
 cache_walk(struct cache *c, uint64_t cursor, size_t max,
     int (*cb)(const struct cache_info *, void *), void *arg)
 {
-	struct cache_info	 info;
+	struct cache_info	 info[WALK_CHUNK];
+	char			 keys[WALK_KEYS];
+	struct cache_info	 one;
 	struct shard		*s;
 	struct centry		*e;
 	uint32_t		 si, v, mask;
-	size_t			 seen = 0;
+	size_t			 seen = 0, n, i, klen, cnt, bytes;
 
 	si = cursor >> 32;
 	v = cursor & 0xffffffff;
 	if (max == 0)
 		max = 1;
-	while (si < c->nshards) {
+	while (si < c->nshards && seen < max) {
 		s = &c->shards[si];
+		n = klen = 0;
 		pthread_mutex_lock(&s->lock);
 		mask = s->nbuckets - 1;
 		do {
+			/* Whole buckets only: does this one fit? */
+			cnt = bytes = 0;
 			for (e = s->buckets[v & mask]; e != NULL;
 			    e = e->hnext) {
-				info.address = e->key;
-				info.state = e->state;
-				info.expires = e->expires;
-				info.hits = e->hits;
-				seen++;
-				if (cb(&info, arg) == -1) {
-					pthread_mutex_unlock(&s->lock);
-					return (0);
+				cnt++;
+				bytes += strlen(e->key) + 1;
+			}
+			if (n + cnt <= WALK_CHUNK && klen + bytes <= WALK_KEYS)
+				for (e = s->buckets[v & mask]; e != NULL;
+				    e = e->hnext)
+					walk_copy(info, &n, keys, &klen, e);
+			else if (n > 0)
+				break;		/* in the next chunk */
+			else {
+				/* Longer than a chunk: under the lock. */
+				for (e = s->buckets[v & mask]; e != NULL;
+				    e = e->hnext) {
+					one.address = e->key;
+					one.state = e->state;
+					one.expires = e->expires;
+					one.hits = e->hits;
+					seen++;
+					if (cb(&one, arg) == -1) {
+						pthread_mutex_unlock(&s->lock);
+						return (0);
+					}
 				}
 			}
 			/* Next bucket cursor in reverse-binary order. */
@@ -355,16 +383,36 @@ cache_walk(struct cache *c, uint64_t cursor, size_t max,
 			v = bitrev32(v);
 			v++;
 			v = bitrev32(v);
-		} while (v != 0 && seen < max);
+		} while (v != 0 && seen + n < max && n < WALK_CHUNK);
 		pthread_mutex_unlock(&s->lock);
+
+		for (i = 0; i < n; i++) {
+			seen++;
+			if (cb(&info[i], arg) == -1)
+				return (0);
+		}
 		if (v == 0)
 			si++;
-		if (seen >= max)
-			break;
 	}
 	if (si >= c->nshards)
 		return (0);
 	return (((uint64_t)si << 32) | v);
+}
+
+/* Copy an entry for a walk; the caller has made room. */
+static void
+walk_copy(struct cache_info *info, size_t *n, char *keys, size_t *klen,
+    const struct centry *e)
+{
+	size_t	len = strlen(e->key) + 1;
+
+	memcpy(keys + *klen, e->key, len);
+	info[*n].address = keys + *klen;
+	info[*n].state = e->state;
+	info[*n].expires = e->expires;
+	info[*n].hits = e->hits;
+	*klen += len;
+	(*n)++;
 }
 
 static uint32_t
