@@ -422,7 +422,7 @@ save_slice(int unused, short event, void *arg)
 	evtimer_add(&save.ev, &tv);
 }
 
-/* Called with a shard locked: format only, never write here. */
+/* Format only: the slice is written once cache_walk is done with it. */
 static int
 save_entry(const struct cache_info *ci, void *arg)
 {
