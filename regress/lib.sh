@@ -7,7 +7,9 @@ set -u
 : "${TOOLS:=$TOP/regress/tools}"
 
 # A private directory, removed with every process registered by bg().
-T=$(mktemp -d /tmp/scamback-test.XXXXXX)
+# SCAMBACK_TMP: where the directory goes (regress/sandbox/debug.t gives
+# each test its own, to read what the test's daemons logged).
+T=$(mktemp -d "${SCAMBACK_TMP:-/tmp}/scamback-test.XXXXXX")
 chmod 755 "$T"
 _pids=""
 _cleanup() {

@@ -20,9 +20,11 @@ expect_match "figures" "$line" \
     '^backend b sessions 1/1/2 queued 0 probes 11 valid 2 invalid 8 unknown 1 mean [0-9]+ms p99 [0-9]+ms$'
 mean=$(echo "$line" | sed 's/.* mean \([0-9]*\)ms.*/\1/')
 p99=$(echo "$line" | sed 's/.* p99 \([0-9]*\)ms$/\1/')
-# (400 + 9 * 100 + 0) / 11
-[ "$mean" -ge 100 ] && [ "$mean" -le 160 ] || fail "mean $mean ms"
-[ "$p99" -ge 380 ] && [ "$p99" -le 600 ] || fail "p99 $p99 ms"
+# (400 + 9 * 100 + 0) / 11 = 118 on an idle machine; a busy one (the
+# suite runs beside other work) only adds: bound from below, and keep the
+# mean under the p99 that the first, slow probe makes.
+[ "$mean" -ge 100 ] && [ "$mean" -lt "$p99" ] || fail "mean $mean ms (p99 $p99)"
+[ "$p99" -ge 380 ] && [ "$p99" -le 3000 ] || fail "p99 $p99 ms"
 expect_match "dead host" "$out" \
     "^host 127.0.0.1 $dead backoff (59|60)s \"connect to 127.0.0.1:$dead: Connection refused\"$"
 expect_match "live host" "$out" "^host 127.0.0.1 $BACKEND_PORT up \"\"$"
