@@ -606,7 +606,12 @@ engine_wake(void)
 	event_active(&wake_ev, EV_TIMEOUT, 1);
 }
 
-/* Event thread: send the queued probes. */
+/*
+ * Event thread: send the queued probes.  They are written at once, not
+ * on the loop's next turn: waiting for writability costs two epoll_ctl
+ * and a wakeup per batch.  What the socket does not take, or an error,
+ * is left to the prober's event.
+ */
 static void
 engine_send(int fd, short event, void *arg)
 {
@@ -618,7 +623,10 @@ engine_send(int fd, short event, void *arg)
 			fatal("%s: imsg_compose", __func__);
 		STAT_INC(probes);
 	}
-	imsgev_add(&iev_prober);
+	if (imsgbuf_queuelen(&iev_prober.ibuf) > 0 &&
+	    (imsgbuf_write(&iev_prober.ibuf) == -1 ||
+	    imsgbuf_queuelen(&iev_prober.ibuf) > 0))
+		imsgev_add(&iev_prober);
 }
 
 /* Event thread: an answer from the prober. */
