@@ -217,6 +217,8 @@ static void	prober_apply(struct scamback_conf *);
 static void	prober_request(struct probe_req *);
 static void	prober_backends(uint32_t);
 static void	prober_prune(int, short, void *);
+static void	prober_answer_later(void);
+static void	prober_answer_flush(int, short, void *);
 static uint64_t	now_ms(void);
 static void	textf(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
@@ -301,6 +303,8 @@ static struct backend_head	 backends = TAILQ_HEAD_INITIALIZER(backends);
 static struct ca_head		 ca_files = TAILQ_HEAD_INITIALIZER(ca_files);
 static char			 local_name[HOSTNAME_LEN];
 static struct event		 prune_ev;
+static struct event		 answer_ev;	/* answers go out */
+static int			 answer_due;
 
 __dead void
 prober_main(int debug, int verbose)
@@ -347,6 +351,7 @@ prober_main(int debug, int verbose)
 	signal(SIGPIPE, SIG_IGN);
 	imsgev_set(&iev_parent, prober_dispatch_parent, NULL);
 	imsgev_init(&iev_engine, engine_fd, prober_dispatch_engine, NULL);
+	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 
 	prober_apply(prober_conf);
 	evtimer_set(&prune_ev, prober_prune, NULL);
@@ -628,6 +633,30 @@ prober_prune(int fd, short event, void *arg)
 		backend_maybe_free(b);
 	}
 	evtimer_add(&prune_ev, &tv);
+}
+
+/*
+ * Answers are written once per turn of the loop, after every reply read
+ * in it is handled: one write for many, and no change of the engine
+ * socket's events unless the socket is full.
+ */
+static void
+prober_answer_later(void)
+{
+	if (!answer_due) {
+		answer_due = 1;
+		event_active(&answer_ev, EV_TIMEOUT, 1);
+	}
+}
+
+static void
+prober_answer_flush(int fd, short event, void *arg)
+{
+	answer_due = 0;
+	if (imsgbuf_queuelen(&iev_engine.ibuf) > 0 &&
+	    (imsgbuf_write(&iev_engine.ibuf) == -1 ||
+	    imsgbuf_queuelen(&iev_engine.ibuf) > 0))
+		imsgev_add(&iev_engine);
 }
 
 /* The engine asks.  Whatever happens, it gets one answer per request. */
@@ -1281,8 +1310,10 @@ probe_answer(struct probe *p, struct probe_res *res)
 		return;
 	}
 	res->id = p->id;
-	imsgev_compose(&iev_engine, IMSG_PROBE_RES, p->id, 0, -1,
-	    res, sizeof(*res));
+	if (imsg_compose(&iev_engine.ibuf, IMSG_PROBE_RES, p->id, 0, -1,
+	    res, sizeof(*res)) == -1)
+		fatal("%s: imsg_compose", __func__);
+	prober_answer_later();
 
 	b->latency[b->probes % PROBER_LATENCIES] = ms;
 	b->latency_sum += ms;
