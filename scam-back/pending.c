@@ -158,7 +158,7 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 	struct pending		 key, *p;
 	struct timespec		 deadline;
 	enum verdict		 v;
-	int			 started = 0;
+	int			 started = 0, first = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += ms / 1000;
@@ -176,6 +176,11 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 	}
 	strlcpy(key.address, address, sizeof(key.address));
 	if ((p = RB_FIND(pending_addrs, &addrs, &key)) == NULL) {
+		/*
+		 * The event thread takes until the queue is empty: only a
+		 * probe that finds it empty needs to wake it.
+		 */
+		first = TAILQ_EMPTY(&queue);
 		p = pending_new(address, backend_id, backend);
 		RB_INSERT(pending_addrs, &addrs, p);
 		p->in_addr_tree = 1;
@@ -185,7 +190,7 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 	p->waiters++;
 	pthread_mutex_unlock(&mtx);
 
-	if (started && wake != NULL)
+	if (first && wake != NULL)
 		wake();
 
 	pthread_mutex_lock(&mtx);

@@ -38,7 +38,11 @@ enum pending_source {
 	SOURCE_TIMEOUT		/* deadline passed: verdict unknown */
 };
 
-/* wake() runs in a waiting thread, without locks, after queueing. */
+/*
+ * wake() runs in a waiting thread, without locks, after queueing onto an
+ * empty queue: the event thread must then take until pending_take() says
+ * the queue is empty.
+ */
 void		 pending_init(struct cache *, void (*)(void));
 /* Address, backend id and name, milliseconds: the probe's verdict. */
 enum verdict	 pending_wait(const char *, uint32_t, const char *, uint32_t,
