@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static size_t	 title_len;
 void
 compat_init_setproctitle(int argc, char *argv[])
 {
-	char	*end;
+	char	*end, *name, *short_name;
 	int	 i;
 
 	if (argc < 1 || argv[0] == NULL)
@@ -50,12 +51,22 @@ compat_init_setproctitle(int argc, char *argv[])
 	title_start = argv[0];
 	title_len = end - argv[0];	/* without the last NUL */
 
-	/* The strings move, so that optarg and friends survive a title. */
+	/*
+	 * The strings move, so that optarg and friends survive a title; so
+	 * do the program's names, which point into argv[0] too.
+	 */
 	for (i = 0; i < argc; i++)
 		if ((argv[i] = strdup(argv[i])) == NULL) {
 			title_start = NULL;
 			return;
 		}
+	if ((name = strdup(program_invocation_name)) == NULL ||
+	    (short_name = strdup(program_invocation_short_name)) == NULL) {
+		title_start = NULL;
+		return;
+	}
+	program_invocation_name = name;
+	program_invocation_short_name = short_name;
 }
 
 void

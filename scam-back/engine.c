@@ -117,6 +117,8 @@ engine_main(int debug, int verbose)
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
 	log_procinit(proc_title(PROC_ENGINE));
+	/* At once, so that ps and pgrep know the child before it is ready. */
+	setproctitle("%s", proc_title(PROC_ENGINE));
 
 	if (imsgbuf_init(&iev_parent.ibuf, PARENT_SOCK_FILENO) == -1)
 		fatal("imsgbuf_init");

@@ -48,9 +48,12 @@ while [ $i -lt "$ROUNDS" ]; do
 	start_daemon
 	grep -q "cache file: $N entries loaded" "$T/log" ||
 	    fail "round $i: load: $(grep 'cache file' "$T/log")"
+	# The cache is loaded before the children take their titles.
+	waitfor pgrep -P "$DPID" -xf "scam-back: milter engine" &&
+	    waitfor pgrep -P "$DPID" -xf "scam-back: prober" ||
+	    fail "round $i: no children"
 	engine=$(pgrep -P "$DPID" -xf "scam-back: milter engine")
 	prober=$(pgrep -P "$DPID" -xf "scam-back: prober")
-	[ -n "$engine" ] && [ -n "$prober" ] || fail "round $i: no children"
 
 	# Saves back to back, and a kill somewhere in them.
 	( while :; do ctl save cache >/dev/null 2>&1 || exit 0; done ) &
