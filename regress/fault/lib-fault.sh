@@ -66,7 +66,13 @@ alive() {
 #
 # timeout connect 1 + 2 * timeout reply 1 + 1 s margin: RCPTs wait 4 s at
 # most; FAULT_SLACK covers a loaded machine and AddressSanitizer.
-FAULT_N=${FAULT_N:-20}
+#
+# FAULT_N sessions at once: 8.  With 20, each blocking a libmilter worker
+# for the whole wait, Debian's libmilter (built with its worker pool)
+# starts further sessions only about once a second, so the last RCPTs come
+# 6-9 s late on a loaded machine: a known head-of-line limit of libmilter
+# (bench/README), not of the engine's bound, which this test checks.
+FAULT_N=${FAULT_N:-8}
 FAULT_LIMIT=$((4000 + ${FAULT_SLACK:-1500}))
 _fround=0
 
