@@ -14,5 +14,5 @@ fault_start "" -m greylist
 fault_round accept
 fault_round tempfail
 fault_end
-expect_eq "greylisted RCPTs" "$(backend_count '^rcpt [0-9]+ <u[0-9]+r[0-9]@bad.test> 451$' "$BAD_LOG")" 40
+expect_eq "greylisted RCPTs" "$(backend_count '^rcpt [0-9]+ <u[0-9]+r[0-9]@bad.test> 451$' "$BAD_LOG")" $((2 * FAULT_N))
 exit 0
