@@ -42,6 +42,7 @@
 #include "engine.h"
 #include "cache.h"
 #include "control.h"
+#include "printable.h"
 
 /*
  * At most this many clients at once: a new one closes the oldest idle
@@ -330,6 +331,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	struct ctl_filter	 f;
 	size_t			 n;
 	int			 v;
+	char			 buf[ADDR_LEN];
 
 	/* scambackctl asks one thing per connection. */
 	if (c->busy)
@@ -369,7 +371,8 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		    n == 1 ? "y" : "ies",
 		    f.state == CTL_STATE_VALID ? " valid" :
 		    f.state == CTL_STATE_INVALID ? " invalid" : "",
-		    f.match[0] != '\0' ? " matching " : "", f.match);
+		    f.match[0] != '\0' ? " matching " : "",
+		    printable(f.match, buf, sizeof(buf)));
 		control_simple(c, 1, n, "%zu cache entr%s flushed", n,
 		    n == 1 ? "y" : "ies");
 		break;

@@ -47,6 +47,7 @@
 #include "cache.h"
 #include "policy.h"
 #include "pending.h"
+#include "printable.h"
 
 #define EXPIRE_INTERVAL		60	/* seconds between cache sweeps */
 #define SWEEP_INTERVAL		5	/* seconds between pending sweeps */
@@ -74,7 +75,6 @@ static void	engine_send(int, short, void *);
 static void	engine_probe_done(struct probe_res *);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
-static const char *engine_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
 		    const char *, const struct client_addr *, enum verdict,
 		    const char *);
@@ -519,12 +519,12 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 		/* An address that cannot be verified is worth a line. */
 		if (dec.skip == SKIP_BAD)
 			log_info("skip to=%s client=%s reason=%s",
-			    engine_printable(q->rcpt, rbuf, sizeof(rbuf)),
+			    printable(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		else if (log_getverbose() > 0)
 			log_debug("skip to=%s client=%s reason=%s",
-			    engine_printable(q->rcpt, rbuf, sizeof(rbuf)),
+			    printable(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		memset(r, 0, sizeof(*r));
@@ -564,28 +564,6 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_unlock(&engine_conf_lock);
 	engine_log_verdict(r->action, dec.address, from, q->client, v,
 	    pending_source_name(source));
-}
-
-/*
- * A recipient as the MTA gave it, fit for a log line: control characters
- * replaced, at most len - 4 octets and "..." after.
- */
-static const char *
-engine_printable(const char *s, char *buf, size_t len)
-{
-	size_t	i;
-
-	if (s == NULL)
-		s = "";
-	for (i = 0; s[i] != '\0' && i < len - 4; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    '?' : s[i];
-	if (s[i] != '\0') {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return (buf);
 }
 
 /* SPEC section 6: one line per verdict. */

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "engine.h"
 #include "policy.h"
+#include "printable.h"
 
 /* The macros a verdict needs, asked for at RCPT (SPEC section 6). */
 #define RCPT_MACROS	"{rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
@@ -309,6 +310,7 @@ milter_eom(SMFICTX *ctx)
 	struct mconn	*c;
 	struct drop	*d;
 	sfsistat	 ret = SMFIS_CONTINUE;
+	char		 buf[80];
 
 	if ((c = smfi_getpriv(ctx)) == NULL)
 		return (SMFIS_CONTINUE);
@@ -318,7 +320,7 @@ milter_eom(SMFICTX *ctx)
 		TAILQ_FOREACH(d, &c->drops, entry)
 			if (smfi_delrcpt(ctx, d->rcpt) == MI_FAILURE)
 				log_warnx("cannot remove recipient %s",
-				    d->rcpt);
+				    printable(d->rcpt, buf, sizeof(buf)));
 	milter_reset(c);
 	return (ret);
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "scam-back.h"
+#include "printable.h"
 #include "scambackctl.h"
 
 static void	show_head(struct parse_result *);
@@ -118,9 +119,11 @@ show_head(struct parse_result *res)
 static void
 show_cache_entry(struct ctl_cache_entry *e, time_t now)
 {
-	char	buf[32];
+	char	buf[32], abuf[ADDR_LEN];
 
-	printf("%-40s %-7s %10s %8u\n", e->address, fmt_verdict(e->state),
+	/* Addresses come from the MTA: nothing in them reaches a terminal. */
+	printf("%-40s %-7s %10s %8u\n",
+	    printable(e->address, abuf, sizeof(abuf)), fmt_verdict(e->state),
 	    fmt_duration(e->expires - now, buf, sizeof(buf)), e->hits);
 }
 
@@ -194,8 +197,10 @@ static void
 show_check(struct ctl_check *c)
 {
 	struct probe_res	*r = &c->res;
+	char			 abuf[ADDR_LEN];
 
-	printf("%s: %s", c->address, fmt_verdict(r->verdict));
+	printf("%s: %s", printable(c->address, abuf, sizeof(abuf)),
+	    fmt_verdict(r->verdict));
 	if (r->catchall)
 		printf(" (the domain accepts any recipient)");
 	printf("\n");
