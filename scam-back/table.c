@@ -1,0 +1,937 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Access tables: entries typed by their shape, an index for the exact
+ * ones, a scan for the patterns.  Every key is matched case-insensitively
+ * (ASCII), so keys are lowercased once when added and the looked-up
+ * string once per lookup.  Input looked up comes from strangers: every
+ * lookup copes with any string and never writes past a bound.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scam-back.h"
+#include "policy.h"
+#include "table.h"
+
+struct tentry {
+	char		*key;		/* as written, without '!' */
+	char		*norm;		/* lowercased (== key when it was) */
+	char		*value;		/* "" for none */
+	uint8_t		 kind;		/* enum table_kind */
+	uint8_t		 flags;		/* TABLE_F_* */
+	regex_t		*re;		/* TK_REGEX */
+};
+
+/*
+ * A slot of the hash: the key's hash beside the entry, so that a probe
+ * past other keys reads no entry and no string.
+ */
+struct tslot {
+	uint32_t	 h;
+	uint32_t	 i;		/* entry index + 1; 0 is empty */
+};
+
+/* The entries of one sign (matches or exceptions), indexed. */
+struct tindex {
+	struct tslot	*slots;
+	size_t		 cap;		/* a power of two, or 0 */
+	size_t		 used;
+	uint32_t	*pats;		/* globs and regexes, in order */
+	size_t		 npats;
+	uint8_t		 plen4[33];	/* prefix lengths with networks */
+	uint8_t		 plen6[129];
+	int		 words;		/* any TK_WORD entry */
+	int		 below;		/* any ".name" entry */
+	int		 names;		/* any entry a host name can match */
+};
+
+struct table {
+	char		 name[TABLE_NAME_LEN];
+	struct tentry	*e;
+	size_t		 n;
+	size_t		 size;
+	struct tindex	 pos;
+	struct tindex	 neg;
+};
+
+/* Lowercased copies of looked-up strings live on the stack, this long. */
+#define LOOKUP_LEN	(TABLE_KEY_LEN + 8)
+#define NETKEY_LEN	64
+
+static int	 lower(int);
+static void	 lowercpy(char *, const char *, size_t);
+static uint32_t	 hash(const char *);
+static int	 index_grow(struct tindex *, const struct tentry *);
+static int	 index_add(struct tindex *, const struct tentry *, uint32_t);
+static const struct tentry *index_get(const struct table *,
+		    const struct tindex *, const char *);
+static int	 classify(const char *, int, enum table_kind *, char *,
+		    size_t, const char **);
+static int	 net_key(const struct client_addr *, int, char *, size_t);
+static int	 net_parse(const char *, struct client_addr *, int *);
+static const struct tentry *find_net(const struct table *,
+		    const struct tindex *, const struct client_addr *);
+static const struct tentry *find_name(const struct table *,
+		    const struct tindex *, const char *, int);
+static const struct tentry *find_pattern(const struct table *,
+		    const struct tindex *, const char *, const char *,
+		    const char *);
+static const struct tentry *find_host(const struct table *,
+		    const struct tindex *, const char *,
+		    const struct client_addr *, const char *);
+static const struct tentry *find_mail(const struct table *,
+		    const struct tindex *, const char *, int);
+static int	 result(const struct tentry *, const struct tentry *,
+		    const char **);
+static const char *addr_text(const struct client_addr *, char *, size_t);
+
+/* ASCII only: the locale must not change what a name is. */
+static int
+lower(int c)
+{
+	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+}
+
+/* Copy s lowercased into buf of size len, truncating. */
+static void
+lowercpy(char *buf, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && i < len - 1; i++)
+		buf[i] = lower((unsigned char)s[i]);
+	buf[i] = '\0';
+}
+
+/*
+ * FNV-1a, its bits mixed (murmur3's finaliser) so that keys alike, as
+ * numbered host names are, do not cluster in the table.  The keys are
+ * the administrator's; a stranger only chooses what is looked up, which
+ * cannot lengthen a probe sequence.
+ */
+static uint32_t
+hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return (h);
+}
+
+struct table *
+table_new(const char *name)
+{
+	struct table	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return (NULL);
+	strlcpy(t->name, name, sizeof(t->name));
+	return (t);
+}
+
+void
+table_free(struct table *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n; i++) {
+		if (t->e[i].norm != t->e[i].key)
+			free(t->e[i].norm);
+		free(t->e[i].key);
+		free(t->e[i].value);
+		if (t->e[i].re != NULL) {
+			regfree(t->e[i].re);
+			free(t->e[i].re);
+		}
+	}
+	free(t->e);
+	free(t->pos.slots);
+	free(t->pos.pats);
+	free(t->neg.slots);
+	free(t->neg.pats);
+	free(t);
+}
+
+const char *
+table_name(const struct table *t)
+{
+	return (t->name);
+}
+
+size_t
+table_count(const struct table *t)
+{
+	return (t->n);
+}
+
+/* Could a host name match, where an address alone did not? */
+int
+table_has_names(const struct table *t)
+{
+	return (t->pos.names);
+}
+
+/* The i-th entry as written, for -nv and for the trip to the engine. */
+int
+table_entry(const struct table *t, size_t i, const char **key,
+    const char **value, int *flags, enum table_kind *kind)
+{
+	if (i >= t->n)
+		return (0);
+	if (key != NULL)
+		*key = t->e[i].key;
+	if (value != NULL)
+		*value = t->e[i].value;
+	if (flags != NULL)
+		*flags = t->e[i].flags;
+	if (kind != NULL)
+		*kind = t->e[i].kind;
+	return (1);
+}
+
+/*
+ * An address or a network as the hash knows it: "#4:" or "#6:", the
+ * masked address in hex, "/" and the prefix length.  '#' starts no name.
+ */
+static int
+net_key(const struct client_addr *a, int plen, char *buf, size_t len)
+{
+	const uint8_t	*b;
+	uint8_t		 m[16];
+	int		 n, i, bits;
+	size_t		 off;
+
+	if (a->af == AF_INET) {
+		b = (const uint8_t *)&a->a.v4;
+		n = 4;
+	} else if (a->af == AF_INET6) {
+		b = a->a.v6.s6_addr;
+		n = 16;
+	} else
+		return (-1);
+	for (i = 0, bits = plen; i < n; i++, bits -= 8) {
+		if (bits >= 8)
+			m[i] = b[i];
+		else if (bits <= 0)
+			m[i] = 0;
+		else
+			m[i] = b[i] & (uint8_t)(0xff << (8 - bits));
+	}
+	off = snprintf(buf, len, "#%c:", n == 4 ? '4' : '6');
+	for (i = 0; i < n && off + 3 < len; i++)
+		off += snprintf(buf + off, len - off, "%02x", m[i]);
+	snprintf(buf + off, len - off, "/%d", plen);
+	return (0);
+}
+
+/* "192.0.2.1", "192.0.2.0/24", "2001:db8::/32", "[192.0.2.1]". */
+static int
+net_parse(const char *s, struct client_addr *a, int *plen)
+{
+	struct skip_net	 n;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+	size_t		 len;
+
+	len = strlen(s);
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		if (len - 2 >= sizeof(buf))
+			return (-1);
+		memcpy(buf, s + 1, len - 2);
+		buf[len - 2] = '\0';
+		s = buf;
+		if (strncasecmp(s, "ipv6:", 5) == 0)
+			s += 5;
+	}
+	if (parse_cidr(s, &n) == -1)
+		return (-1);
+	memset(a, 0, sizeof(*a));
+	a->af = n.af;
+	if (n.af == AF_INET)
+		a->a.v4 = n.addr.v4;
+	else
+		a->a.v6 = n.addr.v6;
+	*plen = n.prefixlen;
+	return (0);
+}
+
+/*
+ * What an entry is, from its shape; norm gets the form the index and the
+ * patterns use.  Returns 0, or -1 with *errstr.
+ */
+static int
+classify(const char *key, int flags, enum table_kind *kind, char *norm,
+    size_t normlen, const char **errstr)
+{
+	struct client_addr	 a;
+	const char		*p, *at;
+	char			 dom[HOSTNAME_LEN];
+	int			 plen, literal;
+
+	if (flags & TABLE_F_REGEX) {
+		*kind = TK_REGEX;
+		strlcpy(norm, key, normlen);
+		return (0);
+	}
+	for (p = key; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p) || *p == '"' || *p == '\\') {
+			*errstr = "blanks, control characters, quotes and "
+			    "backslashes are not allowed (use regex)";
+			return (-1);
+		}
+	lowercpy(norm, key, normlen);
+
+	if (net_parse(norm, &a, &plen) == 0) {
+		*kind = TK_NET;
+		return (net_key(&a, plen, norm, normlen));
+	}
+	at = strrchr(norm, '@');
+	literal = at != NULL && at[1] == '[' && net_parse(at + 1, &a,
+	    &plen) == 0;
+	if (strpbrk(norm, "*?") != NULL ||
+	    (strchr(norm, '[') != NULL && !literal)) {
+		*kind = TK_GLOB;
+		return (0);
+	}
+	if (strcmp(norm, "<>") == 0) {
+		*kind = TK_ADDR;
+		return (0);
+	}
+	if (at != NULL) {
+		*kind = TK_ADDR;
+		if (strchr(norm, '<') != NULL || strchr(norm, '>') != NULL) {
+			*errstr = "angle brackets are not part of an address";
+			return (-1);
+		}
+		if (at[1] == '\0' && at == norm) {
+			*errstr = "\"@\" alone matches nothing: write <> or "
+			    "a pattern";
+			return (-1);
+		}
+		if (at[1] == '\0' || literal)
+			return (0);
+		if (parse_domain(at + 1, dom, sizeof(dom)) == -1) {
+			*errstr = "the domain is not a valid domain name";
+			return (-1);
+		}
+		return (0);
+	}
+	/* Digits and dots only: a mistyped address, not a name. */
+	if (strspn(norm, "0123456789./") == strlen(norm) ||
+	    strchr(norm, ':') != NULL) {
+		*errstr = "not an address or network";
+		return (-1);
+	}
+	p = norm[0] == '.' ? norm + 1 : norm;
+	if (strchr(p, '.') == NULL && p == norm) {
+		if (strpbrk(norm, "<>()[],;:") != NULL) {
+			*errstr = "not a name, an address or a pattern";
+			return (-1);
+		}
+		*kind = TK_WORD;
+		return (0);
+	}
+	if (!valid_hostname(p)) {
+		*errstr = "not a valid host or domain name";
+		return (-1);
+	}
+	*kind = TK_NAME;
+	return (0);
+}
+
+static int
+index_grow(struct tindex *ix, const struct tentry *e)
+{
+	struct tslot	*old = ix->slots, *slots;
+	size_t		 oldcap = ix->cap, cap, i, j;
+
+	cap = oldcap == 0 ? 64 : oldcap * 2;
+	if ((slots = calloc(cap, sizeof(*slots))) == NULL)
+		return (-1);
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].i == 0)
+			continue;
+		j = old[i].h & (cap - 1);
+		while (slots[j].i != 0)
+			j = (j + 1) & (cap - 1);
+		slots[j] = old[i];
+	}
+	free(old);
+	ix->slots = slots;
+	ix->cap = cap;
+	return (0);
+}
+
+/* Add entry i; the first of equal keys stays in the hash. */
+static int
+index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
+{
+	const struct tentry	*n = &e[i];
+	uint32_t		*p, h;
+	size_t			 j;
+	int			 plen;
+
+	if (n->kind != TK_NET && n->kind != TK_ADDR)
+		ix->names = 1;
+	if (n->kind == TK_GLOB || n->kind == TK_REGEX) {
+		if ((p = reallocarray(ix->pats, ix->npats + 1,
+		    sizeof(*p))) == NULL)
+			return (-1);
+		ix->pats = p;
+		ix->pats[ix->npats++] = i;
+		return (0);
+	}
+	if (n->kind == TK_NET) {
+		/* "#4:c0000200/24": the length after the slash. */
+		plen = atoi(strrchr(n->norm, '/') + 1);
+		if (n->norm[1] == '4')
+			ix->plen4[plen] = 1;
+		else
+			ix->plen6[plen] = 1;
+	}
+	if (n->kind == TK_WORD)
+		ix->words = 1;
+	if (n->kind == TK_NAME && n->norm[0] == '.')
+		ix->below = 1;
+	if ((ix->used + 1) * 2 > ix->cap && index_grow(ix, e) == -1)
+		return (-1);
+	h = hash(n->norm);
+	j = h & (ix->cap - 1);
+	while (ix->slots[j].i != 0) {
+		if (ix->slots[j].h == h &&
+		    strcmp(e[ix->slots[j].i - 1].norm, n->norm) == 0)
+			return (0);
+		j = (j + 1) & (ix->cap - 1);
+	}
+	ix->slots[j].h = h;
+	ix->slots[j].i = i + 1;
+	ix->used++;
+	return (0);
+}
+
+static const struct tentry *
+index_get(const struct table *t, const struct tindex *ix, const char *key)
+{
+	const struct tslot	*sl;
+	uint32_t		 h;
+	size_t			 j;
+
+	if (ix->cap == 0)
+		return (NULL);
+	h = hash(key);
+	for (j = h & (ix->cap - 1); (sl = &ix->slots[j])->i != 0;
+	    j = (j + 1) & (ix->cap - 1))
+		if (sl->h == h && strcmp(t->e[sl->i - 1].norm, key) == 0)
+			return (&t->e[sl->i - 1]);
+	return (NULL);
+}
+
+/*
+ * Add an entry.  A leading '!' makes it an exception; "<user@dom>" loses
+ * its brackets (smap wrote them).  Returns 0, or -1 with *errstr.
+ */
+int
+table_add(struct table *t, const char *key, const char *value, int flags,
+    const char **errstr)
+{
+	static char	 reerr[128];
+	struct tentry	*e, *ne;
+	char		 buf[TABLE_KEY_LEN], norm[TABLE_KEY_LEN];
+	enum table_kind	 kind;
+	size_t		 len;
+	int		 rc;
+
+	*errstr = NULL;
+	if (*key == '!') {
+		flags |= TABLE_F_EXCEPT;
+		key++;
+	}
+	if ((len = strlcpy(buf, key, sizeof(buf))) >= sizeof(buf)) {
+		*errstr = "entry too long";
+		return (-1);
+	}
+	if (len == 0) {
+		*errstr = "empty entry";
+		return (-1);
+	}
+	if (!(flags & TABLE_F_REGEX) && len > 2 && buf[0] == '<' &&
+	    buf[len - 1] == '>') {
+		memmove(buf, buf + 1, len - 2);
+		buf[len - 2] = '\0';
+	}
+	if (value == NULL)
+		value = "";
+	if (strlen(value) >= TABLE_VALUE_LEN) {
+		*errstr = "value too long";
+		return (-1);
+	}
+	if (t->n >= TABLE_MAX_ENTRIES) {
+		*errstr = "too many entries";
+		return (-1);
+	}
+	if (classify(buf, flags, &kind, norm, sizeof(norm), errstr) == -1)
+		return (-1);
+
+	if (t->n == t->size) {
+		if ((ne = reallocarray(t->e, t->size == 0 ? 16 : t->size * 2,
+		    sizeof(*ne))) == NULL) {
+			*errstr = "out of memory";
+			return (-1);
+		}
+		t->e = ne;
+		t->size = t->size == 0 ? 16 : t->size * 2;
+	}
+	e = &t->e[t->n];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->flags = flags & (TABLE_F_EXCEPT | TABLE_F_REGEX);
+	if ((e->key = strdup(buf)) == NULL ||
+	    (e->value = strdup(value)) == NULL)
+		goto nomem;
+	if (strcmp(norm, buf) == 0)
+		e->norm = e->key;
+	else if ((e->norm = strdup(norm)) == NULL)
+		goto nomem;
+	if (kind == TK_REGEX) {
+		if ((e->re = calloc(1, sizeof(*e->re))) == NULL)
+			goto nomem;
+		if ((rc = regcomp(e->re, buf, REG_EXTENDED | REG_ICASE |
+		    REG_NOSUB)) != 0) {
+			regerror(rc, e->re, reerr, sizeof(reerr));
+			free(e->re);
+			e->re = NULL;
+			*errstr = reerr;
+			goto fail;
+		}
+	}
+	if (index_add((flags & TABLE_F_EXCEPT) ? &t->neg : &t->pos, t->e,
+	    t->n) == -1)
+		goto nomem;
+	t->n++;
+	return (0);
+
+ nomem:
+	*errstr = "out of memory";
+ fail:
+	if (e->re != NULL) {
+		regfree(e->re);
+		free(e->re);
+	}
+	if (e->norm != e->key)
+		free(e->norm);
+	free(e->key);
+	free(e->value);
+	return (-1);
+}
+
+/*
+ * One line of a table file: "key [value]", SCO's "key<TAB>value", an
+ * exception "!key", a pattern "regex EXPR [value]" (EXPR in double quotes
+ * when it holds blanks).  Blank lines and '#' comments add nothing.  The
+ * line is modified.  Returns 0 or -1 with *errstr.
+ */
+int
+table_add_line(struct table *t, char *line, const char **errstr)
+{
+	char	*p, *key, *value, *end;
+	int	 flags = 0;
+
+	*errstr = NULL;
+	for (p = line; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n') {
+			*p = '\0';
+			break;
+		}
+	p = line + strspn(line, " \t");
+	if (*p == '\0' || *p == '#')
+		return (0);
+	if (*p == '!') {
+		flags |= TABLE_F_EXCEPT;
+		p += 1 + strspn(p + 1, " \t");
+	}
+	if (strncmp(p, "regex", 5) == 0 && (p[5] == ' ' || p[5] == '\t')) {
+		flags |= TABLE_F_REGEX;
+		p += 5 + strspn(p + 5, " \t");
+	}
+	if ((flags & TABLE_F_REGEX) && *p == '"') {
+		key = ++p;
+		for (end = p; *end != '\0' && *end != '"'; end++)
+			if (*end == '\\' && end[1] == '"')
+				memmove(end, end + 1, strlen(end));
+		if (*end != '"') {
+			*errstr = "no closing quote";
+			return (-1);
+		}
+		*end++ = '\0';
+		if (*end != '\0' && *end != ' ' && *end != '\t') {
+			*errstr = "a blank must follow the closing quote";
+			return (-1);
+		}
+		value = end;
+	} else {
+		key = p;
+		value = p + strcspn(p, " \t");
+		if (*value != '\0')
+			*value++ = '\0';
+	}
+	value += strspn(value, " \t");
+	end = value + strlen(value);
+	while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\t')
+			*p = ' ';
+		else if (iscntrl((unsigned char)*p)) {
+			*errstr = "control character in the value";
+			return (-1);
+		}
+	}
+	if (*key == '\0') {
+		*errstr = "empty entry";
+		return (-1);
+	}
+	return (table_add(t, key, value, flags, errstr));
+}
+
+/*
+ * A whole table file held in memory.  Each bad line is reported through
+ * err(arg, lineno, message) and skipped; returns the number of errors.
+ */
+int
+table_load_buf(struct table *t, const char *buf, size_t len,
+    void (*err)(void *, int, const char *), void *arg)
+{
+	char		 line[TABLE_KEY_LEN + TABLE_VALUE_LEN + 16];
+	const char	*p = buf, *end = buf + len, *nl, *errstr;
+	size_t		 n;
+	int		 lineno = 0, errors = 0;
+
+	while (p < end) {
+		lineno++;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		n = nl - p;
+		if (memchr(p, '\0', n) != NULL) {
+			err(arg, lineno, "NUL character");
+			errors++;
+		} else if (n >= sizeof(line)) {
+			err(arg, lineno, "line too long");
+			errors++;
+		} else {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (table_add_line(t, line, &errstr) == -1) {
+				err(arg, lineno, errstr);
+				errors++;
+			}
+		}
+		p = nl + 1;
+	}
+	return (errors);
+}
+
+static const char *
+addr_text(const struct client_addr *a, char *buf, size_t len)
+{
+	if (a == NULL || a->af == 0 ||
+	    inet_ntop(a->af, &a->a, buf, len) == NULL)
+		return (NULL);
+	return (buf);
+}
+
+/* The longest network holding a. */
+static const struct tentry *
+find_net(const struct table *t, const struct tindex *ix,
+    const struct client_addr *a)
+{
+	const struct tentry	*e;
+	const uint8_t		*plens;
+	char			 key[NETKEY_LEN];
+	int			 max, i;
+
+	if (a == NULL || a->af == 0 || ix->cap == 0)
+		return (NULL);
+	if (a->af == AF_INET) {
+		plens = ix->plen4;
+		max = 32;
+	} else {
+		plens = ix->plen6;
+		max = 128;
+	}
+	for (i = max; i >= 0; i--) {
+		if (!plens[i])
+			continue;
+		if (net_key(a, i, key, sizeof(key)) == 0 &&
+		    (e = index_get(t, ix, key)) != NULL)
+			return (e);
+	}
+	return (NULL);
+}
+
+/*
+ * A (lowercase) name: the entry for the name itself, then ".parent" and,
+ * when parents count (domains), "parent" for each parent, nearest first.
+ */
+static const struct tentry *
+find_name(const struct table *t, const struct tindex *ix, const char *name,
+    int parents)
+{
+	const struct tentry	*e;
+	const char		*p;
+
+	if (ix->cap == 0 || *name == '\0')
+		return (NULL);
+	if ((e = index_get(t, ix, name)) != NULL &&
+	    (e->kind == TK_NAME || e->kind == TK_WORD))
+		return (e);
+	if (!ix->below && !parents)
+		return (NULL);
+	for (p = strchr(name, '.'); p != NULL; p = strchr(p + 1, '.')) {
+		if (ix->below && (e = index_get(t, ix, p)) != NULL &&
+		    e->kind == TK_NAME)
+			return (e);
+		if (parents && p[1] != '\0' &&
+		    (e = index_get(t, ix, p + 1)) != NULL &&
+		    e->kind == TK_NAME)
+			return (e);
+	}
+	return (NULL);
+}
+
+/*
+ * Patterns in order: a glob with '@' sees the whole string (s), one
+ * without sees part (a name or a domain), a regex sees s; alt, when not
+ * NULL, is another string both may match (a client's address).
+ */
+static const struct tentry *
+find_pattern(const struct table *t, const struct tindex *ix, const char *s,
+    const char *part, const char *alt)
+{
+	const struct tentry	*e;
+	size_t			 i;
+
+	for (i = 0; i < ix->npats; i++) {
+		e = &t->e[ix->pats[i]];
+		if (e->kind == TK_REGEX) {
+			if ((s != NULL && regexec(e->re, s, 0, NULL, 0) == 0) ||
+			    (alt != NULL &&
+			    regexec(e->re, alt, 0, NULL, 0) == 0))
+				return (e);
+			continue;
+		}
+		if (strchr(e->norm, '@') != NULL) {
+			if (s != NULL && fnmatch(e->norm, s, 0) == 0)
+				return (e);
+			continue;
+		}
+		if ((part != NULL && fnmatch(e->norm, part, 0) == 0) ||
+		    (alt != NULL && fnmatch(e->norm, alt, 0) == 0))
+			return (e);
+	}
+	return (NULL);
+}
+
+/*
+ * A client or a host: its name (the whole name, then ".parent" entries),
+ * its address (the longest network), then patterns on either, as
+ * Postfix's check_client_access looks.
+ */
+static const struct tentry *
+find_host(const struct table *t, const struct tindex *ix, const char *name,
+    const struct client_addr *a, const char *atext)
+{
+	const struct tentry	*e;
+
+	if (name != NULL && (e = find_name(t, ix, name, 0)) != NULL)
+		return (e);
+	if ((e = find_net(t, ix, a)) != NULL)
+		return (e);
+	if (ix->npats == 0)
+		return (NULL);
+	return (find_pattern(t, ix, name, name, atext));
+}
+
+/*
+ * An address, lowercased: user@dom, @dom, the domain and its parents
+ * (an address literal as a network), user@, a local user, patterns.
+ */
+static const struct tentry *
+find_mail(const struct table *t, const struct tindex *ix, const char *addr,
+    int local)
+{
+	const struct tentry	*e;
+	struct client_addr	 a;
+	const char		*at, *dom;
+	char			 key[LOOKUP_LEN];
+	size_t			 llen;
+	int			 plen;
+
+	if (*addr == '\0')
+		return (ix->cap != 0 && (e = index_get(t, ix, "<>")) != NULL ?
+		    e : ix->npats != 0 ? find_pattern(t, ix, "", "", NULL) :
+		    NULL);
+	at = strrchr(addr, '@');
+	dom = at != NULL ? at + 1 : NULL;
+	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
+
+	if (ix->cap != 0) {
+		if (dom != NULL) {
+			if (llen > 0 && (e = index_get(t, ix, addr)) != NULL)
+				return (e);
+			if ((e = index_get(t, ix, at)) != NULL)
+				return (e);
+			if (*dom == '[') {
+				if (net_parse(dom, &a, &plen) == 0 &&
+				    (e = find_net(t, ix, &a)) != NULL)
+					return (e);
+			} else if ((e = find_name(t, ix, dom, 1)) != NULL &&
+			    e->kind == TK_NAME)
+				return (e);
+			if (llen > 0 && llen + 2 <= sizeof(key)) {
+				memcpy(key, addr, llen + 1);
+				key[llen + 1] = '\0';
+				if ((e = index_get(t, ix, key)) != NULL)
+					return (e);
+			}
+		}
+		/* A word is a local user: chris, as SCO's protected file. */
+		if (ix->words && (local || dom == NULL) && llen > 0 &&
+		    llen < sizeof(key)) {
+			memcpy(key, addr, llen);
+			key[llen] = '\0';
+			if ((e = index_get(t, ix, key)) != NULL &&
+			    e->kind == TK_WORD)
+				return (e);
+		}
+	}
+	if (ix->npats == 0)
+		return (NULL);
+	return (find_pattern(t, ix, addr, dom != NULL ? dom : addr, NULL));
+}
+
+/* A match, unless an exception matches too. */
+static int
+result(const struct tentry *pos, const struct tentry *neg,
+    const char **value)
+{
+	if (pos == NULL || neg != NULL)
+		return (0);
+	if (value != NULL)
+		*value = pos->value;
+	return (1);
+}
+
+int
+table_match_client(const struct table *t, const struct client_addr *a,
+    const char *name, const char **value)
+{
+	char		 lname[LOOKUP_LEN], abuf[INET6_ADDRSTRLEN];
+	const char	*atext = NULL, *n = NULL;
+	const struct tentry *pos;
+
+	if (name != NULL && *name != '\0') {
+		lowercpy(lname, name, sizeof(lname));
+		n = lname;
+	}
+	if (t->pos.npats != 0 || t->neg.npats != 0)
+		atext = addr_text(a, abuf, sizeof(abuf));
+	if ((pos = find_host(t, &t->pos, n, a, atext)) == NULL)
+		return (0);
+	return (result(pos, find_host(t, &t->neg, n, a, atext), value));
+}
+
+int
+table_match_host(const struct table *t, const char *name,
+    const struct client_addr *a, const char **value)
+{
+	struct client_addr	 lit;
+	char			 lname[LOOKUP_LEN], abuf[INET6_ADDRSTRLEN];
+	const char		*atext = NULL, *n = NULL;
+	const struct tentry	*pos;
+	int			 plen;
+
+	if (name != NULL && *name != '\0') {
+		lowercpy(lname, name, sizeof(lname));
+		n = lname;
+		/* A HELO address literal is an address. */
+		if (a == NULL && lname[0] == '[' &&
+		    net_parse(lname, &lit, &plen) == 0 &&
+		    plen == (lit.af == AF_INET ? 32 : 128))
+			a = &lit;
+	}
+	if (t->pos.npats != 0 || t->neg.npats != 0)
+		atext = addr_text(a, abuf, sizeof(abuf));
+	if ((pos = find_host(t, &t->pos, n, a, atext)) == NULL)
+		return (0);
+	return (result(pos, find_host(t, &t->neg, n, a, atext), value));
+}
+
+int
+table_match_mail(const struct table *t, const char *addr, int local,
+    const char **value)
+{
+	char			 laddr[LOOKUP_LEN];
+	const struct tentry	*pos;
+
+	if (addr == NULL)
+		addr = "";
+	lowercpy(laddr, addr, sizeof(laddr));
+	if ((pos = find_mail(t, &t->pos, laddr, local)) == NULL)
+		return (0);
+	return (result(pos, find_mail(t, &t->neg, laddr, local), value));
+}
+
+int
+table_match_string(const struct table *t, const char *s,
+    const char **value)
+{
+	char			 ls[LOOKUP_LEN];
+	const struct tentry	*pos, *neg = NULL;
+
+	if (s == NULL || *s == '\0')
+		return (0);
+	lowercpy(ls, s, sizeof(ls));
+	if ((pos = index_get(t, &t->pos, ls)) == NULL &&
+	    (t->pos.npats == 0 ||
+	    (pos = find_pattern(t, &t->pos, ls, ls, NULL)) == NULL))
+		return (0);
+	if ((neg = index_get(t, &t->neg, ls)) == NULL && t->neg.npats != 0)
+		neg = find_pattern(t, &t->neg, ls, ls, NULL);
+	return (result(pos, neg, value));
+}
