@@ -15,8 +15,11 @@
  */
 
 /*
- * What the prober's files share: prober.c (probes, backends, sessions)
- * and resolve.c (host names, asynchronously).
+ * What the prober's files share, and only they: prober.c (the process,
+ * its imsg and configuration), backend.c (backends, hosts, backoff, CA
+ * files), probe.c (probes, their deadlines, catch-all detection),
+ * session.c (SMTP sessions to the backends, with TLS and I/O) and
+ * resolve.c (host names, asynchronously).
  */
 
 #ifndef PROBER_H
@@ -34,6 +37,189 @@
 					   handshake, at least this long */
 
 struct resolve_query;
+
+struct backend;
+struct session;
+struct domain;
+
+struct host {
+	TAILQ_ENTRY(host)	 entry;
+	struct backend		*backend;
+	char			 name[HOSTNAME_LEN];
+	char			 tlsname[HOSTNAME_LEN];	/* for verification */
+	uint16_t		 port;
+	int			 literal;
+	struct sockaddr_storage	 addrs[PROBER_ADDRS_MAX];
+	int			 naddrs;
+	struct resolve_query	*query;
+	struct event		 resolve_ev;	/* the next resolution */
+	uint64_t		 backoff_until;	/* ms, monotonic */
+	uint64_t		 notls_until;
+	char			 last_error[REPLY_TEXT_LEN];
+};
+TAILQ_HEAD(host_head, host);
+
+enum probe_where {
+	PROBE_NOWHERE,
+	PROBE_QUEUED,		/* in backend->queue */
+	PROBE_INFLIGHT,		/* in session->probes, RCPT sent */
+	PROBE_HELD		/* in domain->held: answer after detection */
+};
+
+struct probe {
+	TAILQ_ENTRY(probe)	 entry;
+	enum probe_where	 where;
+	struct backend		*backend;
+	struct session		*session;
+	struct domain		*domain;	/* catch-all detection pending */
+	uint32_t		 id;
+	int			 bypass;
+	int			 internal;	/* the random local part */
+	int			 retried;
+	uint64_t		 start;		/* ms */
+	struct event		 deadline;
+	struct probe_res	 res;		/* held result */
+	int			 has_res;
+	char			 address[ADDR_LEN];
+};
+TAILQ_HEAD(probe_head, probe);
+
+enum domain_state {
+	DOMAIN_NONE,		/* detect on the next probe */
+	DOMAIN_CHECKING,
+	DOMAIN_CATCHALL,
+	DOMAIN_NORMAL
+};
+
+struct domain {
+	RB_ENTRY(domain)	 entry;
+	char			 name[HOSTNAME_LEN];
+	enum domain_state	 state;
+	uint64_t		 expires;	/* ms */
+	int			 refs;		/* probes pointing here */
+	int			 logged;	/* "accepts any recipient" */
+	struct probe_head	 held;
+	int			 code;
+	char			 enhanced[16];
+	char			 text[REPLY_TEXT_LEN];
+};
+RB_HEAD(domain_tree, domain);
+
+enum session_state {
+	SS_START,
+	SS_RESOLVE,
+	SS_CONNECT,
+	SS_HANDSHAKE,
+	SS_SMTP,
+	SS_CLOSING
+};
+
+enum session_timer {
+	T_NONE,
+	T_START,
+	T_RESOLVE,
+	T_CONNECT,
+	T_HANDSHAKE,
+	T_REPLY,
+	T_IDLE
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	struct backend		*backend;
+	struct host		*host;
+	int			 addr;		/* index in host->addrs */
+	enum session_state	 state;
+	int			 fd;
+	struct tls		*tls;
+	struct event		 ev_read;
+	struct event		 ev_write;
+	struct event		 ev_timer;
+	enum session_timer	 timer;
+	unsigned int		 timer_replies;
+	int			 read_wants_write;
+	int			 write_wants_read;
+	int			 ready_once;
+	int			 tls_fallback;
+	uint32_t		 served;
+	char			 error[REPLY_TEXT_LEN];	/* of the last host */
+	struct smtp		 smtp;
+	struct probe_head	 probes;
+	char			 peer[HOSTNAME_LEN + 64];
+};
+TAILQ_HEAD(session_head, session);
+
+struct backend {
+	TAILQ_ENTRY(backend)	 entry;
+	struct backend_conf	 conf;		/* its host list is not used */
+	char			 helo[HOSTNAME_LEN];
+	char			 sender[ADDR_LEN];
+	struct tls_config	*tls_config;
+	char			 tls_error[REPLY_TEXT_LEN];
+	struct host_head	 hosts;
+	struct session_head	 sessions;
+	uint32_t		 nsessions;
+	struct probe_head	 queue;
+	uint32_t		 nqueued;
+	uint32_t		 nqueued_internal;
+	uint32_t		 cap;		/* sessions the backend takes */
+	uint64_t		 cap_until;	/* ms */
+	struct domain_tree	 domains;
+	uint32_t		 ndomains;
+	int			 retired;
+	int			 dispatching;
+	struct event		 free_ev;
+	char			 logged[REPLY_TEXT_LEN];
+
+	uint64_t		 probes;
+	uint64_t		 valid;
+	uint64_t		 invalid;
+	uint64_t		 unknown;
+	uint64_t		 latency_sum;
+	uint32_t		 latency[PROBER_LATENCIES];
+};
+TAILQ_HEAD(backend_head, backend);
+
+/* prober.c */
+extern struct scamback_conf	*prober_conf;
+extern struct backend_head	 backends;
+extern char			 local_name[HOSTNAME_LEN];
+
+void	 prober_answer(struct probe_res *);
+uint64_t now_ms(void);
+void	 textf(char *, size_t, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
+
+/* backend.c */
+void	 ca_preload(struct scamback_conf *);
+struct backend *backend_new(struct backend_conf *, struct scamback_conf *);
+int	 backend_same(struct backend *, struct backend_conf *,
+	    struct scamback_conf *);
+void	 backend_retire(struct backend *);
+void	 backend_maybe_free(struct backend *);
+void	 backend_dispatch(struct backend *);
+void	 backend_fail_queue(struct backend *, const char *);
+void	 backend_log(struct backend *, const char *);
+void	 backend_figures(struct backend *, struct ctl_backend *);
+void	 host_resolve(struct host *);
+int	 host_in_backoff(struct host *, uint64_t);
+void	 host_failed(struct session *, struct host *);
+
+/* probe.c */
+struct probe *probe_new(struct backend *, uint32_t, const char *);
+void	 probe_enqueue(struct probe *, int);
+void	 probe_unlink(struct probe *);
+void	 probe_done(struct probe *, struct probe_res *);
+void	 probe_answer(struct probe *, struct probe_res *);
+void	 probe_unknown(struct probe *, const char *);
+struct domain *domain_get(struct backend *, const char *);
+void	 domain_prune(struct backend *, int);
+
+/* session.c */
+void	 session_new(struct backend *);
+void	 session_try_host(struct session *, struct host *);
+void	 session_send(struct session *, struct probe *);
+void	 session_close(struct session *);
 
 /* resolve.c */
 void	 resolve_init(struct event_base *);

@@ -21,7 +21,9 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -35,6 +37,7 @@
 
 #include "scam-back.h"
 #include "log.h"
+#include "smtp.h"
 #include "prober.h"
 
 #define RESOLV_CONF	"/etc/resolv.conf"

@@ -20,8 +20,9 @@
  *	make fuzz				libFuzzer provides main()
  *	cc -DFUZZ_STANDALONE ...		reads each file argument once
  *
- * The prober's dispatchers are static, so prober.c is compiled into this
- * target (prober.o from the library is then not linked) and its real
+ * The prober's dispatchers are static, so prober.c and the files it
+ * stands on are compiled into this target (their objects from the
+ * library are then not linked) and its real
  * prober_dispatch_parent() and prober_dispatch_engine() run on the bytes,
  * read from a socket by the imsg layer: configurations (config_recv and
  * prober_apply: backends kept, retired, freed), probe requests for any
@@ -49,6 +50,9 @@ static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 #define connect(fd, sa, len)	fuzz_connect(fd)
 #define resolve_start		fuzz_resolve_start
 #include "prober.c"
+#include "backend.c"
+#include "probe.c"
+#include "session.c"
 #undef exit
 #undef _exit
 #undef connect

@@ -1,0 +1,554 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The prober's backends and their hosts: a backend's queue of probes
+ * handed to sessions or answered at once when no host can take them,
+ * hosts resolved again every few minutes and skipped while in backoff,
+ * the TLS configuration with the CA files read before the sandbox, and
+ * the figures scambackctl shows.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <tls.h>
+
+#include "scam-back.h"
+#include "log.h"
+#include "smtp.h"
+#include "prober.h"
+
+/* CA bundles, read before the sandbox. */
+struct ca_file {
+	TAILQ_ENTRY(ca_file)	 entry;
+	char			 path[PATH_MAX];
+	uint8_t			*mem;
+	size_t			 len;
+};
+TAILQ_HEAD(ca_head, ca_file);
+
+static struct ca_file *ca_find(const char *);
+static const char *ca_path(const struct backend_conf *);
+static void	backend_tls_setup(struct backend *);
+static void	backend_free(int, short, void *);
+static int	backend_usable(struct backend *);
+static struct session *backend_pick(struct backend *);
+static struct host *host_new(struct backend *, struct host_conf *);
+static void	host_free(struct host *);
+static void	host_resolve_timer(int, short, void *);
+static void	host_resolved(void *, const struct sockaddr_storage *, int,
+		    const char *);
+
+static struct ca_head	ca_files = TAILQ_HEAD_INITIALIZER(ca_files);
+
+/*
+ * The CA bundles of every backend that verifies, and the system's: after
+ * the sandbox no file can be opened, so a reload can only use these.
+ */
+void
+ca_preload(struct scamback_conf *conf)
+{
+	struct backend_conf	*bc;
+	struct ca_file		*ca;
+	const char		*paths[2];
+	int			 i;
+
+	paths[0] = tls_default_ca_cert_file();
+	paths[1] = NULL;
+	for (i = 0; paths[i] != NULL; i++) {
+		if (ca_find(paths[i]) != NULL)
+			continue;
+		if ((ca = calloc(1, sizeof(*ca))) == NULL)
+			fatal(NULL);
+		strlcpy(ca->path, paths[i], sizeof(ca->path));
+		/* The system bundle may be missing; say so only when used. */
+		ca->mem = tls_load_file(ca->path, &ca->len, NULL);
+		TAILQ_INSERT_TAIL(&ca_files, ca, entry);
+	}
+	TAILQ_FOREACH(bc, &conf->backends, entry) {
+		if (bc->tls == TLSMODE_NO || bc->tls_noverify ||
+		    ca_find(ca_path(bc)) != NULL)
+			continue;
+		if ((ca = calloc(1, sizeof(*ca))) == NULL)
+			fatal(NULL);
+		strlcpy(ca->path, ca_path(bc), sizeof(ca->path));
+		if ((ca->mem = tls_load_file(ca->path, &ca->len, NULL)) ==
+		    NULL)
+			log_warn("backend %s: tls ca %s", bc->name, ca->path);
+		TAILQ_INSERT_TAIL(&ca_files, ca, entry);
+	}
+}
+
+static struct ca_file *
+ca_find(const char *path)
+{
+	struct ca_file	*ca;
+
+	TAILQ_FOREACH(ca, &ca_files, entry)
+		if (strcmp(ca->path, path) == 0)
+			return (ca);
+	return (NULL);
+}
+
+static const char *
+ca_path(const struct backend_conf *bc)
+{
+	return (bc->tls_ca[0] != '\0' ? bc->tls_ca :
+	    tls_default_ca_cert_file());
+}
+
+static int
+latency_cmp(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+void
+backend_figures(struct backend *b, struct ctl_backend *cb)
+{
+	struct host	*h;
+	struct session	*s;
+	struct ctl_host	*ch;
+	uint32_t	 lat[PROBER_LATENCIES];
+	uint64_t	 now = now_ms();
+	size_t		 n;
+
+	memset(cb, 0, sizeof(*cb));
+	strlcpy(cb->name, b->conf.name, sizeof(cb->name));
+	TAILQ_FOREACH(h, &b->hosts, entry) {
+		if (cb->nhosts == CTL_MAX_HOSTS)
+			break;
+		ch = &cb->hosts[cb->nhosts++];
+		strlcpy(ch->name, h->name, sizeof(ch->name));
+		ch->port = h->port;
+		if (host_in_backoff(h, now)) {
+			ch->state = HOST_BACKOFF;
+			ch->backoff_until = time(NULL) +
+			    (h->backoff_until - now + 999) / 1000;
+		} else if (h->naddrs == 0)
+			ch->state = HOST_UNRESOLVED;
+		else
+			ch->state = HOST_UP;
+		strlcpy(ch->last_error, h->last_error, sizeof(ch->last_error));
+	}
+	cb->sessions_open = b->nsessions;
+	TAILQ_FOREACH(s, &b->sessions, entry)
+		if (s->state == SS_SMTP && smtp_idle(&s->smtp))
+			cb->sessions_idle++;
+	cb->sessions_limit = b->conf.sessions;
+	cb->queued = b->nqueued;
+	cb->probes = b->probes;
+	cb->valid = b->valid;
+	cb->invalid = b->invalid;
+	cb->unknown = b->unknown;
+	if (b->probes > 0) {
+		cb->latency_mean_ms = b->latency_sum / b->probes;
+		n = b->probes < PROBER_LATENCIES ? b->probes : PROBER_LATENCIES;
+		memcpy(lat, b->latency, n * sizeof(lat[0]));
+		qsort(lat, n, sizeof(lat[0]), latency_cmp);
+		cb->latency_p99_ms = lat[(n * 99 + 99) / 100 - 1];
+	}
+}
+
+struct backend *
+backend_new(struct backend_conf *bc, struct scamback_conf *conf)
+{
+	struct backend		*b;
+	struct host_conf	*hc;
+	struct host		*h;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal(NULL);
+	b->conf = *bc;
+	TAILQ_INIT(&b->conf.hosts);
+	if (b->conf.sessions == 0)
+		b->conf.sessions = 1;
+	strlcpy(b->helo, conf->hostname[0] != '\0' ? conf->hostname :
+	    local_name, sizeof(b->helo));
+	strlcpy(b->sender, config_sender(conf), sizeof(b->sender));
+	/* The parser checks these; a command must never be smuggled. */
+	if (!smtp_address_ok(b->helo) || strchr(b->helo, ' ') != NULL)
+		strlcpy(b->helo, "localhost", sizeof(b->helo));
+	if (!smtp_address_ok(b->sender))
+		b->sender[0] = '\0';
+	TAILQ_INIT(&b->hosts);
+	TAILQ_INIT(&b->sessions);
+	TAILQ_INIT(&b->queue);
+	RB_INIT(&b->domains);
+	evtimer_set(&b->free_ev, backend_free, b);
+	TAILQ_FOREACH(hc, &bc->hosts, entry) {
+		h = host_new(b, hc);
+		TAILQ_INSERT_TAIL(&b->hosts, h, entry);
+	}
+	if (b->conf.tls != TLSMODE_NO)
+		backend_tls_setup(b);
+	log_debug("backend %s: %s", b->conf.name, TAILQ_EMPTY(&b->hosts) ?
+	    "no hosts" : "ready");
+	return (b);
+}
+
+/* Would a session opened now look like one opened before? */
+int
+backend_same(struct backend *b, struct backend_conf *bc,
+    struct scamback_conf *conf)
+{
+	struct host		*h;
+	struct host_conf	*hc;
+
+	if (strcmp(b->helo, conf->hostname[0] != '\0' ? conf->hostname :
+	    local_name) != 0 || strcmp(b->sender, config_sender(conf)) != 0 ||
+	    b->conf.protocol != bc->protocol || b->conf.tls != bc->tls ||
+	    b->conf.tls_noverify != bc->tls_noverify ||
+	    strcmp(b->conf.tls_ca, bc->tls_ca) != 0)
+		return (0);
+	h = TAILQ_FIRST(&b->hosts);
+	TAILQ_FOREACH(hc, &bc->hosts, entry) {
+		if (h == NULL || strcmp(h->name, hc->name) != 0 ||
+		    h->port != hc->port)
+			return (0);
+		h = TAILQ_NEXT(h, entry);
+	}
+	return (h == NULL);
+}
+
+static void
+backend_tls_setup(struct backend *b)
+{
+	struct ca_file	*ca;
+
+	if ((b->tls_config = tls_config_new()) == NULL)
+		fatalx("tls_config_new");
+	if (b->conf.tls_noverify) {
+		tls_config_insecure_noverifycert(b->tls_config);
+		tls_config_insecure_noverifyname(b->tls_config);
+		return;
+	}
+	ca = ca_find(ca_path(&b->conf));
+	if (ca == NULL || ca->mem == NULL) {
+		textf(b->tls_error, sizeof(b->tls_error), "CA file %s %s",
+		    ca_path(&b->conf), ca == NULL ? "was not read at start-up "
+		    "(restart scam-back to use it)" : "could not be read");
+		log_warnx("backend %s: %s", b->conf.name, b->tls_error);
+	} else if (tls_config_set_ca_mem(b->tls_config, ca->mem,
+	    ca->len) == -1) {
+		textf(b->tls_error, sizeof(b->tls_error), "CA file %s: %s",
+		    ca->path, tls_config_error(b->tls_config));
+		log_warnx("backend %s: %s", b->conf.name, b->tls_error);
+	} else
+		return;
+	tls_config_free(b->tls_config);
+	b->tls_config = NULL;
+}
+
+void
+backend_retire(struct backend *b)
+{
+	struct session	*s, *next;
+
+	log_debug("backend %s: configuration changed, retiring sessions",
+	    b->conf.name);
+	b->retired = 1;
+	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->state == SS_SMTP && smtp_idle(&s->smtp) &&
+		    TAILQ_EMPTY(&b->queue))
+			session_close(s);
+	}
+	backend_maybe_free(b);
+}
+
+/* Deferred: the caller may still walk the backend's lists. */
+void
+backend_maybe_free(struct backend *b)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (b->retired && TAILQ_EMPTY(&b->sessions) &&
+	    TAILQ_EMPTY(&b->queue))
+		evtimer_add(&b->free_ev, &tv);
+}
+
+static void
+backend_free(int fd, short event, void *arg)
+{
+	struct backend	*b = arg;
+	struct host	*h;
+
+	if (!TAILQ_EMPTY(&b->sessions) || !TAILQ_EMPTY(&b->queue))
+		return;
+	domain_prune(b, 1);
+	if (b->ndomains > 0)
+		return;		/* held probes; their deadlines come back */
+	while ((h = TAILQ_FIRST(&b->hosts)) != NULL) {
+		TAILQ_REMOVE(&b->hosts, h, entry);
+		host_free(h);
+	}
+	if (b->tls_config != NULL)
+		tls_config_free(b->tls_config);
+	TAILQ_REMOVE(&backends, b, entry);
+	log_debug("backend %s: retired", b->conf.name);
+	free(b);
+}
+
+static int
+backend_usable(struct backend *b)
+{
+	struct host	*h;
+	uint64_t	 now = now_ms();
+
+	TAILQ_FOREACH(h, &b->hosts, entry)
+		if (!host_in_backoff(h, now))
+			return (1);
+	return (0);
+}
+
+/* An idle session first, else the least busy that can take a RCPT. */
+static struct session *
+backend_pick(struct backend *b)
+{
+	struct session	*s, *best = NULL;
+
+	TAILQ_FOREACH(s, &b->sessions, entry) {
+		if (s->state != SS_SMTP || !smtp_can_rcpt(&s->smtp))
+			continue;
+		if (s->smtp.nrcpt == 0)
+			return (s);
+		if (best == NULL || s->smtp.nrcpt < best->smtp.nrcpt)
+			best = s;
+	}
+	return (best);
+}
+
+/*
+ * Hand queued probes to sessions that can take them; open sessions for
+ * the rest, up to the limit, or answer at once when every host is in
+ * backoff.
+ */
+void
+backend_dispatch(struct backend *b)
+{
+	struct session	*s;
+	struct probe	*p;
+	struct host	*h;
+	uint32_t	 nsetup = 0, want, limit;
+	char		 text[REPLY_TEXT_LEN];
+	const char	*last = NULL;
+
+	if (b->dispatching)
+		return;
+	b->dispatching = 1;
+
+	while ((p = TAILQ_FIRST(&b->queue)) != NULL &&
+	    (s = backend_pick(b)) != NULL) {
+		probe_unlink(p);
+		session_send(s, p);
+	}
+
+	if (!TAILQ_EMPTY(&b->queue)) {
+		TAILQ_FOREACH(s, &b->sessions, entry)
+			if (s->state != SS_CLOSING &&
+			    (s->state != SS_SMTP || !s->ready_once))
+				nsetup++;
+		if (TAILQ_EMPTY(&b->hosts)) {
+			textf(text, sizeof(text), "backend %s has no hosts",
+			    b->conf.name);
+			backend_fail_queue(b, text);
+		} else if (!backend_usable(b)) {
+			if (TAILQ_EMPTY(&b->sessions)) {
+				TAILQ_FOREACH(h, &b->hosts, entry)
+					if (h->last_error[0] != '\0')
+						last = h->last_error;
+				textf(text, sizeof(text), "every host of "
+				    "backend %s is in backoff%s%s",
+				    b->conf.name, last ? "; last error: " : "",
+				    last ? last : "");
+				backend_fail_queue(b, text);
+			}
+		} else {
+			/*
+			 * A session per waiting probe, up to the limit; a
+			 * catch-all check goes with the probe that caused it.
+			 */
+			want = b->nqueued - b->nqueued_internal;
+			if (want == 0)
+				want = 1;
+			limit = b->conf.sessions;
+			if (b->cap_until > now_ms() && b->cap < limit)
+				limit = b->cap;
+			while (b->nsessions < limit && nsetup < want) {
+				session_new(b);
+				nsetup++;
+			}
+		}
+	}
+	b->dispatching = 0;
+}
+
+/* Answer unknown every queued probe. */
+void
+backend_fail_queue(struct backend *b, const char *text)
+{
+	struct probe	*p;
+
+	while ((p = TAILQ_FIRST(&b->queue)) != NULL)
+		probe_unknown(p, text);
+	backend_maybe_free(b);
+}
+
+/*
+ * Backend trouble is logged once, with the reply text, until it changes
+ * or a session works again: a dead backend must not flood the log.
+ */
+void
+backend_log(struct backend *b, const char *text)
+{
+	/* The same, or said already with more words. */
+	if (strncmp(b->logged, text, strlen(text)) == 0)
+		return;
+	strlcpy(b->logged, text, sizeof(b->logged));
+	log_warnx("backend %s: %s", b->conf.name, text);
+}
+
+static struct host *
+host_new(struct backend *b, struct host_conf *hc)
+{
+	struct host	*h;
+	size_t		 len;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal(NULL);
+	h->backend = b;
+	strlcpy(h->name, hc->name, sizeof(h->name));
+	h->port = hc->port != 0 ? hc->port : DEFAULT_PORT;
+	strlcpy(h->tlsname, h->name, sizeof(h->tlsname));
+	len = strlen(h->tlsname);
+	if (len >= 2 && h->tlsname[0] == '[' && h->tlsname[len - 1] == ']') {
+		memmove(h->tlsname, h->tlsname + 1, len - 2);
+		h->tlsname[len - 2] = '\0';
+	}
+	evtimer_set(&h->resolve_ev, host_resolve_timer, h);
+	if (resolve_literal(h->name, h->port, &h->addrs[0])) {
+		h->literal = 1;
+		h->naddrs = 1;
+	} else
+		host_resolve(h);
+	return (h);
+}
+
+static void
+host_free(struct host *h)
+{
+	if (h->query != NULL)
+		resolve_cancel(h->query);
+	evtimer_del(&h->resolve_ev);
+	free(h);
+}
+
+void
+host_resolve(struct host *h)
+{
+	if (h->literal || h->query != NULL)
+		return;
+	h->query = resolve_start(h->name, h->port,
+	    prober_conf->prefer == PREFER_INET6, host_resolved, h);
+}
+
+static void
+host_resolve_timer(int fd, short event, void *arg)
+{
+	host_resolve(arg);
+}
+
+/* Names are looked up again every few minutes; sessions may wait. */
+static void
+host_resolved(void *arg, const struct sockaddr_storage *addrs, int n,
+    const char *err)
+{
+	struct host	*h = arg;
+	struct backend	*b = h->backend;
+	struct session	*s, *next;
+	struct timeval	 tv = { PROBER_RESOLVE_EVERY, 0 };
+	char		 buf[HOSTNAME_LEN + 16];
+
+	h->query = NULL;
+	if (err != NULL) {
+		textf(h->last_error, sizeof(h->last_error),
+		    "cannot resolve %s: %s", h->name, err);
+		backend_log(b, h->last_error);
+		/* Keep the addresses we had: stale beats none. */
+		if (h->naddrs > 0)
+			evtimer_add(&h->resolve_ev, &tv);
+	} else {
+		memcpy(h->addrs, addrs, n * sizeof(addrs[0]));
+		h->naddrs = n;
+		log_debug("backend %s: %s is %s%s", b->conf.name, h->name,
+		    resolve_ntop(&addrs[0], buf, sizeof(buf)),
+		    n > 1 ? " and more" : "");
+		evtimer_add(&h->resolve_ev, &tv);
+	}
+
+	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->state != SS_RESOLVE || s->host != h)
+			continue;
+		s->state = SS_START;
+		evtimer_del(&s->ev_timer);
+		s->timer = T_NONE;
+		if (h->naddrs == 0) {
+			host_failed(s, h);
+			session_try_host(s, TAILQ_NEXT(h, entry));
+		} else
+			session_try_host(s, h);
+	}
+}
+
+int
+host_in_backoff(struct host *h, uint64_t now)
+{
+	return (h->backoff_until > now);
+}
+
+/*
+ * Every address of the host failed, its last_error says how; the session
+ * (if any) remembers it for when no host is left.
+ */
+void
+host_failed(struct session *s, struct host *h)
+{
+	struct backend	*b = h->backend;
+	char		 text[REPLY_TEXT_LEN + 64];
+
+	if (s != NULL)
+		strlcpy(s->error, h->last_error, sizeof(s->error));
+
+	if (prober_conf->backoff == 0) {
+		backend_log(b, h->last_error);
+		return;
+	}
+	h->backoff_until = now_ms() + (uint64_t)prober_conf->backoff * 1000;
+	textf(text, sizeof(text), "%s; skipping %s for %u s",
+	    h->last_error, h->name, prober_conf->backoff);
+	backend_log(b, text);
+}

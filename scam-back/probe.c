@@ -1,0 +1,330 @@
+/*
+ * Copyright (c) 2026 The scam-back developers
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The prober's probes: queued on their backend, in flight on a session
+ * or held while their domain's catch-all check runs, and answered once,
+ * by their deadline at the latest.  Catch-all detection: a random local
+ * part is probed first; accepted, the domain takes any recipient.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <ctype.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scam-back.h"
+#include "log.h"
+#include "smtp.h"
+#include "prober.h"
+
+static void	probe_free(struct probe *);
+static void	probe_deadline(int, short, void *);
+static void	domain_unref(struct backend *, struct domain *);
+static void	domain_detected(struct backend *, struct domain *,
+		    struct probe_res *);
+static int	domain_cmp(struct domain *, struct domain *);
+
+RB_PROTOTYPE_STATIC(domain_tree, domain, entry, domain_cmp)
+RB_GENERATE_STATIC(domain_tree, domain, entry, domain_cmp)
+
+struct probe *
+probe_new(struct backend *b, uint32_t id, const char *address)
+{
+	struct probe	*p;
+	struct timeval	 tv;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal(NULL);
+	p->backend = b;
+	p->id = id;
+	p->start = now_ms();
+	strlcpy(p->address, address, sizeof(p->address));
+	/* Within the engine's wait: connect + 2 replies (+ 1 s margin). */
+	tv.tv_sec = prober_conf->timeout_connect +
+	    2 * prober_conf->timeout_reply;
+	tv.tv_usec = 0;
+	evtimer_set(&p->deadline, probe_deadline, p);
+	evtimer_add(&p->deadline, &tv);
+	return (p);
+}
+
+void
+probe_enqueue(struct probe *p, int head)
+{
+	struct backend	*b = p->backend;
+	char		 text[REPLY_TEXT_LEN];
+
+	if (b->nqueued >= PROBER_QUEUE_MAX) {
+		textf(text, sizeof(text), "backend %s: %d probes waiting "
+		    "already", b->conf.name, PROBER_QUEUE_MAX);
+		probe_unknown(p, text);
+		return;
+	}
+	p->where = PROBE_QUEUED;
+	if (head)
+		TAILQ_INSERT_HEAD(&b->queue, p, entry);
+	else
+		TAILQ_INSERT_TAIL(&b->queue, p, entry);
+	b->nqueued++;
+	if (p->internal)
+		b->nqueued_internal++;
+}
+
+void
+probe_unlink(struct probe *p)
+{
+	switch (p->where) {
+	case PROBE_QUEUED:
+		TAILQ_REMOVE(&p->backend->queue, p, entry);
+		p->backend->nqueued--;
+		if (p->internal)
+			p->backend->nqueued_internal--;
+		break;
+	case PROBE_INFLIGHT:
+		TAILQ_REMOVE(&p->session->probes, p, entry);
+		smtp_forget(&p->session->smtp, p);
+		p->session = NULL;
+		break;
+	case PROBE_HELD:
+		TAILQ_REMOVE(&p->domain->held, p, entry);
+		break;
+	case PROBE_NOWHERE:
+		break;
+	}
+	p->where = PROBE_NOWHERE;
+}
+
+/* A result for a probe: hold it while its domain is being checked. */
+void
+probe_done(struct probe *p, struct probe_res *res)
+{
+	struct domain	*d = p->domain;
+
+	probe_unlink(p);
+	if (p->internal) {
+		domain_detected(p->backend, d, res);
+		probe_free(p);
+		return;
+	}
+	if (d != NULL && d->state == DOMAIN_CHECKING) {
+		p->res = *res;
+		p->has_res = 1;
+		p->where = PROBE_HELD;
+		TAILQ_INSERT_TAIL(&d->held, p, entry);
+		return;
+	}
+	if (d != NULL && d->state == DOMAIN_CATCHALL)
+		res->catchall = 1;
+	probe_answer(p, res);
+}
+
+void
+probe_answer(struct probe *p, struct probe_res *res)
+{
+	struct backend	*b = p->backend;
+	uint64_t	 ms = now_ms() - p->start;
+
+	probe_unlink(p);
+	if (p->internal) {
+		probe_free(p);
+		return;
+	}
+	res->id = p->id;
+	prober_answer(res);
+
+	b->latency[b->probes % PROBER_LATENCIES] = ms;
+	b->latency_sum += ms;
+	b->probes++;
+	switch (res->verdict) {
+	case VERDICT_VALID:
+		b->valid++;
+		break;
+	case VERDICT_INVALID:
+		b->invalid++;
+		break;
+	default:
+		b->unknown++;
+		break;
+	}
+	log_debug("probe %s backend %s: %s %d %s \"%s\"%s %llu ms",
+	    p->address, b->conf.name, res->verdict == VERDICT_VALID ? "valid" :
+	    res->verdict == VERDICT_INVALID ? "invalid" : "unknown",
+	    res->code, res->enhanced, res->text,
+	    res->catchall ? " catch-all" : "", (unsigned long long)ms);
+	probe_free(p);
+}
+
+void
+probe_unknown(struct probe *p, const char *text)
+{
+	struct probe_res	res;
+
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_UNKNOWN;
+	strlcpy(res.text, text, sizeof(res.text));
+	probe_done(p, &res);
+}
+
+static void
+probe_free(struct probe *p)
+{
+	evtimer_del(&p->deadline);
+	if (p->domain != NULL)
+		domain_unref(p->backend, p->domain);
+	free(p);
+}
+
+/* The engine will not wait longer: answer with what there is. */
+static void
+probe_deadline(int fd, short event, void *arg)
+{
+	struct probe	*p = arg;
+	struct backend	*b = p->backend;
+	char		 text[REPLY_TEXT_LEN];
+
+	if (p->has_res) {
+		probe_answer(p, &p->res);
+		return;
+	}
+	if (p->where == PROBE_INFLIGHT)
+		textf(text, sizeof(text), "%s: no reply to RCPT TO in time",
+		    p->session->peer);
+	else
+		textf(text, sizeof(text), "backend %s: no session in time "
+		    "(%u s)", b->conf.name, prober_conf->timeout_connect +
+		    2 * prober_conf->timeout_reply);
+	if (p->domain != NULL && p->domain->state == DOMAIN_CHECKING &&
+	    !p->internal) {
+		/* Do not wait for the catch-all check either. */
+		probe_unlink(p);
+		domain_unref(b, p->domain);
+		p->domain = NULL;
+	}
+	probe_unknown(p, text);
+	backend_maybe_free(b);
+}
+
+static int
+domain_cmp(struct domain *a, struct domain *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+struct domain *
+domain_get(struct backend *b, const char *name)
+{
+	struct domain	 key, *d;
+	size_t		 i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof(key.name) - 1; i++)
+		key.name[i] = tolower((unsigned char)name[i]);
+	key.name[i] = '\0';
+	if ((d = RB_FIND(domain_tree, &b->domains, &key)) != NULL)
+		return (d);
+	if (b->ndomains >= PROBER_DOMAINS_MAX) {
+		domain_prune(b, 0);
+		if (b->ndomains >= PROBER_DOMAINS_MAX)
+			return (NULL);	/* probe without the check */
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal(NULL);
+	strlcpy(d->name, key.name, sizeof(d->name));
+	TAILQ_INIT(&d->held);
+	RB_INSERT(domain_tree, &b->domains, d);
+	b->ndomains++;
+	return (d);
+}
+
+static void
+domain_unref(struct backend *b, struct domain *d)
+{
+	d->refs--;
+}
+
+/* all: every domain no probe points at; else only expired ones. */
+void
+domain_prune(struct backend *b, int all)
+{
+	struct domain	*d, *next;
+	uint64_t	 now = now_ms();
+
+	for (d = RB_MIN(domain_tree, &b->domains); d != NULL; d = next) {
+		next = RB_NEXT(domain_tree, &b->domains, d);
+		if (d->refs > 0 || !TAILQ_EMPTY(&d->held))
+			continue;
+		if (!all && d->state != DOMAIN_NONE && now < d->expires)
+			continue;
+		RB_REMOVE(domain_tree, &b->domains, d);
+		b->ndomains--;
+		free(d);
+	}
+}
+
+/*
+ * The random local part was answered.  Accepted: the domain takes any
+ * recipient, for the valid lifetime.  Refused: per-address answers mean
+ * something, for as long.  Unknown: nothing learnt, check again next time.
+ */
+static void
+domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
+{
+	struct probe		*p;
+	struct probe_res	 r;
+	uint64_t		 life = (uint64_t)prober_conf->valid_expire *
+	    1000;
+
+	switch (res->verdict) {
+	case VERDICT_VALID:
+		d->state = DOMAIN_CATCHALL;
+		d->expires = now_ms() + life;
+		d->code = res->code;
+		strlcpy(d->enhanced, res->enhanced, sizeof(d->enhanced));
+		textf(d->text, sizeof(d->text), "domain %s accepts any "
+		    "recipient", d->name);
+		if (!d->logged)
+			log_info("backend %s: domain %s accepts any recipient "
+			    "(%d %s %s)", b->conf.name, d->name, res->code,
+			    res->enhanced, res->text);
+		d->logged = 1;
+		break;
+	case VERDICT_INVALID:
+		d->state = DOMAIN_NORMAL;
+		d->expires = now_ms() + life;
+		if (d->logged)
+			log_info("backend %s: domain %s no longer accepts any "
+			    "recipient", b->conf.name, d->name);
+		d->logged = 0;
+		break;
+	default:
+		d->state = DOMAIN_NONE;
+		log_debug("backend %s: catch-all check of %s: %s",
+		    b->conf.name, d->name, res->text);
+		break;
+	}
+
+	while ((p = TAILQ_FIRST(&d->held)) != NULL) {
+		r = p->res;
+		if (d->state == DOMAIN_CATCHALL)
+			r.catchall = 1;
+		probe_answer(p, &r);
+	}
+}
