@@ -15,15 +15,38 @@
  */
 
 /*
- * Linux-only additions to pledge(2) and unveil(2): what Landlock can
- * confine beyond files.  OpenBSD has no equivalent; code that calls these
- * wraps them in #ifndef __OpenBSD__.
+ * Additions to pledge(2) and unveil(2) for TCP ports: what Landlock can
+ * confine on Linux beyond files.  OpenBSD's "inet" promise has no ports
+ * to name, so there these do nothing and every port stays allowed; the
+ * daemon calls them on both without #ifdef.
  */
 
 #ifndef SCAMBACK_SANDBOX_H
 #define SCAMBACK_SANDBOX_H
 
 #include <stdint.h>
+
+#ifdef __OpenBSD__
+
+static inline int
+sandbox_net_connect(uint16_t port)
+{
+	return (0);
+}
+
+static inline int
+sandbox_net_deny(void)
+{
+	return (0);
+}
+
+static inline int
+sandbox_net_allowed(uint16_t port)
+{
+	return (1);
+}
+
+#else /* !__OpenBSD__ */
 
 /*
  * Allow TCP connect(2) to this port.  Call before the first pledge(2);
@@ -41,6 +64,13 @@ int	sandbox_net_connect(uint16_t);
  * the first pledge(2); afterwards it fails with EPERM.
  */
 int	sandbox_net_deny(void);
+
+/*
+ * Whether the sandbox in place lets connect(2) reach this TCP port: 0
+ * only once a Landlock layer confines ports (ABI >= 4) and this one is
+ * not among those registered (or 53 with "dns").
+ */
+int	sandbox_net_allowed(uint16_t);
 
 /* The Landlock ABI version of the running kernel; 0 without Landlock. */
 int	sandbox_landlock_abi(void);
@@ -61,5 +91,7 @@ int	sandbox_landlock_commit(int);
  */
 void	sandbox_log(int, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
+
+#endif /* __OpenBSD__ */
 
 #endif /* SCAMBACK_SANDBOX_H */

@@ -150,6 +150,7 @@ static int		 fs_locked;
 static int		 net_locked;
 static int		 net_deny;
 static enum net_state	 net_state = NET_OPEN;
+static int		 net_dns;	/* 53 passes NET_PORTS too */
 static uint64_t		 scoped_done;
 static uint16_t		*ports;
 static size_t		 nports;
@@ -224,6 +225,27 @@ sandbox_net_connect(uint16_t port)
 		return (-1);
 	ports = p;
 	ports[nports++] = port;
+	return (0);
+}
+
+int
+sandbox_net_allowed(uint16_t port)
+{
+	size_t	 i;
+
+	switch (net_state) {
+	case NET_OPEN:
+		return (1);
+	case NET_NONE:
+		return (0);
+	case NET_PORTS:
+		break;
+	}
+	if (port == 53 && net_dns)
+		return (1);
+	for (i = 0; i < nports; i++)
+		if (ports[i] == port)
+			return (1);
 	return (0);
 }
 
@@ -538,8 +560,10 @@ landlock_layer(int abi, int fs, enum net_state net, int dns, uint64_t scope)
 		goto fail;
 	close(fd);
 
-	if (attr.handled_access_net != 0)
+	if (attr.handled_access_net != 0) {
 		net_state = net;
+		net_dns = dns;
+	}
 	scoped_done |= attr.scoped;
 	if (fs)
 		rules_free();

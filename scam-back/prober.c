@@ -49,9 +49,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
-#ifndef __OpenBSD__
 #include "sandbox.h"
-#endif
 
 static void	prober_startup_imsg(struct imsg *, void *);
 static void	prober_dispatch_parent(int, short, void *);
@@ -62,9 +60,7 @@ static void	prober_backends(uint32_t);
 static void	prober_prune(int, short, void *);
 static void	prober_answer_later(void);
 static void	prober_answer_flush(int, short, void *);
-#ifndef __OpenBSD__
-static void	sandbox_ports(struct scamback_conf *, int);
-#endif
+static void	prober_ports(struct scamback_conf *, int);
 
 struct scamback_conf	*prober_conf;
 struct backend_head	 backends = TAILQ_HEAD_INITIALIZER(backends);
@@ -113,9 +109,7 @@ prober_main(int debug, int verbose)
 	/* No file after start: Landlock denies what "dns" lets seccomp pass. */
 	if (unveil("/", "") == -1)
 		fatal("unveil /");
-#ifndef __OpenBSD__
-	sandbox_ports(prober_conf, 1);
-#endif
+	prober_ports(prober_conf, 1);
 	if (pledge("stdio inet dns", NULL) == -1)
 		fatal("pledge");
 #ifdef SANDBOX_TEST
@@ -187,9 +181,7 @@ prober_dispatch_parent(int fd, short event, void *arg)
 				old = prober_conf;
 				prober_conf = pending_conf;
 				pending_conf = NULL;
-#ifndef __OpenBSD__
-				sandbox_ports(prober_conf, 0);
-#endif
+				prober_ports(prober_conf, 0);
 				prober_apply(prober_conf);
 				config_free(old);
 				log_debug("new configuration applied");
@@ -261,16 +253,15 @@ textf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-#ifndef __OpenBSD__
 /*
- * Landlock (ABI >= 4) lets the prober connect to the backends' ports as
- * they were at start, and to 53 for DNS: nothing else, and it binds
- * nothing.  A reload cannot add a port; say so, its connections fail.
+ * The prober connects to its backends' ports as they were at start, and
+ * to 53 for DNS: nothing else, and it binds nothing (where the kernel can
+ * confine ports: Landlock ABI >= 4, through compat/).  A reload cannot
+ * add a port; say so, its connections fail.
  */
 static void
-sandbox_ports(struct scamback_conf *conf, int start)
+prober_ports(struct scamback_conf *conf, int start)
 {
-	static uint8_t		 allowed[65536 / 8];
 	struct backend_conf	*bc;
 	struct host_conf	*hc;
 	uint16_t		 port;
@@ -284,9 +275,7 @@ sandbox_ports(struct scamback_conf *conf, int start)
 			if (start) {
 				if (sandbox_net_connect(port) == -1)
 					fatal("sandbox: port %u", port);
-				allowed[port / 8] |= 1 << (port % 8);
-			} else if (sandbox_landlock_abi() >= 4 &&
-			    (allowed[port / 8] & (1 << (port % 8))) == 0)
+			} else if (!sandbox_net_allowed(port))
 				log_warnx("backend %s: host %s port %u: the "
 				    "sandbox allows only the ports of the "
 				    "backends at start; restart scam-back to "
@@ -294,7 +283,6 @@ sandbox_ports(struct scamback_conf *conf, int start)
 		}
 	}
 }
-#endif
 
 /*
  * A new configuration.  Backends whose sessions would look the same keep

@@ -754,9 +754,12 @@ t_tcp_ports(void)
 	int			 s;
 
 	check(sandbox_net_connect(port_a) == 0, "register port");
+	check(sandbox_net_allowed(port_b), "before pledge: every port allowed");
 	must_pledge("stdio inet");
 	check(sandbox_net_connect(port_b) == -1 && errno == EPERM,
 	    "register after pledge: EPERM");
+	check(sandbox_net_allowed(port_a), "registered port: allowed");
+	check(!sandbox_net_allowed(port_b), "other port: not allowed");
 	check(tcp_connect(port_a) == 0, "connect to the registered port");
 	check(tcp_connect(port_b) == -1 && errno == EACCES,
 	    "connect elsewhere: EACCES");
@@ -803,6 +806,7 @@ t_tcp_open(void)
 {
 	must_pledge("stdio inet");
 	check(tcp_connect(port_b) == 0, "inet without ports: unconfined");
+	check(sandbox_net_allowed(port_b), "inet without ports: allowed");
 	_exit(0);
 }
 

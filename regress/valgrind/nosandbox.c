@@ -46,6 +46,12 @@ sandbox_net_connect(uint16_t port)
 }
 
 int
+sandbox_net_allowed(uint16_t port)
+{
+	return (1);
+}
+
+int
 sandbox_net_deny(void)
 {
 	return (0);
