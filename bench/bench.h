@@ -19,7 +19,8 @@
  * SMTP) share, so that both draw the same recipients and report the same
  * figures: the recipient set, the latency histogram and the result line.
  * Each bench tool is one program built from one .c file; this header is
- * included by the two that use all of it.
+ * included by the two that use all of it, and by fastbackend and
+ * cachebench for the clock and the histogram.
  *
  * Recipients: index i in the set gives "v-<i>@<domain>" when i % 5 == 0
  * (20 %, a mailbox that exists: fastbackend answers 250 for "v-" local
