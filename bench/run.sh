@@ -5,15 +5,23 @@
 # table on stdout and as bench/results.json.  Never a pass/fail verdict:
 # the exit status says only whether the driver itself ran.
 #
-# Everything runs on 127.0.0.1 and is stopped on exit.  A figure that
-# cannot be measured here (scam-back not verifying yet, no root for
-# Postfix) is printed as "not measured" with the reason, and is null in
-# the JSON, never guessed.
+# Every figure that varies from run to run is measured in BENCH_REPS runs
+# (at least 5 for the record), interleaved with its baseline's runs, and
+# reported as the median and the worst; report.py does the arithmetic
+# from the raw result of each run, which this script keeps in $T/runs.
+#
+# Everything runs on 127.0.0.1 and is started here and stopped on exit,
+# Postfix included (its own configuration directory under $T; nothing
+# outside $T is written).  A figure that cannot be measured here
+# (scam-back not verifying yet, no root for Postfix) is printed as "not
+# measured" with the reason, and is null in the JSON, never guessed.
 #
 #	BENCH_SECS=3	measured seconds per run (warm-up: a third of it)
-#	BENCH_REPS=3	runs per point, interleaved; the best of each is kept
+#	BENCH_REPS=5	runs per figure, interleaved with the baseline's
+#	BENCH_ONLY="..."	only these parts: cached uncached cold hol scale
+#			cachealone postfix (while working on one)
 #	BENCH_POSTFIX=0	leave out the Postfix runs
-#	BENCH_KEEP=1	keep the work directory (logs) for a post-mortem
+#	BENCH_KEEP=1	keep the work directory (logs, raw runs)
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -22,23 +30,26 @@ BIN=$TOP/bench
 SB=$TOP/scam-back/scam-back
 CTL=$TOP/scambackctl/scambackctl
 SECS=${BENCH_SECS:-3}
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 WARM=$(awk -v s="$SECS" 'BEGIN { w = s / 3; if (w < 0.5) w = 0.5; print w }')
 JSON=$TOP/bench/results.json
-
-# Postfix insists that an alternate config_directory be named in the
-# default main.cf, so this one directory is fixed; run.sh owns it.
-PF=/tmp/scam-back-bench-postfix
+# The system's python3: a version manager's shim first in PATH can take
+# seconds to start on a loaded machine, and this script calls it often.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 T=$(mktemp -d /tmp/scamback-bench.XXXXXX) || exit 1
 chmod 755 "$T"
-RES=$T/results		# "key value" lines
+RUNS=$T/runs		# one JSON object per run: case.rep.json
+RES=$T/results		# "key value" lines: one-off facts
 NM=$T/not-measured	# "key reason" lines
+PF=$T/postfix		# Postfix's configuration, queue and log
+mkdir "$RUNS"
 : >"$RES"
 : >"$NM"
 pids=""
 postfix_up=0
-pf_made=0
+started=$(date +%s)
 
 cleanup() {
 	trap - EXIT INT TERM HUP
@@ -57,32 +68,46 @@ cleanup() {
 	done
 	for p in $pids; do
 		for _i in $(seq 30); do
-			kill -0 "$p" 2>/dev/null || break
+			alive "$p" || break
 			sleep 0.1
 		done
-		kill -9 "$p" 2>/dev/null
+		alive "$p" && kill -9 "$p" 2>/dev/null
 	done
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		echo "work directory kept: $T" >&2
 	else
 		rm -rf "$T"
-		[ "$pf_made" -eq 0 ] || rm -rf "$PF"
 	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 say() {
-	printf '%s\n' "$*" >&2
+	printf '[%4ds] %s\n' "$(( $(date +%s) - started ))" "$*" >&2
 }
 
 res() {
 	echo "$1 $2" >>"$RES"
 }
 
+# part name: whether to measure this part (BENCH_ONLY)
+part() {
+	[ -z "${BENCH_ONLY:-}" ] && return 0
+	case " $BENCH_ONLY " in
+	*" $1 "*)	return 0 ;;
+	esac
+	return 1
+}
+
 # not measured: key, reason
 nm() {
 	echo "$1 $2" >>"$NM"
+}
+
+# Running, not a zombie (nobody here reaps orphans).
+alive() {
+	[ -r "/proc/$1/stat" ] &&
+	    [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
 # started in the background by the driver: stopped by cleanup
@@ -95,14 +120,15 @@ bg() {
 stop() {
 	kill "$1" 2>/dev/null
 	for _i in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || return 0
+		alive "$1" || { wait "$1" 2>/dev/null; return 0; }
 		sleep 0.1
 	done
 	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
 }
 
 freeport() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # waitfor seconds command...
@@ -119,32 +145,32 @@ waitfor() {
 
 # jget file key: a number from a one-line JSON object
 jget() {
-	python3 -c 'import json,sys
+	$PY -c 'import json,sys
 v = json.load(open(sys.argv[1])).get(sys.argv[2])
 print("NA" if v is None else v)' "$1" "$2" 2>/dev/null || echo NA
 }
 
-# The best (highest per_s) of several loadgen results, copied to $1.
-best() {
-	_out=$1
-	shift
-	python3 -c 'import json,sys
-rs = []
-for f in sys.argv[2:]:
+# jmerge file key=value...: add numbers to a run's JSON object
+jmerge() {
+	$PY -c 'import json,sys
+f = sys.argv[1]
+try:
+	d = json.load(open(f))
+except Exception:
+	d = {}
+for kv in sys.argv[2:]:
+	k, _, v = kv.partition("=")
 	try:
-		rs.append(json.load(open(f)))
-	except Exception:
-		pass
-if rs:
-	json.dump(max(rs, key=lambda r: r["per_s"]), open(sys.argv[1], "w"))' \
-	    "$_out" "$@"
-	[ -s "$_out" ]
+		d[k] = float(v)
+	except ValueError:
+		d[k] = None
+json.dump(d, open(f, "w"))' "$@"
 }
 
-# lg out args...: one loadgen run, its JSON result in out
+# lg case rep args...: one loadgen run, its JSON in $RUNS/case.rep.json
 lg() {
-	_out=$1
-	shift
+	_out=$RUNS/$1.$2.json
+	shift 2
 	timeout 120 "$BIN/loadgen" "$@" >"$_out" 2>>"$T/loadgen.log" ||
 	    say "loadgen $* failed (see loadgen.log)"
 }
@@ -183,7 +209,7 @@ sb_start() {
 	rm -f "$T/$1.sock" "$T/$1.ctl"
 	bg "$SB" -d -f "$2" -s "$T/$1.ctl" 2>>"$T/$1.log"
 	sb_pid=$!
-	if ! waitfor 10 test -S "$T/$1.sock"; then
+	if ! waitfor 20 test -S "$T/$1.sock"; then
 		say "scam-back ($1) did not open its milter socket; log:"
 		tail -n 5 "$T/$1.log" >&2
 		stop "$sb_pid"
@@ -193,11 +219,11 @@ sb_start() {
 	return 0
 }
 
-# sb_conf name backend-port slow-port cache-line: a configuration
+# sb_conf name fast-port slow-port cold-port other-lines: a configuration
 sb_conf() {
 	cat >"$T/$1.conf" <<EOF
 listen on "unix:$T/$1.sock"
-$4
+$5
 skip local no
 backend "fast" {
 	host 127.0.0.1 port $2
@@ -207,17 +233,43 @@ backend "slow" {
 	host 127.0.0.1 port $3
 	sessions 20
 }
+backend "cold" {
+	host 127.0.0.1 port $4
+	sessions 20
+}
 domain "example.net" backend "fast"
 domain "slow.example.net" backend "slow"
+domain "cold.example.net" backend "cold"
 EOF
 }
 
-# The backend's counters: the peak since the last call, then a new peak.
+# fb_stats name pid out: the backend's counters, its peak and its reply
+# delays since the last call; then a new peak and new delays.
 fb_stats() {
 	rm -f "$T/fb.$1.json"
 	kill -USR1 "$2"
 	waitfor 5 test -s "$T/fb.$1.json"
 	cp "$T/fb.$1.json" "$3"
+}
+
+# fb_merge run before after: what the backend saw during one run
+fb_merge() {
+	$PY -c 'import json,sys
+run, before, after = sys.argv[1:4]
+try:
+	d = json.load(open(run))
+except Exception:
+	d = {}
+try:
+	b, a = json.load(open(before)), json.load(open(after))
+	d["backend_peak"] = a["conns_peak"]
+	for k in ("p50", "p99", "max"):
+		d["backend_reply_%s_ms" % k] = a["reply_%s_ms" % k]
+	d["backend_rcpts"] = (a["rcpt_valid"] + a["rcpt_invalid"] -
+	    b["rcpt_valid"] - b["rcpt_invalid"])
+except Exception:
+	pass
+json.dump(d, open(run, "w"))' "$@"
 }
 
 ###########################################################################
@@ -229,16 +281,23 @@ if [ "$(id -u)" -eq 0 ] && ! id _scamback >/dev/null 2>&1; then
 	mkdir -p /var/empty && chmod 755 /var/empty
 	useradd -r -d /var/empty -s /usr/sbin/nologin _scamback 2>/dev/null
 fi
-say "bench: $SECS s per run after $WARM s of warm-up, best of $REPS;" \
+[ -n "${BENCH_ONLY:-}" ] && res only "$BENCH_ONLY"
+res load_start "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+say "bench: $SECS s per run after $WARM s of warm-up, $REPS runs per" \
+    "figure (median and worst); load $(cut -d' ' -f1-3 /proc/loadavg);" \
     "work directory $T"
 
-# Backends: 1 ms per reply for the uncached run, 200 ms for head-of-line.
+# Backends: 1 ms per reply (uncached), 200 ms (head-of-line), at once
+# (the cold verdict).
 FAST=$(freeport)
 bg "$BIN/fastbackend" -p "$FAST" -d 1 -o "$T/fb.fast.json"
 fast_pid=$!
 SLOW=$(freeport)
 bg "$BIN/fastbackend" -p "$SLOW" -d 200 -o "$T/fb.slow.json"
 slow_pid=$!
+COLD=$(freeport)
+bg "$BIN/fastbackend" -p "$COLD" -d 0 -o "$T/fb.cold.json"
+cold_pid=$!
 # A port nobody listens on: the scale runs must never reach a backend.
 DEAD=$(freeport)
 
@@ -251,7 +310,7 @@ chmod 666 "$T/null.sock"
 # --- scam-back: does it run, and does it verify? ---
 sb_ok=0
 sb_why=""
-sb_conf main "$FAST" "$SLOW" "cache file none"
+sb_conf main "$FAST" "$SLOW" "$COLD" "cache file none"
 if [ ! -x "$SB" ]; then
 	sb_why="scam-back not built"
 elif ! "$SB" -n -f "$T/main.conf" >"$T/configtest.log" 2>&1; then
@@ -261,13 +320,13 @@ elif ! sb_start main "$T/main.conf"; then
 else
 	main_pid=$sb_pid
 	# Fill the cache with the 1,000 recipients, then check the verdicts.
-	lg "$T/fill.json" -s "unix:$T/main.sock" -S -n 1000 -c 20
-	lg "$T/check.json" -s "unix:$T/main.sock" -S -n 1000 -c 20
-	rej=$(jget "$T/check.json" reject)
-	cont=$(jget "$T/check.json" continue)
+	lg fill 1 -s "unix:$T/main.sock" -S -n 1000 -c 20
+	lg check 1 -s "unix:$T/main.sock" -S -n 1000 -c 20
+	rej=$(jget "$RUNS/check.1.json" reject)
+	cont=$(jget "$RUNS/check.1.json" continue)
 	if [ "$rej" = 800 ] && [ "$cont" = 200 ]; then
 		sb_ok=1
-	elif ! kill -0 "$main_pid" 2>/dev/null; then
+	elif ! alive "$main_pid"; then
 		sb_why="the daemon died under load: $(grep -v '^$' \
 		    "$T/main.log" | tail -n 1)"
 	else
@@ -283,83 +342,74 @@ fi
 res sb_status "$([ $sb_ok -eq 1 ] && echo ok || echo "$sb_why")"
 
 # --- cached verdicts: scam-back against the null milter, 1/10/50 sessions ---
-for c in 1 10 50; do
-	say "cached verdicts, $c sessions"
-	files_null="" files_sb=""
+part cached && for c in 1 10 50; do
+	say "cached verdicts, $c sessions: scam-back and the null milter"
 	for r in $(seq "$REPS"); do
-		lg "$T/null.c$c.$r.json" -s "unix:$T/null.sock" -n 1000 \
-		    -c "$c" -t "$SECS" -w "$WARM"
-		files_null="$files_null $T/null.c$c.$r.json"
-		if [ $sb_ok -eq 1 ]; then
-			lg "$T/sb.c$c.$r.json" -s "unix:$T/main.sock" -n 1000 \
-			    -c "$c" -t "$SECS" -w "$WARM"
-			files_sb="$files_sb $T/sb.c$c.$r.json"
-		fi
+		lg "null.c$c" "$r" -s "unix:$T/null.sock" -n 1000 \
+		    -c "$c" -t "$SECS" -w "$WARM" -x "$r"
+		[ $sb_ok -eq 1 ] && lg "sb.c$c" "$r" -s "unix:$T/main.sock" \
+		    -n 1000 -c "$c" -t "$SECS" -w "$WARM" -x "$r"
 	done
-	best "$T/null.c$c.json" $files_null
-	for k in per_s p50_ms p99_ms max_ms over_10ms; do
-		res "null.c$c.$k" "$(jget "$T/null.c$c.json" $k)"
-	done
-	if [ $sb_ok -eq 1 ] && best "$T/sb.c$c.json" $files_sb; then
-		for k in per_s p50_ms p99_ms max_ms over_10ms reject continue; do
-			res "sb.c$c.$k" "$(jget "$T/sb.c$c.json" $k)"
-		done
-	fi
 done
-if [ $sb_ok -eq 1 ]; then
-	# Cached means no probe: the backend must not have seen these.
-	fb_stats fast "$fast_pid" "$T/fb.after-cached.json"
+# --- uncached, straight to the milter: 50 sessions, backend 1 ms ---
+if [ $sb_ok -eq 1 ] && part uncached; then
+	say "uncached verdicts, 50 sessions to the milter, backend 1 ms per reply"
+	for r in $(seq "$REPS"); do
+		fb_stats fast "$fast_pid" "$T/fb.before.json"
+		lg uncached "$r" -s "unix:$T/main.sock" -U "un$$.$r." -c 50 \
+		    -t "$SECS" -w "$WARM"
+		fb_stats fast "$fast_pid" "$T/fb.after.json"
+		fb_merge "$RUNS/uncached.$r.json" "$T/fb.before.json" \
+		    "$T/fb.after.json"
+	done
+
 fi
 
-# --- uncached: every recipient new, 50 sessions, backend 1 ms, sessions 20 ---
-if [ $sb_ok -eq 1 ]; then
-	say "uncached verdicts, 50 sessions, backend 1 ms per reply"
-	fb_stats fast "$fast_pid" "$T/fb.before-uncached.json"
-	lg "$T/uncached.json" -s "unix:$T/main.sock" -U "un$$." -c 50 \
-	    -t "$SECS" -w "$WARM"
-	fb_stats fast "$fast_pid" "$T/fb.uncached.json"
-	res uncached.per_s "$(jget "$T/uncached.json" per_s)"
-	res uncached.p50_ms "$(jget "$T/uncached.json" p50_ms)"
-	res uncached.p99_ms "$(jget "$T/uncached.json" p99_ms)"
-	res uncached.reject "$(jget "$T/uncached.json" reject)"
-	res uncached.continue "$(jget "$T/uncached.json" continue)"
-	res uncached.tempfail "$(jget "$T/uncached.json" tempfail)"
-	res backend.peak "$(jget "$T/fb.uncached.json" conns_peak)"
-	res backend.rcpts "$(( $(jget "$T/fb.uncached.json" rcpt_valid) + \
-	    $(jget "$T/fb.uncached.json" rcpt_invalid) - \
-	    $(jget "$T/fb.before-uncached.json" rcpt_valid) - \
-	    $(jget "$T/fb.before-uncached.json" rcpt_invalid) ))"
+# --- the cold verdict: one session, every address new, backend at once;
+# beside it the same SMTP client asking the backend itself ---
+if [ $sb_ok -eq 1 ] && part cold; then
+	say "cold verdict: new addresses, backend answering at once"
+	for r in $(seq "$REPS"); do
+		lg cold "$r" -s "unix:$T/main.sock" -U "cold$$.$r." \
+		    -d cold.example.net -c 1 -t "$SECS" -w "$WARM"
+		timeout 120 "$BIN/smtpload" -p "$COLD" -U "direct$$.$r." \
+		    -c 1 -t "$SECS" -w "$WARM" >"$RUNS/cold_direct.$r.json" \
+		    2>>"$T/smtpload.log"
+	done
 
-	# --- head of line: cached verdicts while 50 sessions wait on 200 ms ---
+fi
+
+# --- head of line: cached verdicts while 50 sessions wait on 200 ms ---
+if [ $sb_ok -eq 1 ] && part hol; then
 	say "head of line: cached verdicts while 50 sessions wait on a 200 ms backend"
-	fb_stats slow "$slow_pid" "$T/fb.before-hol.json"
-	"$BIN/loadgen" -s "unix:$T/main.sock" -U "hol$$." -d slow.example.net \
-	    -c 50 -t "$(awk -v s="$SECS" 'BEGIN { print s + 2 }')" -w 1 \
-	    >"$T/hol.slow.json" 2>>"$T/loadgen.log" &
-	hol_pid=$!
-	pids="$pids $hol_pid"
-	sleep 1
-	lg "$T/hol.cached.json" -s "unix:$T/main.sock" -n 1000 -c 10 \
-	    -t "$SECS" -w 0.5
-	wait "$hol_pid"
-	fb_stats slow "$slow_pid" "$T/fb.hol.json"
-	res hol.p50_ms "$(jget "$T/hol.cached.json" p50_ms)"
-	res hol.p99_ms "$(jget "$T/hol.cached.json" p99_ms)"
-	res hol.max_ms "$(jget "$T/hol.cached.json" max_ms)"
-	res hol.per_s "$(jget "$T/hol.cached.json" per_s)"
-	res hol.slow_per_s "$(jget "$T/hol.slow.json" per_s)"
-	res hol.slow_p50_ms "$(jget "$T/hol.slow.json" p50_ms)"
-	res hol.slow_peak "$(jget "$T/fb.hol.json" conns_peak)"
+	for r in $(seq "$REPS"); do
+		fb_stats slow "$slow_pid" "$T/fb.before.json"
+		"$BIN/loadgen" -s "unix:$T/main.sock" -U "hol$$.$r." \
+		    -d slow.example.net -c 50 \
+		    -t "$(awk -v s="$SECS" 'BEGIN { print s + 2 }')" -w 1 \
+		    >"$RUNS/hol_slow.$r.json" 2>>"$T/loadgen.log" &
+		hol_pid=$!
+		pids="$pids $hol_pid"
+		sleep 1
+		lg hol "$r" -s "unix:$T/main.sock" -n 1000 -c 10 \
+		    -t "$SECS" -w 0.5 -x "$r"
+		wait "$hol_pid"
+		fb_stats slow "$slow_pid" "$T/fb.after.json"
+		fb_merge "$RUNS/hol_slow.$r.json" "$T/fb.before.json" \
+		    "$T/fb.after.json"
+	done
 fi
 
 # --- the cache at 1,000 and at 1,000,000 entries, loaded from a file ---
-# k_start n: a daemon whose cache file has n entries; sets k<n>_pid.
+# k_start n rep: a daemon whose cache file has n entries; sets k<n>_pid,
+# writes the load time and the engine's RSS into $RUNS/load<n>.rep.json.
 k_start() {
-	cachefile "$T/cache.$1" "$1"
-	sb_conf "k$1" "$DEAD" "$DEAD" "cache file \"$T/cache.$1\"
+	sb_conf "k$1" "$DEAD" "$DEAD" "$DEAD" "cache file \"$T/cache.$1\"
 cache size 2000000
 cache save interval 0
 backoff 60"
+	cp "$T/cache.$1.orig" "$T/cache.$1"
+	: >"$T/k$1.log"
 	t0=$(date +%s.%N)
 	if ! sb_start "k$1" "$T/k$1.conf"; then
 		nm "cache.$1" "the daemon did not start with a cache file"
@@ -369,20 +419,23 @@ backoff 60"
 	# Loaded when the last entry of the file answers from the cache:
 	# unknown (no backend) would be continue, not reject.
 	for _i in $(seq 600); do
-		"$BIN/loadgen" -s "unix:$T/k$1.sock" -S -n 1 -c 1 \
-		    -A "u-$(($1 - 1))@example.net" >"$T/probe.json" 2>/dev/null
-		if [ "$(jget "$T/probe.json" reject)" = 1 ]; then
+		# grep, not jget: the time to start python would count.
+		if "$BIN/loadgen" -s "unix:$T/k$1.sock" -S -n 1 -c 1 \
+		    -A "u-$(($1 - 1))@example.net" 2>/dev/null |
+		    grep -q '"reject": 1,'; then
 			t1=$(date +%s.%N)
-			res "load.$1.s" "$(awk -v a="$t0" -v b="$t1" \
-			    'BEGIN { printf "%.3f", b - a }')"
-			# The engine's own account: "N entries loaded (X ms)".
-			res "load.$1.logged_ms" "$(sed -n 's/.*cache file: [0-9]* entries loaded.*(\([0-9]*\) ms).*/\1/p' \
-			    "$T/k$1.log" | head -n 1)"
-			res "load.$1.entries" "$(sed -n 's/.*cache file: \([0-9]*\) entries loaded.*/\1/p' \
-			    "$T/k$1.log" | head -n 1)"
 			sleep 0.5
 			ep=$(engine_pid "$sb_pid")
-			[ -n "$ep" ] && res "rss.$1.kb" "$(rss_kb "$ep")"
+			echo "{}" >"$RUNS/load$1.$2.json"
+			# The engine's own account: "N entries loaded (X ms)".
+			jmerge "$RUNS/load$1.$2.json" \
+			    "s=$(awk -v a="$t0" -v b="$t1" \
+			    'BEGIN { printf "%.3f", b - a }')" \
+			    "logged_ms=$(sed -n 's/.*cache file: [0-9]* entries loaded.*(\([0-9]*\) ms).*/\1/p' \
+			    "$T/k$1.log" | head -n 1)" \
+			    "entries=$(sed -n 's/.*cache file: \([0-9]*\) entries loaded.*/\1/p' \
+			    "$T/k$1.log" | head -n 1)" \
+			    "rss_kb=$([ -n "$ep" ] && rss_kb "$ep")"
 			return 0
 		fi
 		sleep 0.02
@@ -393,114 +446,96 @@ backoff 60"
 	return 1
 }
 
-if [ $sb_ok -eq 1 ]; then
-	say "cache of 1,000 and of 1,000,000 entries (through the daemon)"
-	k1000_pid="" k1000000_pid=""
-	k_start 1000
-	k_start 1000000
-	# Both up at once, runs interleaved: drift hits both alike.
-	if [ -n "$k1000_pid" ] && [ -n "$k1000000_pid" ]; then
-		for r in $(seq "$REPS"); do
-			for n in 1000 1000000; do
-				lg "$T/k$n.$r.json" -s "unix:$T/k$n.sock" \
-				    -n "$n" -c 10 -t "$SECS" -w "$WARM" -x "$r"
-			done
-		done
+if [ $sb_ok -eq 1 ] && part scale; then
+	say "cache of 1,000 and of 1,000,000 entries, loaded, used and saved"
+	cachefile "$T/cache.1000.orig" 1000
+	cachefile "$T/cache.1000000.orig" 1000000
+	for r in $(seq "$REPS"); do
+		k1000_pid="" k1000000_pid=""
+		k_start 1000 "$r"
+		k_start 1000000 "$r"
+		if [ -z "$k1000_pid" ] || [ -z "$k1000000_pid" ]; then
+			[ -n "$k1000_pid" ] && stop "$k1000_pid"
+			[ -n "$k1000000_pid" ] && stop "$k1000000_pid"
+			break
+		fi
+		# Both up at once, runs interleaved: drift hits both alike.
 		for n in 1000 1000000; do
-			best "$T/k$n.json" "$T"/k"$n".[0-9]*.json || continue
-			for k in per_s p99_ms max_ms over_10ms reject continue; do
-				res "k$n.$k" "$(jget "$T/k$n.json" $k)"
-			done
+			lg "k$n" "$r" -s "unix:$T/k$n.sock" -n "$n" -c 10 \
+			    -t "$SECS" -w "$WARM" -x "$r"
 		done
-	fi
-	[ -n "$k1000_pid" ] && stop "$k1000_pid"
-fi
-
-if [ $sb_ok -eq 1 ] && [ -n "${k1000000_pid:-}" ]; then
-	n=1000000
-	# Save on request, alone, then three times under load.
-	s0=$(date +%s.%N)
-	if "$CTL" -s "$T/k$n.ctl" save cache >"$T/save.log" 2>&1; then
-		s1=$(date +%s.%N)
-		res save.s "$(awk -v a="$s0" -v b="$s1" \
-		    'BEGIN { printf "%.3f", b - a }')"
-		res save.lines "$(wc -l <"$T/cache.$n")"
-		sleep 0.2
-		res save.logged_ms "$(sed -n 's/.*cache saved: [0-9]* entries.*(\([0-9]*\) ms).*/\1/p' \
-		    "$T/k$n.log" | tail -n 1)"
-	else
-		nm save "scambackctl save cache: $(head -n 1 "$T/save.log")"
-	fi
-	# The same load without a save, then on the null milter (libmilter's
-	# own longest waits), then with three saves.
-	lg "$T/no-save.json" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 \
-	    -w 0.5 -x 7
-	lg "$T/null-save.json" -s "unix:$T/null.sock" -n "$n" -c 10 -t 3.5 \
-	    -w 0.5 -x 7
-	"$BIN/loadgen" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 -w 0.5 \
-	    -x 7 >"$T/during-save.json" 2>>"$T/loadgen.log" &
-	ds_pid=$!
-	pids="$pids $ds_pid"
-	for _s in 1 2 3; do
-		sleep 1
-		"$CTL" -s "$T/k$n.ctl" save cache >>"$T/save.log" 2>&1
-	done
-	wait "$ds_pid"
-	for f in during-save no-save null-save; do
-		for k in max_ms over_10ms verdicts p99_ms; do
-			res "$(echo "$f" | tr - _).$k" "$(jget "$T/$f.json" $k)"
+		stop "$k1000_pid"
+		n=1000000
+		# Save on request, alone, then three times under load.
+		s0=$(date +%s.%N)
+		if "$CTL" -s "$T/k$n.ctl" save cache >"$T/save.log" 2>&1; then
+			s1=$(date +%s.%N)
+			sleep 0.2
+			echo "{}" >"$RUNS/save.$r.json"
+			jmerge "$RUNS/save.$r.json" "s=$(awk -v a="$s0" \
+			    -v b="$s1" 'BEGIN { printf "%.3f", b - a }')" \
+			    "lines=$(wc -l <"$T/cache.$n")" \
+			    "logged_ms=$(sed -n 's/.*cache saved: [0-9]* entries.*(\([0-9]*\) ms).*/\1/p' \
+			    "$T/k$n.log" | tail -n 1)"
+		else
+			nm save "scambackctl save cache: $(head -n 1 "$T/save.log")"
+		fi
+		# The same load without a save, then on the null milter
+		# (libmilter's own longest waits), then with three saves.
+		lg no_save "$r" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 \
+		    -w 0.5 -x "$r"
+		lg null_save "$r" -s "unix:$T/null.sock" -n "$n" -c 10 \
+		    -t 3.5 -w 0.5 -x "$r"
+		"$BIN/loadgen" -s "unix:$T/k$n.sock" -n "$n" -c 10 -t 3.5 \
+		    -w 0.5 -x "$r" >"$RUNS/during_save.$r.json" \
+		    2>>"$T/loadgen.log" &
+		ds_pid=$!
+		pids="$pids $ds_pid"
+		for _s in 1 2 3; do
+			sleep 1
+			"$CTL" -s "$T/k$n.ctl" save cache >>"$T/save.log" 2>&1
 		done
+		wait "$ds_pid"
+		stop "$k1000000_pid"
 	done
-	stop "$k1000000_pid"
 fi
 
 # --- the cache alone (libscamback.a), to tell its share from the rest ---
-if [ -x "$BIN/cachebench" ]; then
-	say "the cache alone: 1,000 against 1,000,000 entries"
-	if timeout 120 "$BIN/cachebench" -n 1000000 -t 1 >"$T/cachebench.json" \
-	    2>"$T/cachebench.log"; then
-		for k in lookups_per_s_1k lookups_per_s_big ratio_big_vs_1k \
-		    bytes_per_entry insert_all_s walk_all_s \
-		    max_lookup_us_during_walk lookups_per_s_during_walk; do
-			res "cb.$k" "$(jget "$T/cachebench.json" $k)"
-		done
-	else
+part cachealone && say "the cache alone: 1,000 against 1,000,000 entries"
+part cachealone && for r in $(seq "$REPS"); do
+	if ! timeout 120 "$BIN/cachebench" -n 1000000 -t 1 \
+	    >"$RUNS/cachebench.$r.json" 2>"$T/cachebench.log"; then
+		rm -f "$RUNS/cachebench.$r.json"
 		nm cachebench "$(tail -n 1 "$T/cachebench.log")"
+		break
 	fi
-fi
+done
 
 # --- the whole system: a real Postfix in front ---
-# postfix_run name rep milters maps: one case through Postfix
-postfix_run() {
-	postconf -c "$PF/etc" -e "smtpd_milters = $3" \
-	    "relay_recipient_maps = $4" >/dev/null
+# postfix_use milters maps: point Postfix at them, new smtpd processes
+pf_using="unset"
+postfix_use() {
+	[ "$pf_using" = "$1|$2" ] && return 0
+	pf_using="$1|$2"
+	postconf -c "$PF/etc" -e "smtpd_milters = $1" \
+	    "relay_recipient_maps = $2" >/dev/null
 	postfix -c "$PF/etc" reload >/dev/null 2>&1
 	# The reload replaces the smtpd processes: the warm-up starts them.
 	sleep 0.5
-	timeout 120 "$BIN/smtpload" -p "$SMTP" -X -n 1000 -c 20 -t "$SECS" \
-	    -w "$PFWARM" >"$T/pf.$1.$2.json" 2>>"$T/smtpload.log"
 }
 
-# postfix_best name: the best run of a case
-postfix_best() {
-	best "$T/pf.$1.json" "$T"/pf."$1".[0-9]*.json || return
-	for k in per_s p99_ms reject continue errors; do
-		res "pf.$1.$k" "$(jget "$T/pf.$1.json" $k)"
-	done
+# postfix_run case rep sessions smtpload-args...: one run through Postfix
+postfix_run() {
+	_case=$1 _rep=$2 _c=$3
+	shift 3
+	timeout 120 "$BIN/smtpload" -p "$SMTP" -X -c "$_c" -t "$SECS" \
+	    -w "$PFWARM" -x "$_rep" "$@" >"$RUNS/pf_$_case.$_rep.json" \
+	    2>>"$T/smtpload.log"
 }
 
 postfix_setup() {
 	command -v postfix >/dev/null || { echo "postfix not installed"; return 1; }
 	[ "$(id -u)" -eq 0 ] || { echo "needs root to start Postfix"; return 1; }
-	# The default main.cf must list the alternate directory: once.
-	acd=$(postconf -h alternate_config_directories 2>/dev/null)
-	case " $acd " in
-	*" $PF/etc "*) ;;
-	*)	postconf -e "alternate_config_directories = $acd $PF/etc" ||
-		    { echo "cannot edit /etc/postfix/main.cf"; return 1; } ;;
-	esac
-	rm -rf "$PF"
-	pf_made=1
 	mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
 	chown postfix "$PF/data"
 	# The valid fifth of the 1,000 recipients, as bench.h draws them.
@@ -567,7 +602,9 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
-	# postfix(1) tells why only to syslog or to a terminal: give it one.
+	# Root may name any configuration directory with -c; no main.cf
+	# outside $PF is read or written.  postfix(1) tells why it fails
+	# only to syslog or to a terminal: give it one.
 	if ! script -qec "postfix -c $PF/etc start" /dev/null \
 	    >"$T/postfix.log" 2>&1; then
 		echo "postfix did not start: $(tr -d '\r' <"$T/postfix.log" |
@@ -575,17 +612,18 @@ EOF
 		return 1
 	fi
 	postfix_up=1
-	waitfor 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SMTP), 1)" ||
+	waitfor 10 $PY -c "import socket; socket.create_connection(('127.0.0.1', $SMTP), 1)" ||
 	    { echo "postfix is not listening"; return 1; }
 	return 0
 }
 
-if [ "${BENCH_POSTFIX:-1}" = 0 ]; then
-	nm postfix "left out (BENCH_POSTFIX=0)"
+if [ "${BENCH_POSTFIX:-1}" = 0 ] || ! part postfix; then
+	nm postfix "left out (BENCH_POSTFIX=0 or BENCH_ONLY)"
 elif ! postfix_setup >"$T/postfix.why"; then
 	nm postfix "$(head -n 1 "$T/postfix.why")"
 else
-	say "through Postfix: no milter, null milter, list milter, Postfix's list, scam-back"
+	say "through Postfix: alone, its own list, the null and list" \
+	    "milters, scam-back cached and uncached"
 	rm -f "$T/list.sock"
 	bg "$BIN/listmilter" -p "unix:$T/list.sock" -f "$PF/etc/valid"
 	list_pid=$!
@@ -593,20 +631,37 @@ else
 	PFWARM=$(awk -v w="$WARM" 'BEGIN { print w < 1 ? 1 : w }')
 	# Interleaved, so that drift hits every case alike.
 	for r in $(seq "$REPS"); do
-		postfix_run none "$r" "" ""
-		postfix_run pflist "$r" "" "texthash:$PF/etc/valid"
-		postfix_run null "$r" "unix:$T/null.sock" ""
-		postfix_run list "$r" "unix:$T/list.sock" ""
-		[ $sb_ok -eq 1 ] && postfix_run sb "$r" "unix:$T/main.sock" ""
-	done
-	for c in none pflist null list sb; do
-		postfix_best "$c"
+		say "through Postfix: round $r of $REPS"
+		postfix_use "" ""
+		postfix_run none_20 "$r" 20 -n 1000
+		postfix_use "" "texthash:$PF/etc/valid"
+		postfix_run pflist_20 "$r" 20 -n 1000
+		postfix_use "unix:$T/null.sock" ""
+		postfix_run null_milter_20 "$r" 20 -n 1000
+		postfix_use "unix:$T/list.sock" ""
+		postfix_run list_milter_20 "$r" 20 -n 1000
+		postfix_run list_milter_50 "$r" 50 -n 1000
+		[ $sb_ok -eq 1 ] || continue
+		postfix_use "unix:$T/main.sock" ""
+		postfix_run cached_20 "$r" 20 -n 1000
+		postfix_run cached_50 "$r" 50 -n 1000
+		for c in 20 50; do
+			fb_stats fast "$fast_pid" "$T/fb.before.json"
+			postfix_run "uncached_$c" "$r" "$c" -U "pf$$.$r.$c."
+			fb_stats fast "$fast_pid" "$T/fb.after.json"
+			fb_merge "$RUNS/pf_uncached_$c.$r.json" \
+			    "$T/fb.before.json" "$T/fb.after.json"
+		done
 	done
 	stop "$list_pid"
 fi
 
 [ $sb_ok -eq 1 ] && [ -n "${main_pid:-}" ] && stop "$main_pid"
+res load_end "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+res elapsed_s "$(( $(date +%s) - started ))"
+say "done; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 "$TOP/bench/report.py" "$RES" "$NM" "$JSON" "$SECS" "$REPS" || exit 1
-python3 -m json.tool "$JSON" >/dev/null || { say "results.json is not valid JSON"; exit 1; }
+$PY "$TOP/bench/report.py" "$RUNS" "$RES" "$NM" "$JSON" "$SECS" \
+    "$REPS" || exit 1
+$PY -m json.tool "$JSON" >/dev/null || { say "results.json is not valid JSON"; exit 1; }
 say "wrote $JSON"
