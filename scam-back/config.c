@@ -56,6 +56,8 @@ config_new(void)
 	conf->prefer = PREFER_INET;
 	conf->unreachable = UNREACHABLE_ACCEPT;
 	conf->invalid = INVALID_REJECT;
+	conf->dns_timeout = DEFAULT_DNS_TIMEOUT;
+	conf->dns_failure = DNS_FAILURE_TEMPFAIL;
 	conf->skip_authenticated = 1;
 	conf->skip_local = 1;
 

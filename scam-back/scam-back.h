@@ -51,6 +51,7 @@
 #define DEFAULT_TIMEOUT_CONNECT	2
 #define DEFAULT_TIMEOUT_REPLY	3
 #define DEFAULT_BACKOFF		60
+#define DEFAULT_DNS_TIMEOUT	5
 #define DEFAULT_SESSIONS	10
 #define DEFAULT_PORT		25
 #define DEFAULT_LISTEN_MODE	0660
@@ -246,6 +247,12 @@ enum invalid_action {
 	INVALID_DISCARD
 };
 
+/* What a rule that needs DNS does when the lookup fails for now. */
+enum dns_failure {
+	DNS_FAILURE_TEMPFAIL,
+	DNS_FAILURE_ACCEPT
+};
+
 struct scamback_conf {
 	struct listen_conf	 listen;
 	char			 user[NAME_LEN];
@@ -264,6 +271,9 @@ struct scamback_conf {
 	enum prefer_family	 prefer;
 	enum unreachable_policy	 unreachable;
 	enum invalid_action	 invalid;
+
+	uint32_t		 dns_timeout;			/* seconds */
+	enum dns_failure	 dns_failure;
 
 	int			 skip_authenticated;
 	int			 skip_local;
