@@ -45,7 +45,6 @@
 #include "engine.h"
 #include "cache.h"
 #include "cachefile.h"
-#include "control.h"
 
 /* Entries per slice: well under a millisecond of work. */
 #define SAVE_SLICE	1024
@@ -353,34 +352,13 @@ cachefile_save_request(uint32_t id)
 		fatal("%s: imsg_compose", __func__);
 }
 
-/* The parent's side of a save.  Malformed messages are fatal. */
-int
-cachefile_dispatch(struct imsg *imsg)
+/* The parent opened the file to save into: write it, a slice a turn. */
+void
+cachefile_save(int fd)
 {
-	struct ctl_result	 res;
-	int			 fd;
-
-	switch (imsg_get_type(imsg)) {
-	case IMSG_CACHE_SAVE_FD:
-		fd = imsg_get_fd(imsg);
-		if (imsg_get_len(imsg) != 0 || fd == -1)
-			fatalx("%s: bad IMSG_CACHE_SAVE_FD", __func__);
-		if (save.fd != -1)
-			fatalx("%s: a save is already running", __func__);
-		save_start(fd);
-		return (1);
-	case IMSG_CACHE_SAVE_RESULT:
-		if (imsg_get_data(imsg, &res, sizeof(res)) == -1)
-			fatalx("%s: bad IMSG_CACHE_SAVE_RESULT", __func__);
-		res.text[sizeof(res.text) - 1] = '\0';
-		if (imsg_get_id(imsg) == 0) {
-			if (res.ok)
-				engine_cache_saved(time(NULL));
-		} else
-			control_result(imsg_get_id(imsg), &res);
-		return (1);
-	}
-	return (0);
+	if (save.fd != -1)
+		fatalx("%s: a save is already running", __func__);
+	save_start(fd);
 }
 
 static void

@@ -41,7 +41,6 @@
 #include "parent.h"
 #include "engine.h"
 #include "cache.h"
-#include "control.h"
 #include "printable.h"
 
 /*
@@ -559,44 +558,22 @@ control_end(struct ctl_conn *c)
 	imsgev_compose(&c->iev, IMSG_CTL_END, 0, 0, -1, NULL, 0);
 }
 
-/* Answers from the parent: reload. */
-int
-control_dispatch_parent(struct imsg *imsg)
+/* The prober's figures of one backend, for show backends. */
+void
+control_backend(uint32_t id, const struct ctl_backend *b)
 {
-	struct ctl_result	 res;
+	struct ctl_conn	*c;
 
-	switch (imsg_get_type(imsg)) {
-	case IMSG_RELOAD_RESULT:
-		if (imsg_get_data(imsg, &res, sizeof(res)) == -1)
-			fatalx("%s: bad IMSG_RELOAD_RESULT", __func__);
-		res.text[sizeof(res.text) - 1] = '\0';
-		control_result(imsg_get_id(imsg), &res);
-		return (1);
-	}
-	return (0);
+	if ((c = control_byid(id)) != NULL)
+		imsgev_compose(&c->iev, IMSG_CTL_BACKEND, 0, 0, -1, b,
+		    sizeof(*b));
 }
 
-/* Answers from the prober: show backends. */
-int
-control_dispatch_prober(struct imsg *imsg)
+void
+control_backends_end(uint32_t id)
 {
-	struct ctl_backend	 b;
-	struct ctl_conn		*c;
+	struct ctl_conn	*c;
 
-	switch (imsg_get_type(imsg)) {
-	case IMSG_PROBE_BACKEND:
-		if (imsg_get_data(imsg, &b, sizeof(b)) == -1)
-			fatalx("%s: bad IMSG_PROBE_BACKEND", __func__);
-		if ((c = control_byid(imsg_get_id(imsg))) != NULL)
-			imsgev_compose(&c->iev, IMSG_CTL_BACKEND, 0, 0, -1,
-			    &b, sizeof(b));
-		return (1);
-	case IMSG_PROBE_BACKENDS_END:
-		if (imsg_get_len(imsg) != 0)
-			fatalx("%s: bad IMSG_PROBE_BACKENDS_END", __func__);
-		if ((c = control_byid(imsg_get_id(imsg))) != NULL)
-			control_end(c);
-		return (1);
-	}
-	return (0);
+	if ((c = control_byid(id)) != NULL)
+		control_end(c);
 }

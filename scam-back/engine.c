@@ -62,8 +62,7 @@ struct check {
 };
 
 static void	engine_startup_imsg(struct imsg *, void *);
-static void	engine_dispatch_parent(int, short, void *);
-static void	engine_dispatch_prober(int, short, void *);
+static void	engine_dispatch_imsg(int, short, void *);
 static void	*engine_event_thread(void *);
 static void	engine_stop_timeout(int, short, void *);
 static void	engine_reconf(struct scamback_conf *);
@@ -182,8 +181,8 @@ engine_main(int debug, int verbose)
 	if (evthread_use_pthreads() == -1)
 		fatalx("evthread_use_pthreads");
 	event_init();
-	imsgev_set(&iev_parent, engine_dispatch_parent, &iev_parent);
-	imsgev_init(&iev_prober, prober_fd, engine_dispatch_prober,
+	imsgev_set(&iev_parent, engine_dispatch_imsg, &iev_parent);
+	imsgev_init(&iev_prober, prober_fd, engine_dispatch_imsg,
 	    &iev_prober);
 
 	/* libmilter's threads make the event thread run engine_send(). */
@@ -328,60 +327,26 @@ engine_startup_imsg(struct imsg *imsg, void *arg)
 	}
 }
 
+/*
+ * Every message from the parent and the prober: each type comes from one
+ * of them only.  Anything else, or a malformed payload, is a bug or a
+ * compromise: fatal.
+ */
 static void
-engine_dispatch_parent(int fd, short event, void *arg)
-{
-	struct imsgev		*iev = arg;
-	struct imsg		 imsg;
-	ssize_t			 n;
-	int			 v;
-
-	if (!imsgev_read(iev, event)) {
-		/* The parent is gone: so are we, at once. */
-		_exit(0);
-	}
-
-	for (;;) {
-		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
-			fatal("%s: imsg_get", __func__);
-		if (n == 0)
-			break;
-
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_STOP:
-			if (imsg_get_len(&imsg) != 0)
-				fatalx("bad IMSG_STOP");
-			engine_stop();
-			break;
-		case IMSG_LOG_VERBOSE:
-			if (imsg_get_data(&imsg, &v, sizeof(v)) == -1)
-				fatalx("bad IMSG_LOG_VERBOSE");
-			log_setverbose(v);
-			break;
-		default:
-			if (cachefile_dispatch(&imsg) ||
-			    control_dispatch_parent(&imsg))
-				break;
-			if (config_recv(&new_conf, &imsg) == 1) {
-				engine_reconf(new_conf);
-				new_conf = NULL;
-			}
-			break;
-		}
-		imsg_free(&imsg);
-	}
-	imsgev_add(iev);
-}
-
-static void
-engine_dispatch_prober(int fd, short event, void *arg)
+engine_dispatch_imsg(int fd, short event, void *arg)
 {
 	struct imsgev		*iev = arg;
 	struct imsg		 imsg;
 	struct probe_res	 res;
+	struct ctl_result	 result;
+	struct ctl_backend	 cb;
 	ssize_t			 n;
+	int			 from_parent = iev == &iev_parent, v, sfd;
 
 	if (!imsgev_read(iev, event)) {
+		/* The parent is gone: so are we, at once. */
+		if (from_parent)
+			_exit(0);
 		if (stopping) {
 			event_del(&iev->ev);
 			return;
@@ -396,8 +361,59 @@ engine_dispatch_prober(int fd, short event, void *arg)
 			break;
 
 		switch (imsg_get_type(&imsg)) {
+		case IMSG_RECONF_CONF:
+		case IMSG_RECONF_LISTEN:
+		case IMSG_RECONF_BACKEND:
+		case IMSG_RECONF_HOST:
+		case IMSG_RECONF_DOMAIN:
+		case IMSG_RECONF_SKIP_FROM:
+		case IMSG_RECONF_SKIP_DAEMON:
+		case IMSG_RECONF_TABLE:
+		case IMSG_RECONF_END:
+			if (!from_parent)
+				fatalx("configuration from the prober");
+			if (config_recv(&new_conf, &imsg) == 1) {
+				engine_reconf(new_conf);
+				new_conf = NULL;
+			}
+			break;
+		case IMSG_STOP:
+			if (!from_parent || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_STOP");
+			engine_stop();
+			break;
+		case IMSG_LOG_VERBOSE:
+			if (!from_parent ||
+			    imsg_get_data(&imsg, &v, sizeof(v)) == -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(v);
+			break;
+		case IMSG_CACHE_SAVE_FD:
+			sfd = imsg_get_fd(&imsg);
+			if (!from_parent || imsg_get_len(&imsg) != 0 ||
+			    sfd == -1)
+				fatalx("bad IMSG_CACHE_SAVE_FD");
+			cachefile_save(sfd);
+			break;
+		case IMSG_CACHE_SAVE_RESULT:
+		case IMSG_RELOAD_RESULT:
+			if (!from_parent || imsg_get_data(&imsg, &result,
+			    sizeof(result)) == -1)
+				fatalx("bad %s", imsg_get_type(&imsg) ==
+				    IMSG_RELOAD_RESULT ? "IMSG_RELOAD_RESULT" :
+				    "IMSG_CACHE_SAVE_RESULT");
+			result.text[sizeof(result.text) - 1] = '\0';
+			/* A periodic save (id 0) has no scambackctl waiting. */
+			if (imsg_get_type(&imsg) == IMSG_CACHE_SAVE_RESULT &&
+			    imsg_get_id(&imsg) == 0) {
+				if (result.ok)
+					engine_cache_saved(time(NULL));
+			} else
+				control_result(imsg_get_id(&imsg), &result);
+			break;
 		case IMSG_PROBE_RES:
-			if (imsg_get_data(&imsg, &res, sizeof(res)) == -1 ||
+			if (from_parent ||
+			    imsg_get_data(&imsg, &res, sizeof(res)) == -1 ||
 			    (res.verdict != VERDICT_UNKNOWN &&
 			    res.verdict != VERDICT_VALID &&
 			    res.verdict != VERDICT_INVALID))
@@ -406,11 +422,21 @@ engine_dispatch_prober(int fd, short event, void *arg)
 			res.text[sizeof(res.text) - 1] = '\0';
 			engine_probe_done(&res);
 			break;
+		case IMSG_PROBE_BACKEND:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &cb, sizeof(cb)) == -1)
+				fatalx("bad IMSG_PROBE_BACKEND");
+			control_backend(imsg_get_id(&imsg), &cb);
+			break;
+		case IMSG_PROBE_BACKENDS_END:
+			if (from_parent || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_PROBE_BACKENDS_END");
+			control_backends_end(imsg_get_id(&imsg));
+			break;
 		default:
-			if (control_dispatch_prober(&imsg))
-				break;
-			fatalx("%s: unexpected imsg %u", __func__,
-			    imsg_get_type(&imsg));
+			fatalx("%s: unexpected imsg %u from the %s", __func__,
+			    imsg_get_type(&imsg), from_parent ? "parent" :
+			    "prober");
 		}
 		imsg_free(&imsg);
 	}

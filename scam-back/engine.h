@@ -58,12 +58,18 @@ void	milter_stop(void);
 
 /* cachefile.c: the cache file's format; the parent owns the files */
 void	cachefile_load(struct cache *, int);
-int	cachefile_dispatch(struct imsg *);	/* IMSG_CACHE_* from the parent */
+void	cachefile_save(int);			/* into this file, from the parent */
 void	cachefile_save_request(uint32_t);	/* ask the parent for a file */
 
 /* control.c: the control socket, served from the event thread */
 void	control_listen(int);
-int	control_dispatch_parent(struct imsg *);	/* RELOAD_RESULT, ... */
-int	control_dispatch_prober(struct imsg *);	/* PROBE_BACKEND(S_END) */
+/*
+ * The answer to a request that was passed on (save cache, reload): sent
+ * to the client as IMSG_CTL_RESULT and IMSG_CTL_END, or dropped when the
+ * client has gone.  Likewise the prober's backend figures.
+ */
+void	control_result(uint32_t, const struct ctl_result *);
+void	control_backend(uint32_t, const struct ctl_backend *);
+void	control_backends_end(uint32_t);
 
 #endif /* ENGINE_H */

@@ -19,13 +19,12 @@
 #ifndef PARENT_H
 #define PARENT_H
 
+struct cache_save_done;
+
 /* scam-back.c */
 void		 parent_shutdown(void);
 void		 parent_stop_children(void);
 const char	*parent_reload_config(void);
-struct imsgev	*parent_child_iev(enum scamback_proc);
-int		 parent_stopping(void);
-int		 parent_control_dispatch(enum scamback_proc, struct imsg *);
 void		 parent_sandbox(const char *, struct scamback_conf *);
 
 /* parent_cache.c: the cache file is the parent's, its contents the engine's */
@@ -33,7 +32,8 @@ void		 parent_cache_init(struct scamback_conf *, struct imsgev *);
 void		 parent_cache_reconf(struct scamback_conf *);
 void		 parent_cache_shutdown(void);
 void		 parent_cache_abort(void);
-int		 parent_cache_dispatch(enum scamback_proc, struct imsg *);
+void		 parent_cache_save(uint32_t);
+void		 parent_cache_saved(const struct cache_save_done *);
 
 /* control.c */
 int		 control_init(const char *);

@@ -441,30 +441,22 @@ cache_remove_stale(void)
 	closedir(d);
 }
 
-int
-parent_cache_dispatch(enum scamback_proc p, struct imsg *imsg)
+/* The engine asks for a file to save into: id is scambackctl's, or 0. */
+void
+parent_cache_save(uint32_t id)
 {
-	struct cache_save_done	 done;
+	cache_save_request(id);
+}
 
-	switch (imsg_get_type(imsg)) {
-	case IMSG_CACHE_SAVE_REQ:
-		if (p != PROC_ENGINE || imsg_get_len(imsg) != 0)
-			fatalx("%s: bad IMSG_CACHE_SAVE_REQ", __func__);
-		cache_save_request(imsg_get_id(imsg));
-		return (1);
-	case IMSG_CACHE_SAVE_DONE:
-		if (p != PROC_ENGINE ||
-		    imsg_get_data(imsg, &done, sizeof(done)) == -1)
-			fatalx("%s: bad IMSG_CACHE_SAVE_DONE", __func__);
-		/* A shutdown save given up on may still end. */
-		if (!cur.active && shutting_down)
-			return (1);
-		if (!cur.active)
-			fatalx("%s: IMSG_CACHE_SAVE_DONE without a save",
-			    __func__);
-		cache_save_end(done.error, done.entries,
-		    done.error != 0 ? "writing" : NULL);
-		return (1);
-	}
-	return (0);
+/* The engine has written the file, or failed to. */
+void
+parent_cache_saved(const struct cache_save_done *done)
+{
+	/* A shutdown save given up on may still end. */
+	if (!cur.active && shutting_down)
+		return;
+	if (!cur.active)
+		fatalx("%s: IMSG_CACHE_SAVE_DONE without a save", __func__);
+	cache_save_end(done->error, done->entries,
+	    done->error != 0 ? "writing" : NULL);
 }

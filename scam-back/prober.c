@@ -52,8 +52,7 @@
 #include "sandbox.h"
 
 static void	prober_startup_imsg(struct imsg *, void *);
-static void	prober_dispatch_parent(int, short, void *);
-static void	prober_dispatch_engine(int, short, void *);
+static void	prober_dispatch_imsg(int, short, void *);
 static void	prober_apply(struct scamback_conf *);
 static void	prober_request(struct probe_req *);
 static void	prober_backends(uint32_t);
@@ -117,8 +116,8 @@ prober_main(int debug, int verbose)
 #endif
 
 	signal(SIGPIPE, SIG_IGN);
-	imsgev_set(&iev_parent, prober_dispatch_parent, NULL);
-	imsgev_init(&iev_engine, engine_fd, prober_dispatch_engine, NULL);
+	imsgev_set(&iev_parent, prober_dispatch_imsg, NULL);
+	imsgev_init(&iev_engine, engine_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 
 	prober_apply(prober_conf);
@@ -148,17 +147,26 @@ prober_startup_imsg(struct imsg *imsg, void *arg)
 	}
 }
 
+/*
+ * Every message from the parent and the engine: each type comes from one
+ * of them only.  Anything else, or a malformed payload, is a bug or a
+ * compromise: fatal.
+ */
 static void
-prober_dispatch_parent(int fd, short event, void *arg)
+prober_dispatch_imsg(int fd, short event, void *arg)
 {
 	struct imsgev		*iev = arg;
 	struct imsg		 imsg;
 	struct scamback_conf	*old;
+	struct probe_req	 req;
 	ssize_t			 n;
-	int			 v;
+	int			 from_parent = iev == &iev_parent, v;
 
-	if (!imsgev_read(iev, event))
-		exit(0);	/* the parent is gone */
+	if (!imsgev_read(iev, event)) {
+		if (from_parent)
+			exit(0);	/* the parent is gone */
+		fatalx("lost the milter engine");
+	}
 
 	for (;;) {
 		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
@@ -167,16 +175,17 @@ prober_dispatch_parent(int fd, short event, void *arg)
 			break;
 
 		switch (imsg_get_type(&imsg)) {
-		case IMSG_STOP:
-			if (imsg_get_len(&imsg) != 0)
-				fatalx("bad IMSG_STOP");
-			exit(0);
-		case IMSG_LOG_VERBOSE:
-			if (imsg_get_data(&imsg, &v, sizeof(v)) == -1)
-				fatalx("bad IMSG_LOG_VERBOSE");
-			log_setverbose(v);
-			break;
-		default:
+		case IMSG_RECONF_CONF:
+		case IMSG_RECONF_LISTEN:
+		case IMSG_RECONF_BACKEND:
+		case IMSG_RECONF_HOST:
+		case IMSG_RECONF_DOMAIN:
+		case IMSG_RECONF_SKIP_FROM:
+		case IMSG_RECONF_SKIP_DAEMON:
+		case IMSG_RECONF_TABLE:
+		case IMSG_RECONF_END:
+			if (!from_parent)
+				fatalx("configuration from the engine");
 			if (config_recv(&pending_conf, &imsg) == 1) {
 				old = prober_conf;
 				prober_conf = pending_conf;
@@ -187,45 +196,33 @@ prober_dispatch_parent(int fd, short event, void *arg)
 				log_debug("new configuration applied");
 			}
 			break;
-		}
-		imsg_free(&imsg);
-	}
-	imsgev_add(iev);
-}
-
-static void
-prober_dispatch_engine(int fd, short event, void *arg)
-{
-	struct imsgev		*iev = arg;
-	struct imsg		 imsg;
-	struct probe_req	 req;
-	ssize_t			 n;
-
-	if (!imsgev_read(iev, event))
-		fatalx("lost the milter engine");
-
-	for (;;) {
-		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
-			fatal("%s: imsg_get", __func__);
-		if (n == 0)
+		case IMSG_STOP:
+			if (!from_parent || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_STOP");
+			exit(0);
+		case IMSG_LOG_VERBOSE:
+			if (!from_parent ||
+			    imsg_get_data(&imsg, &v, sizeof(v)) == -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(v);
 			break;
-
-		switch (imsg_get_type(&imsg)) {
 		case IMSG_PROBE_REQ:
-			if (imsg_get_data(&imsg, &req, sizeof(req)) == -1)
+			if (from_parent ||
+			    imsg_get_data(&imsg, &req, sizeof(req)) == -1)
 				fatalx("bad IMSG_PROBE_REQ");
 			req.address[sizeof(req.address) - 1] = '\0';
 			req.backend[sizeof(req.backend) - 1] = '\0';
 			prober_request(&req);
 			break;
 		case IMSG_PROBE_BACKENDS:
-			if (imsg_get_len(&imsg) != 0)
+			if (from_parent || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_PROBE_BACKENDS");
 			prober_backends(imsg_get_id(&imsg));
 			break;
 		default:
-			fatalx("%s: unexpected imsg %u", __func__,
-			    imsg_get_type(&imsg));
+			fatalx("%s: unexpected imsg %u from the %s", __func__,
+			    imsg_get_type(&imsg), from_parent ? "parent" :
+			    "engine");
 		}
 		imsg_free(&imsg);
 	}

@@ -41,10 +41,11 @@
 #include "scam-back.h"
 #include "log.h"
 #include "parent.h"
+#include "cachefile.h"
 
 __dead static void	usage(void);
 static void		parent_sig(int, short, void *);
-static void		parent_dispatch(int, short, void *);
+static void		parent_dispatch_imsg(int, short, void *);
 static void		parent_reap(void);
 static void		parent_child_lost(enum scamback_proc, int, const char *);
 static void		parent_stop_timeout(int, short, void *);
@@ -210,9 +211,9 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	imsgev_init(&children[PROC_ENGINE].iev, pipe_engine[0],
-	    parent_dispatch, &children[PROC_ENGINE]);
+	    parent_dispatch_imsg, &children[PROC_ENGINE]);
 	imsgev_init(&children[PROC_PROBER].iev, pipe_prober[0],
-	    parent_dispatch, &children[PROC_PROBER]);
+	    parent_dispatch_imsg, &children[PROC_PROBER]);
 
 	/* The children talk to each other directly. */
 	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
@@ -462,14 +463,23 @@ parent_reload(void)
 	(void)parent_reload_config();
 }
 
+/*
+ * Every message from the children: each type comes from one of them
+ * only.  Anything else, or a malformed payload, is a bug or a compromise:
+ * fatal.
+ */
 static void
-parent_dispatch(int fd, short event, void *arg)
+parent_dispatch_imsg(int fd, short event, void *arg)
 {
 	struct imsgev		*iev = arg;
 	struct child		*c = iev->data;
 	enum scamback_proc	 p = c - children;
 	struct imsg		 imsg;
+	struct cache_save_done	 done;
+	struct ctl_result	 res;
+	const char		*errstr;
 	ssize_t			 n;
+	int			 v;
 
 	if (!imsgev_read(iev, event)) {
 		event_del(&iev->ev);
@@ -489,60 +499,46 @@ parent_dispatch(int fd, short event, void *arg)
 		if (n == 0)
 			break;
 
-		if (!parent_cache_dispatch(p, &imsg) &&
-		    !parent_control_dispatch(p, &imsg))
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_CACHE_SAVE_REQ:
+			if (p != PROC_ENGINE || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_CACHE_SAVE_REQ");
+			parent_cache_save(imsg_get_id(&imsg));
+			break;
+		case IMSG_CACHE_SAVE_DONE:
+			if (p != PROC_ENGINE ||
+			    imsg_get_data(&imsg, &done, sizeof(done)) == -1)
+				fatalx("bad IMSG_CACHE_SAVE_DONE");
+			parent_cache_saved(&done);
+			break;
+		case IMSG_RELOAD_REQ:
+			if (p != PROC_ENGINE || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_RELOAD_REQ");
+			memset(&res, 0, sizeof(res));
+			if ((errstr = parent_reload_config()) == NULL) {
+				res.ok = 1;
+				strlcpy(res.text, "configuration reloaded",
+				    sizeof(res.text));
+			} else
+				strlcpy(res.text, errstr, sizeof(res.text));
+			imsgev_compose(iev, IMSG_RELOAD_RESULT,
+			    imsg_get_id(&imsg), 0, -1, &res, sizeof(res));
+			break;
+		case IMSG_LOG_VERBOSE:
+			if (p != PROC_ENGINE ||
+			    imsg_get_data(&imsg, &v, sizeof(v)) == -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(v);
+			imsgev_compose(&children[PROC_PROBER].iev,
+			    IMSG_LOG_VERBOSE, 0, 0, -1, &v, sizeof(v));
+			break;
+		default:
 			fatalx("%s: unexpected imsg %u from %s", __func__,
 			    imsg_get_type(&imsg), proc_title(p));
+		}
 		imsg_free(&imsg);
 	}
 	imsgev_add(iev);
-}
-
-struct imsgev *
-parent_child_iev(enum scamback_proc p)
-{
-	return (&children[p].iev);
-}
-
-int
-parent_stopping(void)
-{
-	return (stopping);
-}
-
-/* Requests the engine relays from scambackctl. */
-int
-parent_control_dispatch(enum scamback_proc p, struct imsg *imsg)
-{
-	struct ctl_result	 res;
-	const char		*errstr;
-	int			 v;
-
-	switch (imsg_get_type(imsg)) {
-	case IMSG_RELOAD_REQ:
-		if (p != PROC_ENGINE || imsg_get_len(imsg) != 0)
-			fatalx("%s: bad IMSG_RELOAD_REQ", __func__);
-		memset(&res, 0, sizeof(res));
-		if ((errstr = parent_reload_config()) == NULL) {
-			res.ok = 1;
-			strlcpy(res.text, "configuration reloaded",
-			    sizeof(res.text));
-		} else
-			strlcpy(res.text, errstr, sizeof(res.text));
-		imsgev_compose(parent_child_iev(PROC_ENGINE),
-		    IMSG_RELOAD_RESULT, imsg_get_id(imsg), 0, -1,
-		    &res, sizeof(res));
-		return (1);
-	case IMSG_LOG_VERBOSE:
-		if (p != PROC_ENGINE ||
-		    imsg_get_data(imsg, &v, sizeof(v)) == -1)
-			fatalx("%s: bad IMSG_LOG_VERBOSE", __func__);
-		log_setverbose(v);
-		imsgev_compose(parent_child_iev(PROC_PROBER),
-		    IMSG_LOG_VERBOSE, 0, 0, -1, &v, sizeof(v));
-		return (1);
-	}
-	return (0);
 }
 
 static void

@@ -20,14 +20,13 @@
  *	make fuzz				libFuzzer provides main()
  *	cc -DFUZZ_STANDALONE ...		reads each file argument once
  *
- * The engine's dispatchers are static, so engine.c is compiled into this
+ * The engine's dispatcher is static, so engine.c is compiled into this
  * target (engine.o from the library is then not linked) and its real
- * engine_dispatch_parent() and engine_dispatch_prober() run on the bytes,
- * read from a socket by the imsg layer: configuration (config_recv and
- * engine_reconf), cache saves (cachefile_dispatch), control answers
- * (control_dispatch_parent/prober), probe results, stop, verbosity, and
- * the peer going away.  The first byte picks the peer: even the parent,
- * odd the prober.  State carries over from input to input, as in a
+ * engine_dispatch_imsg() runs on the bytes, read from a socket by the
+ * imsg layer: configuration (config_recv and engine_reconf), cache saves
+ * (cachefile_save), control answers (control_result, control_backend),
+ * probe results, stop, verbosity, and the peer going away.  The first
+ * byte picks the peer: even the parent, odd the prober.  State carries over from input to input, as in a
  * long-running engine, except that a stop is undone.
  */
 
@@ -143,10 +142,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Where the engine's own messages go: a socket nobody reads. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		abort();
-	imsgev_init(&iev_parent, fds[0], engine_dispatch_parent, NULL);
+	imsgev_init(&iev_parent, fds[0], engine_dispatch_imsg, &iev_parent);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		abort();
-	imsgev_init(&iev_prober, fds[0], engine_dispatch_prober, NULL);
+	imsgev_init(&iev_prober, fds[0], engine_dispatch_imsg, &iev_prober);
 	return (0);
 }
 
@@ -154,18 +153,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct imsgev	*iev, saved;
-	void		(*dispatch)(int, short, void *);
+	void		(*dispatch)(int, short, void *) = engine_dispatch_imsg;
 	int		 fds[2], i;
 
 	if (size < 1)
 		return (0);
-	if (data[0] & 1) {
-		iev = &iev_prober;
-		dispatch = engine_dispatch_prober;
-	} else {
-		iev = &iev_parent;
-		dispatch = engine_dispatch_parent;
-	}
+	iev = data[0] & 1 ? &iev_prober : &iev_parent;
 	if (fuzz_socket(fds, data + 1, size - 1) == -1)
 		return (0);
 

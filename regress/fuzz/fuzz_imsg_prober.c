@@ -20,10 +20,9 @@
  *	make fuzz				libFuzzer provides main()
  *	cc -DFUZZ_STANDALONE ...		reads each file argument once
  *
- * The prober's dispatchers are static, so prober.c and the files it
- * stands on are compiled into this target (their objects from the
- * library are then not linked) and its real
- * prober_dispatch_parent() and prober_dispatch_engine() run on the bytes,
+ * The prober's dispatcher is static, so prober.c and the files it stands
+ * on are compiled into this target (their objects from the library are
+ * then not linked) and its real prober_dispatch_imsg() runs on the bytes,
  * read from a socket by the imsg layer: configurations (config_recv and
  * prober_apply: backends kept, retired, freed), probe requests for any
  * backend and address, show backends, stop, verbosity, the peer going
@@ -169,10 +168,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Where the prober's own messages go: a socket nobody reads. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		abort();
-	imsgev_init(&iev_parent, fds[0], prober_dispatch_parent, NULL);
+	imsgev_init(&iev_parent, fds[0], prober_dispatch_imsg, NULL);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		abort();
-	imsgev_init(&iev_engine, fds[0], prober_dispatch_engine, NULL);
+	imsgev_init(&iev_engine, fds[0], prober_dispatch_imsg, NULL);
 	prober_apply(prober_conf);
 	return (0);
 }
@@ -181,18 +180,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct imsgev	*iev, saved;
-	void		(*dispatch)(int, short, void *);
+	void		(*dispatch)(int, short, void *) = prober_dispatch_imsg;
 	int		 fds[2], i;
 
 	if (size < 1)
 		return (0);
-	if (data[0] & 1) {
-		iev = &iev_engine;
-		dispatch = prober_dispatch_engine;
-	} else {
-		iev = &iev_parent;
-		dispatch = prober_dispatch_parent;
-	}
+	iev = data[0] & 1 ? &iev_engine : &iev_parent;
 	if (fuzz_socket(fds, data + 1, size - 1) == -1)
 		return (0);
 

@@ -390,7 +390,8 @@ engine_read(int fd, short event, void *arg)
 
 	CHECK(imsgev_read(iev, event));
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
-		CHECK(cachefile_dispatch(&imsg) == 1);
+		CHECK(imsg_get_type(&imsg) == IMSG_CACHE_SAVE_FD);
+		cachefile_save(imsg_get_fd(&imsg));
 		imsg_free(&imsg);
 	}
 	CHECK(n == 0);
