@@ -28,6 +28,10 @@
  *	sleep=MS	pause (answers are printed meanwhile)
  *	backends	print the prober's backend figures
  *	reload		send the configuration again (-r file if given)
+ *	imsg=TYPE@PEER	send an empty message of this type (STOP, LOG_VERBOSE,
+ *			RECONF_CONF, PROBE_REQ, PROBE_BACKENDS, PROBE_RES,
+ *			CTL_END) as the parent or the engine would, then
+ *			wait for the prober to go; it must, fatally
  *
  * Each answer is one line:  <addr> valid 250 2.1.5 "Ok" 3ms [catchall]
  * (the enhanced code is "-" when there is none).  `backends' prints
@@ -73,6 +77,7 @@ struct outstanding {
 
 static __dead void usage(void);
 static uint64_t	 now_ms(void);
+static __dead void send_imsg(const char *);
 static void	 start_prober(const char *, int);
 static void	 send_config(struct scamback_conf *);
 static void	 flush(struct imsgbuf *);
@@ -209,7 +214,9 @@ main(int argc, char *argv[])
 				errx(1, "no backend %s", argv[i] + 8);
 			backend_id = bc->id;
 			backend_name = bc->name;
-		} else if (argv[i][0] == '+')
+		} else if (strncmp(argv[i], "imsg=", 5) == 0)
+			send_imsg(argv[i] + 5);
+		else if (argv[i][0] == '+')
 			probe(argv[i] + 1, 1);
 		else
 			probe(argv[i], 0);
@@ -396,6 +403,54 @@ handle_engine(struct imsg *imsg)
 		errx(2, "unexpected imsg %u from the prober",
 		    imsg_get_type(imsg));
 	}
+}
+
+/*
+ * A message the prober must refuse: a type it does not take, or one from
+ * the other peer.  It has to die of it, with a fatal line in its log.
+ */
+static void
+send_imsg(const char *spec)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 type;
+	} names[] = {
+		{ "STOP",		IMSG_STOP },
+		{ "LOG_VERBOSE",	IMSG_LOG_VERBOSE },
+		{ "RECONF_CONF",	IMSG_RECONF_CONF },
+		{ "PROBE_REQ",		IMSG_PROBE_REQ },
+		{ "PROBE_BACKENDS",	IMSG_PROBE_BACKENDS },
+		{ "PROBE_RES",		IMSG_PROBE_RES },
+		{ "CTL_END",		IMSG_CTL_END }
+	};
+	struct imsgbuf	*ibuf;
+	const char	*at;
+	uint64_t	 end = now_ms() + timeout_s * 1000;
+	size_t		 i, len;
+
+	if ((at = strchr(spec, '@')) == NULL)
+		errx(1, "imsg=%s: no @parent or @engine", spec);
+	if (strcmp(at + 1, "parent") == 0)
+		ibuf = &ibuf_parent;
+	else if (strcmp(at + 1, "engine") == 0)
+		ibuf = &ibuf_engine;
+	else
+		errx(1, "imsg=%s: @parent or @engine", spec);
+	len = at - spec;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == len &&
+		    strncmp(names[i].name, spec, len) == 0)
+			break;
+	if (i == sizeof(names) / sizeof(names[0]))
+		errx(1, "imsg=%s: unknown type", spec);
+	if (imsg_compose(ibuf, names[i].type, 0, 0, -1, NULL, 0) == -1)
+		err(1, "imsg_compose");
+	flush(ibuf);
+	/* pump() stops us with 2 once the prober has closed a channel. */
+	while (now_ms() < end)
+		pump(1000);
+	errx(1, "imsg=%s: the prober did not go", spec);
 }
 
 static void
