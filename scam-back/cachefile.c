@@ -63,6 +63,8 @@ static int	save_flush(void);
 static void	save_finish(int);
 
 static struct {
+	struct cache	*cache;
+	void		(*done)(const struct cache_save_done *);
 	int		 fd;		/* -1: no save running */
 	uint64_t	 cursor;
 	uint64_t	 entries;
@@ -74,22 +76,17 @@ static struct {
 	struct event	 ev;
 } save = { .fd = -1 };
 
+/* Lines without an expiry (BackList format) live vexp or iexp seconds. */
 void
-cachefile_load(struct cache *c, int fd)
+cachefile_load(struct cache *c, int fd, uint32_t vexp, uint32_t iexp)
 {
 	struct cachefile_stats	 st;
 	struct timespec		 t0, t1;
-	uint32_t		 vexp, iexp;
 	char			 legacy[64] = "";
 	int			 rv;
 
 	if (fd == -1)
 		return;
-	pthread_rwlock_rdlock(&engine_conf_lock);
-	vexp = engine_conf->valid_expire;
-	iexp = engine_conf->invalid_expire;
-	pthread_rwlock_unlock(&engine_conf_lock);
-
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rv = cachefile_parse(fd, time(NULL), vexp, iexp, load_put, c, &st);
 	if (rv == -1)
@@ -343,21 +340,18 @@ cachefile_format(char *buf, size_t size, const char *address, enum verdict v,
 	return (n);
 }
 
-/* Ask the parent for a file to save to; it answers IMSG_CACHE_SAVE_FD. */
+/*
+ * The parent opened the file to save into: write c's entries into it, a
+ * slice a turn of the event loop, then tell done how it went.
+ */
 void
-cachefile_save_request(uint32_t id)
-{
-	if (imsgev_compose(engine_parent(), IMSG_CACHE_SAVE_REQ, id, 0, -1,
-	    NULL, 0) == -1)
-		fatal("%s: imsg_compose", __func__);
-}
-
-/* The parent opened the file to save into: write it, a slice a turn. */
-void
-cachefile_save(int fd)
+cachefile_save(struct cache *c, int fd,
+    void (*done)(const struct cache_save_done *))
 {
 	if (save.fd != -1)
 		fatalx("%s: a save is already running", __func__);
+	save.cache = c;
+	save.done = done;
 	save_start(fd);
 }
 
@@ -386,11 +380,8 @@ save_slice(int unused, short event, void *arg)
 {
 	struct timeval	 tv = { 0, 0 };
 
-	if (engine_cache != NULL)
-		save.cursor = cache_walk(engine_cache, save.cursor,
-		    SAVE_SLICE, save_entry, NULL);
-	else
-		save.cursor = 0;
+	save.cursor = cache_walk(save.cache, save.cursor, SAVE_SLICE,
+	    save_entry, NULL);
 	if (save.error == 0 && save_flush() == -1)
 		save.error = errno;
 	if (save.error != 0 || save.cursor == 0) {
@@ -465,7 +456,5 @@ save_finish(int error)
 	memset(&done, 0, sizeof(done));
 	done.error = error;
 	done.entries = save.entries;
-	if (imsgev_compose(engine_parent(), IMSG_CACHE_SAVE_DONE, 0, 0, -1,
-	    &done, sizeof(done)) == -1)
-		fatal("%s: imsg_compose", __func__);
+	save.done(&done);
 }

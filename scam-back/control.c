@@ -91,6 +91,7 @@ static uint32_t		 ctl_lastid;
 static int		 ctl_fd = -1;
 static struct event	 ctl_ev;
 static struct event	 ctl_pause_ev;
+static struct control_engine engine;	/* what the engine lends us */
 
 /*
  * Create the listening socket, root-only.  A socket that answers belongs
@@ -159,8 +160,9 @@ control_init(const char *path)
 
 /* Engine side: called from the event thread once the loop exists. */
 void
-control_listen(int fd)
+control_listen(int fd, const struct control_engine *e)
 {
+	engine = *e;
 	ctl_fd = fd;
 	event_set(&ctl_ev, ctl_fd, EV_READ | EV_PERSIST, control_accept, NULL);
 	event_add(&ctl_ev, NULL);
@@ -350,14 +352,14 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		if (imsg_get_len(imsg) != 0)
 			return (-1);
 		c->busy = 1;
-		if (imsgev_compose(engine_prober(), IMSG_PROBE_BACKENDS, c->id,
+		if (imsgev_compose(engine.prober, IMSG_PROBE_BACKENDS, c->id,
 		    0, -1, NULL, 0) == -1)
 			fatal("%s: imsg_compose", __func__);
 		break;
 	case IMSG_CTL_SHOW_STATS:
 		if (imsg_get_len(imsg) != 0)
 			return (-1);
-		engine_stats(&st);
+		engine.stats(&st);
 		imsgev_compose(&c->iev, IMSG_CTL_STATS, 0, 0, -1, &st,
 		    sizeof(st));
 		control_end(c);
@@ -365,7 +367,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	case IMSG_CTL_FLUSH_CACHE:
 		if (control_filter(imsg, &f) == -1)
 			return (-1);
-		n = cache_flush(engine_cache, f.state, f.match);
+		n = cache_flush(engine.cache, f.state, f.match);
 		log_info("control: flushed %zu cache entr%s%s%s%s", n,
 		    n == 1 ? "y" : "ies",
 		    f.state == CTL_STATE_VALID ? " valid" :
@@ -379,20 +381,23 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		if (imsg_get_len(imsg) != 0)
 			return (-1);
 		c->busy = 1;
-		cachefile_save_request(c->id);
+		/* The parent opens a file and hands it to the engine. */
+		if (imsgev_compose(engine.parent, IMSG_CACHE_SAVE_REQ, c->id,
+		    0, -1, NULL, 0) == -1)
+			fatal("%s: imsg_compose", __func__);
 		break;
 	case IMSG_CTL_CHECK:
 		if (control_filter(imsg, &f) == -1 || f.match[0] == '\0' ||
 		    f.match[0] == '@' || strchr(f.match, '@') == NULL)
 			return (-1);
 		c->busy = 1;
-		engine_check(f.match, c->id, control_check_done);
+		engine.check(f.match, c->id, control_check_done);
 		break;
 	case IMSG_CTL_RELOAD:
 		if (imsg_get_len(imsg) != 0)
 			return (-1);
 		c->busy = 1;
-		if (imsgev_compose(engine_parent(), IMSG_RELOAD_REQ, c->id, 0,
+		if (imsgev_compose(engine.parent, IMSG_RELOAD_REQ, c->id, 0,
 		    -1, NULL, 0) == -1)
 			fatal("%s: imsg_compose", __func__);
 		break;
@@ -402,7 +407,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 			return (-1);
 		log_setverbose(v);
 		/* The parent sets its own and tells the prober. */
-		if (imsgev_compose(engine_parent(), IMSG_LOG_VERBOSE, 0, 0, -1,
+		if (imsgev_compose(engine.parent, IMSG_LOG_VERBOSE, 0, 0, -1,
 		    &v, sizeof(v)) == -1)
 			fatal("%s: imsg_compose", __func__);
 		log_info("control: logging %s", v ? "verbose" : "brief");
@@ -448,7 +453,7 @@ control_walk(int fd, short event, void *arg)
 		imsgev_add(&c->iev);
 		return;
 	}
-	c->cursor = cache_walk(engine_cache, c->cursor, CONTROL_WALK_SLICE,
+	c->cursor = cache_walk(engine.cache, c->cursor, CONTROL_WALK_SLICE,
 	    control_walk_entry, c);
 	if (c->walk_failed) {
 		/* A partial list must not look like a whole one. */

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "engine.h"
 #include "cache.h"
+#include "cachefile.h"
 #include "policy.h"
 #include "pending.h"
 #include "printable.h"
@@ -62,6 +63,14 @@ struct check {
 };
 
 static void	engine_startup_imsg(struct imsg *, void *);
+static void	engine_stop(void);
+static void	engine_rcpt(const struct rcpt_query *, const char *,
+		    struct policy_reply *);
+static void	engine_check(const char *, uint32_t,
+		    void (*)(uint32_t, struct ctl_check *));
+static void	engine_stats(struct ctl_stats *);
+static void	engine_cache_saved(int64_t);
+static void	engine_cache_written(const struct cache_save_done *);
 static void	engine_dispatch_imsg(int, short, void *);
 static void	*engine_event_thread(void *);
 static void	engine_stop_timeout(int, short, void *);
@@ -108,10 +117,11 @@ static struct event		 expire_ev;
 __dead void
 engine_main(int debug, int verbose)
 {
-	pthread_t	 tid;
-	sigset_t	 set;
-	struct timeval	 tv;
-	const char	*promises = "stdio unix recvfd";
+	struct control_engine	 ce;
+	pthread_t		 tid;
+	sigset_t		 set;
+	struct timeval		 tv;
+	const char		*promises = "stdio unix recvfd";
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -127,7 +137,7 @@ engine_main(int debug, int verbose)
 		fatalx("incomplete start from the parent");
 
 	/* The milter socket is opened while root, then root is gone. */
-	milter_init(&engine_conf->listen);
+	milter_init(&engine_conf->listen, engine_rcpt);
 	drop_privileges(PROC_ENGINE, engine_conf->user);
 
 #ifdef M_ARENA_MAX
@@ -200,10 +210,16 @@ engine_main(int debug, int verbose)
 	if ((engine_domains = domain_index_new(engine_conf)) == NULL)
 		fatal("domain index");
 	pending_init(engine_cache, engine_wake);
-	cachefile_load(engine_cache, cache_fd);
+	cachefile_load(engine_cache, cache_fd, engine_conf->valid_expire,
+	    engine_conf->invalid_expire);
 	cache_fd = -1;
 	if (control_fd != -1) {
-		control_listen(control_fd);
+		ce.cache = engine_cache;
+		ce.parent = &iev_parent;
+		ce.prober = &iev_prober;
+		ce.stats = engine_stats;
+		ce.check = engine_check;
+		control_listen(control_fd, &ce);
 		control_fd = -1;
 	}
 
@@ -265,7 +281,7 @@ engine_event_thread(void *arg)
  * seconds later; sessions still open are the MTA's to retry.  Give them
  * a moment, then go.
  */
-void
+static void
 engine_stop(void)
 {
 	struct timeval	tv = { 1, 0 };
@@ -284,18 +300,6 @@ engine_stop_timeout(int fd, short event, void *arg)
 {
 	log_debug("exiting");
 	exit(0);
-}
-
-struct imsgev *
-engine_parent(void)
-{
-	return (&iev_parent);
-}
-
-struct imsgev *
-engine_prober(void)
-{
-	return (&iev_prober);
 }
 
 /* Messages before IMSG_START: configuration and descriptors. */
@@ -393,7 +397,7 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 			if (!from_parent || imsg_get_len(&imsg) != 0 ||
 			    sfd == -1)
 				fatalx("bad IMSG_CACHE_SAVE_FD");
-			cachefile_save(sfd);
+			cachefile_save(engine_cache, sfd, engine_cache_written);
 			break;
 		case IMSG_CACHE_SAVE_RESULT:
 		case IMSG_RELOAD_RESULT:
@@ -503,7 +507,7 @@ engine_keep_entry(const char *address, void *arg)
  * The verdict for one recipient, from a libmilter thread.  Cache hits
  * never leave this thread; a miss waits, bounded, for a probe.
  */
-void
+static void
 engine_rcpt(const struct rcpt_query *q, const char *from,
     struct policy_reply *r)
 {
@@ -663,7 +667,7 @@ engine_probe_done(struct probe_res *res)
  * scambackctl check: probe now, whatever the cache says, and let the
  * answer update it.  Event thread.
  */
-void
+static void
 engine_check(const char *address, uint32_t peerid,
     void (*done)(uint32_t, struct ctl_check *))
 {
@@ -745,7 +749,7 @@ engine_expire(int fd, short event, void *arg)
 	evtimer_add(&expire_ev, &tv);
 }
 
-void
+static void
 engine_stats(struct ctl_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -778,10 +782,19 @@ engine_stats(struct ctl_stats *st)
 	st->probes_pending = pending_count();
 }
 
-/* cachefile.c reports each completed save for show stats. */
-void
+/* The parent reports each completed periodic save, for show stats. */
+static void
 engine_cache_saved(int64_t when)
 {
 	STAT_INC(cache_saves);
 	__atomic_store_n(&stats.cache_saved_at, when, __ATOMIC_RELAXED);
+}
+
+/* cachefile.c has written the file: the parent renames and answers. */
+static void
+engine_cache_written(const struct cache_save_done *done)
+{
+	if (imsgev_compose(&iev_parent, IMSG_CACHE_SAVE_DONE, 0, 0, -1,
+	    done, sizeof(*done)) == -1)
+		fatal("%s: imsg_compose", __func__);
 }

@@ -27,42 +27,46 @@
 struct cache;
 struct rcpt_query;
 struct policy_reply;
+struct cache_save_done;
 
-/* engine.c */
+/*
+ * engine.c, the process: it calls the files below and lends them what
+ * they need (callbacks, its cache, its imsg peers); they never call it.
+ */
 extern struct scamback_conf	*engine_conf;
 extern pthread_rwlock_t		 engine_conf_lock;
 extern struct cache		*engine_cache;
 
-void	engine_stop(void);
-struct imsgev	*engine_parent(void);		/* event thread only */
-struct imsgev	*engine_prober(void);		/* event thread only */
-void	engine_stats(struct ctl_stats *);
-void	engine_cache_saved(int64_t);		/* a save completed at time */
-
-/* The verdict for a RCPT, from a libmilter thread (policy.h types). */
-void	engine_rcpt(const struct rcpt_query *, const char *,
-	    struct policy_reply *);
-
-/*
- * scambackctl check: probe now, bypassing the cache, then update it.
- * Runs in the event thread; done() is called there with the result (also
- * when the address cannot be verified: res.text says why).
- */
-void	engine_check(const char *, uint32_t,
-	    void (*)(uint32_t, struct ctl_check *));
-
-/* milter.c: libmilter glue only */
-void	milter_init(struct listen_conf *);
+/* milter.c: libmilter glue only; rcpt gives the verdict of each RCPT */
+void	milter_init(struct listen_conf *, void (*)(const struct rcpt_query *,
+	    const char *, struct policy_reply *));
 int	milter_run(void);
 void	milter_stop(void);
 
-/* cachefile.c: the cache file's format; the parent owns the files */
-void	cachefile_load(struct cache *, int);
-void	cachefile_save(int);			/* into this file, from the parent */
-void	cachefile_save_request(uint32_t);	/* ask the parent for a file */
+/*
+ * cachefile.c: the cache file's format; the parent owns the files.  Read
+ * at start; written into a file the parent opened, then done is told.
+ */
+void	cachefile_load(struct cache *, int, uint32_t, uint32_t);
+void	cachefile_save(struct cache *, int,
+	    void (*)(const struct cache_save_done *));
 
 /* control.c: the control socket, served from the event thread */
-void	control_listen(int);
+struct control_engine {
+	struct cache	*cache;
+	struct imsgev	*parent;	/* reload, save cache, verbosity */
+	struct imsgev	*prober;	/* show backends */
+	void		(*stats)(struct ctl_stats *);
+	/*
+	 * check: probe now, bypassing the cache, then update it; done is
+	 * called in the event thread with the result (also when the
+	 * address cannot be verified: its text says why).
+	 */
+	void		(*check)(const char *, uint32_t,
+			    void (*)(uint32_t, struct ctl_check *));
+};
+
+void	control_listen(int, const struct control_engine *);
 /*
  * The answer to a request that was passed on (save cache, reload): sent
  * to the client as IMSG_CTL_RESULT and IMSG_CTL_END, or dropped when the

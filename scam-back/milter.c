@@ -75,6 +75,10 @@ static sfsistat	milter_eom(SMFICTX *);
 static sfsistat	milter_abort(SMFICTX *);
 static sfsistat	milter_close(SMFICTX *);
 
+/* The engine's answer to a RCPT, set by milter_init(). */
+static void	(*milter_rcpt)(const struct rcpt_query *, const char *,
+		    struct policy_reply *);
+
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "scam-back",
 	.xxfi_version = SMFI_VERSION,
@@ -93,13 +97,15 @@ static struct smfiDesc milter_desc = {
  * (a stale one replaced) and given its owner, group and mode here.
  */
 void
-milter_init(struct listen_conf *l)
+milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
+    const char *, struct policy_reply *))
 {
 	struct passwd	*pw;
 	struct group	*gr;
 	uid_t		 uid = (uid_t)-1;
 	gid_t		 gid = (gid_t)-1;
 
+	milter_rcpt = rcpt;
 	if (smfi_register(milter_desc) == MI_FAILURE)
 		fatalx("smfi_register failed");
 	if (smfi_setconn(l->spec) == MI_FAILURE)
@@ -269,7 +275,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	q.daemon = smfi_getsymval(ctx, "{daemon_name}");
 	q.auth = smfi_getsymval(ctx, "{auth_authen}");
 	q.rcpt = rcpt;
-	engine_rcpt(&q, c->from, &r);
+	milter_rcpt(&q, c->from, &r);
 
 	switch (r.action) {
 	case ACTION_REJECT:

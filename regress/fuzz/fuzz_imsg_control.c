@@ -37,38 +37,19 @@
 #include "control.c"
 #include "imsgfuzz.h"
 
-/* What engine.c would define. */
-struct cache		*engine_cache;
-struct scamback_conf	*engine_conf;
-pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* What engine.c would lend control.c (control_listen). */
+static struct cache	*fuzz_cache;
 static struct imsgev	 fuzz_parent, fuzz_prober;
 
-struct imsgev *
-engine_parent(void)
-{
-	return (&fuzz_parent);
-}
-
-struct imsgev *
-engine_prober(void)
-{
-	return (&fuzz_prober);
-}
-
-void
-engine_stats(struct ctl_stats *st)
+static void
+fuzz_stats(struct ctl_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->cache_entries = cache_count(engine_cache);
+	st->cache_entries = cache_count(fuzz_cache);
 }
 
-void
-engine_cache_saved(int64_t t)
-{
-}
-
-void
-engine_check(const char *address, uint32_t id,
+static void
+fuzz_check(const char *address, uint32_t id,
     void (*done)(uint32_t, struct ctl_check *))
 {
 	struct ctl_check	cc;
@@ -166,7 +147,7 @@ fuzz_fill(void)
 	for (i = 0; i < 3000; i++) {
 		snprintf(addr, sizeof(addr), "u%d@%s", i,
 		    i % 3 ? "example.net" : "example.org");
-		cache_put(engine_cache, addr, i % 2 ? VERDICT_VALID :
+		cache_put(fuzz_cache, addr, i % 2 ? VERDICT_VALID :
 		    VERDICT_INVALID, now + 3600 + i);
 	}
 }
@@ -178,12 +159,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
 		fuzz_seeds();
 	event_init();
-	if ((engine_conf = config_new()) == NULL)
-		abort();
-	engine_cache = cache_new(5000);
+	fuzz_cache = cache_new(5000);
 	fuzz_fill();
 	fuzz_peer(&fuzz_parent);
 	fuzz_peer(&fuzz_prober);
+	engine.cache = fuzz_cache;
+	engine.parent = &fuzz_parent;
+	engine.prober = &fuzz_prober;
+	engine.stats = fuzz_stats;
+	engine.check = fuzz_check;
 	return (0);
 }
 
@@ -230,7 +214,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		control_dispatch_imsg(fds[0], EV_READ, &c->iev);
 	if ((c = control_byid(id)) != NULL)
 		control_close(c);
-	if (cache_count(engine_cache) < 3000)
+	if (cache_count(fuzz_cache) < 3000)
 		fuzz_fill();
 	fuzz_reset(&fuzz_parent);
 	fuzz_reset(&fuzz_prober);

@@ -353,6 +353,8 @@ test_format(void)
  * event loop is held; a thread looks up cached addresses meanwhile.
  */
 static struct imsgbuf		 pbuf;
+static struct imsgev		 eiev;		/* the engine's end */
+static struct cache		*cache;
 static struct event		 pev, tick_ev;
 static int			 save_done, save_error;
 static uint64_t			 save_entries;
@@ -381,6 +383,14 @@ parent_read(int fd, short event, void *arg)
 		event_loopbreak();
 }
 
+/* As the engine does: tell the parent how the save went. */
+static void
+saved(const struct cache_save_done *done)
+{
+	CHECK(imsgev_compose(&eiev, IMSG_CACHE_SAVE_DONE, 0, 0, -1, done,
+	    sizeof(*done)) == 1);
+}
+
 static void
 engine_read(int fd, short event, void *arg)
 {
@@ -391,7 +401,7 @@ engine_read(int fd, short event, void *arg)
 	CHECK(imsgev_read(iev, event));
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		CHECK(imsg_get_type(&imsg) == IMSG_CACHE_SAVE_FD);
-		cachefile_save(imsg_get_fd(&imsg));
+		cachefile_save(cache, imsg_get_fd(&imsg), saved);
 		imsg_free(&imsg);
 	}
 	CHECK(n == 0);
@@ -429,7 +439,7 @@ lookup_thread(void *arg)
 		snprintf(a, sizeof(a), "user%zu@example%zu.net",
 		    i % nentries, i % nentries % 97);
 		t0 = now_ms();
-		CHECK(cache_lookup(engine_cache, a, now, &v) == 1);
+		CHECK(cache_lookup(cache, a, now, &v) == 1);
 		t = now_ms() - t0;
 		if (t > max_lookup)
 			max_lookup = t;
@@ -456,18 +466,17 @@ measure(size_t n, struct figures *fig)
 
 	memset(fig, 0, sizeof(*fig));
 	nentries = n;
-	CHECK((engine_conf = config_new()) != NULL);
-	CHECK((engine_cache = cache_new(n)) != NULL);
+	CHECK((cache = cache_new(n)) != NULL);
 	for (i = 0; i < n; i++) {
 		snprintf(a, sizeof(a), "user%zu@example%zu.net", i, i % 97);
-		cache_put(engine_cache, a, i % 3 ? VERDICT_VALID :
+		cache_put(cache, a, i % 3 ? VERDICT_VALID :
 		    VERDICT_INVALID, now + 1000 + i % 1000);
 	}
-	CHECK(cache_count(engine_cache) == n);
+	CHECK(cache_count(cache) == n);
 
 	event_init();
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	imsgev_init(engine_parent(), sv[0], engine_read, NULL);
+	imsgev_init(&eiev, sv[0], engine_read, NULL);
 	CHECK(imsgbuf_init(&pbuf, sv[1]) == 0);
 	imsgbuf_allow_fdpass(&pbuf);
 	event_set(&pev, sv[1], EV_READ | EV_PERSIST, parent_read, NULL);
@@ -513,7 +522,7 @@ measure(size_t n, struct figures *fig)
 	CHECK(lseek(fd, 0, SEEK_SET) == 0);
 	CHECK((loaded = cache_new(n)) != NULL);
 	t0 = now_ms();
-	cachefile_load(loaded, fd);	/* closes fd */
+	cachefile_load(loaded, fd, 3600, 3600);	/* closes fd */
 	fig->load_ms = now_ms() - t0;
 	CHECK(cache_count(loaded) == n);
 	for (i = 0; i < n; i++) {
@@ -527,14 +536,12 @@ measure(size_t n, struct figures *fig)
 
 	event_del(&pev);
 	evtimer_del(&tick_ev);
-	imsgev_clear(engine_parent());
+	imsgev_clear(&eiev);
 	imsgbuf_clear(&pbuf);
 	close(sv[1]);
 	cache_free(loaded);
-	cache_free(engine_cache);
-	engine_cache = NULL;
-	config_free(engine_conf);
-	engine_conf = NULL;
+	cache_free(cache);
+	cache = NULL;
 }
 
 int
