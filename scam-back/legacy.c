@@ -68,7 +68,6 @@ static struct backend_conf *legacy_backend(struct legacy *, const char *);
 static int	legacy_host(struct legacy *, struct backend_conf *,
 		    const char *);
 static void	legacy_finish(struct legacy *);
-static char	*trim(char *);
 
 /*
  * Report on stderr and keep the line for the output.  error: 1 when the
@@ -532,17 +531,4 @@ legacy_finish(struct legacy *l)
 			note(l, 0, "BackSMTPPort %u does not apply to the "
 			    "mailertable's hosts: they use port 25", l->port);
 	}
-}
-
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return (s);
 }

@@ -68,7 +68,6 @@ static int	map_host(struct mapctx *, const char *, struct maphost *,
 static void	map_add(struct mapctx *, const char *, const char *,
 		    enum domain_match, struct maphost *, int);
 static int	same_hosts(struct backend_conf *, struct maphost *, int);
-static char	*trim(char *);
 
 /* Sendmail mailers that speak SMTP, and those that deliver elsewhere. */
 static const char *smtp_mailers[] = {
@@ -539,17 +538,4 @@ same_hosts(struct backend_conf *b, struct maphost *hosts, int nhosts)
 		i++;
 	}
 	return (i == nhosts);
-}
-
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return (s);
 }

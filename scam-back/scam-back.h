@@ -25,6 +25,7 @@
 
 #include <event.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <imsg.h>
 
@@ -431,18 +432,25 @@ struct domain_conf	*config_domain_find(struct scamback_conf *,
 #define MAX_CACHE_SIZE		100000000
 struct scamback_conf	*parse_config(const char *, int);
 int			 cmdline_symset(char *);
+const char		*parse_readfile(size_t);
+
+/* util.c: what parse.y, maptable.c and legacy.c share */
+void			 conf_begin(int);
+int			 conf_errors(void);
+void			 conf_vmsg(const char *, int, const char *,
+			    const char *, va_list);
 void			 conf_error(const char *, int, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
 void			 conf_warn(const char *, int, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
 int			 conf_verbose(void);
-const char		*parse_readfile(size_t);
 int			 parse_time(const char *, uint32_t *);
 int			 parse_cidr(const char *, struct skip_net *);
 int			 parse_domain(const char *, char *, size_t);
 int			 parse_sender(const char *, char *, size_t);
 int			 valid_hostname(const char *);
 int			 valid_host(const char *);
+char			*trim(char *);
 
 /* maptable.c: mailertable and transport files */
 int			 maptable_load(struct scamback_conf *,
