@@ -34,6 +34,9 @@
 #include "policy.h"
 
 static int	lower(int);
+static int	atext(int);
+static int	quoted_string(const char *, const char *);
+static int	domain_ok(const char *, const char *);
 
 /* ASCII only: the locale must not change what a domain is. */
 static int
@@ -42,20 +45,97 @@ lower(int c)
 	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 }
 
+/* RFC 5322 atext; octets of 0x80 and above are UTF-8 (RFC 6531). */
+static int
+atext(int c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80 ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL));
+}
+
+/*
+ * Is the local part [p, end) one quoted string, "..." with backslash
+ * pairs, and not an empty one?
+ */
+static int
+quoted_string(const char *p, const char *end)
+{
+	if (end - p < 3 || *p != '"' || end[-1] != '"')
+		return (0);
+	for (p++; p < end - 1; p++) {
+		if (*p == '"')
+			return (0);
+		if (*p == '\\' && ++p == end - 1)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * The domain [p, end) with its trailing dot dropped: no empty labels, no
+ * '@', blanks, quotes or brackets but those of an address literal.
+ */
+static int
+domain_ok(const char *p, const char *end)
+{
+	const char	*s;
+
+	if (p == end || end[-1] == '.')
+		return (0);
+	for (s = p; s < end; s++) {
+		switch (*s) {
+		case '.':
+			if (*p != '[' && (s == p || s[-1] == '.'))
+				return (0);
+			break;
+		case '[':
+		case ']':
+			if (*p != '[' || end[-1] != ']' ||
+			    (s != p && s != end - 1))
+				return (0);
+			break;
+		case '@':
+		case ' ':
+		case '\t':
+		case '<':
+		case '>':
+		case '"':
+		case '\\':
+			return (0);
+		}
+	}
+	return (1);
+}
+
 /*
  * Turn a RCPT TO argument into the cache key: brackets and any source
  * route stripped, the local part kept as written (quotes included: some
  * backends are case-sensitive), the domain lowercased without a trailing
- * dot.  *domoff gets the offset of the domain in out.  Returns ADDR_OK,
- * ADDR_NODOMAIN or ADDR_BAD; out is written only with ADDR_OK.
+ * dot.  *domoff gets the offset of the domain in out.
+ *
+ * ADDR_OK		out is the key
+ * ADDR_NODOMAIN	no domain part: not verified
+ * ADDR_IMPOSSIBLE	a domain is there, but the address cannot be a
+ *			mailbox (longer than RFC 5321 allows, a control
+ *			character, no local part, broken syntax): out is
+ *			the lowercase domain (its rightmost labels if it
+ *			is too long for out), *domoff 0, *why says why
+ * ADDR_BAD		junk with no domain to be found
+ *
+ * The domain is what follows the last '@' outside a quoted string.
  */
 int
-addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff)
+addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff,
+    const char **why)
 {
-	const char	*p, *end, *at = NULL, *s;
+	const char	*p, *end, *s, *at = NULL, *dom, *dend;
 	size_t		 llen, dlen, i;
+	int		 ctl = 0, syntax = 0, inq = 0, empty;
 
-	if (in == NULL)
+	if (why != NULL)
+		*why = NULL;
+	if (in == NULL || outsz == 0)
 		return (ADDR_BAD);
 
 	/* Trim blanks; any control character left (a tab too) is junk. */
@@ -67,99 +147,103 @@ addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff)
 		end--;
 	for (s = p; s < end; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return (ADDR_BAD);
+			ctl = 1;
 
-	/* One pair of angle brackets. */
+	/* One pair of angle brackets; one without the other is broken. */
 	if (p < end && *p == '<') {
-		if (end[-1] != '>' || end - p < 2)
-			return (ADDR_BAD);
 		p++;
+		if (p < end && end[-1] == '>')
+			end--;
+		else
+			syntax = 1;
+	} else if (p < end && end[-1] == '>') {
 		end--;
-	} else if (p < end && end[-1] == '>')
-		return (ADDR_BAD);
+		syntax = 1;
+	}
 	if (p == end)
 		return (ADDR_BAD);
 
 	/* A source route, @a,@b:user@domain, routes nothing any more. */
 	if (*p == '@') {
-		while (p < end && *p != ':') {
-			if (*p == '"' || *p == '<' || *p == '>')
+		for (s = p; s < end && *s != ':' && *s != '"'; s++)
+			;
+		if (s < end && *s == ':') {
+			p = s + 1;
+			if (p == end)
 				return (ADDR_BAD);
-			p++;
 		}
-		if (p == end)
-			return (ADDR_BAD);
-		p++;
-		if (p == end)
-			return (ADDR_BAD);
 	}
 
-	/* The local part: a quoted string or up to the first '@'. */
-	s = p;
-	if (*s == '"') {
-		for (s++; s < end && *s != '"'; s++)
-			if (*s == '\\' && ++s == end)
-				return (ADDR_BAD);
-		if (s == end)
-			return (ADDR_BAD);
-		s++;
-		if (s < end && *s != '@')
-			return (ADDR_BAD);
-	} else
-		while (s < end && *s != '@') {
-			if (*s == ' ' || *s == '\t' || *s == '<' ||
-			    *s == '>' || *s == '"')
-				return (ADDR_BAD);
-			s++;
-		}
-	if (s < end)
-		at = s;
-	llen = (at != NULL ? at : end) - p;
-	if (llen == 0)
-		return (ADDR_BAD);
+	/* The last '@' outside a quoted string ends the local part. */
+	for (s = p; s < end; s++) {
+		if (inq) {
+			if (*s == '\\' && s + 1 < end)
+				s++;
+			else if (*s == '"')
+				inq = 0;
+		} else if (*s == '"')
+			inq = 1;
+		else if (*s == '@')
+			at = s;
+	}
+	if (inq) {
+		/* An unterminated quote: the domain is after the last '@'. */
+		syntax = 1;
+		for (at = NULL, s = p; s < end; s++)
+			if (*s == '@')
+				at = s;
+	}
 	if (at == NULL)
-		return (ADDR_NODOMAIN);
+		return (ctl || syntax ? ADDR_BAD : ADDR_NODOMAIN);
 
-	/*
-	 * The domain: one trailing dot dropped; no empty labels, no '@',
-	 * blanks, quotes or brackets but those of an address literal.
-	 */
-	dlen = end - (at + 1);
-	if (dlen > 0 && at[dlen] == '.')
-		dlen--;
-	if (dlen == 0)
-		return (ADDR_NODOMAIN);
-	if (at[dlen] == '.')
-		return (ADDR_BAD);
-	for (i = 0; i < dlen; i++) {
-		switch (at[1 + i]) {
-		case '.':
-			if (at[1] != '[' && (i == 0 || at[i] == '.'))
-				return (ADDR_BAD);
-			break;
-		case '[':
-		case ']':
-			if (at[1] != '[' || at[dlen] != ']' ||
-			    (i != 0 && i != dlen - 1))
-				return (ADDR_BAD);
-			break;
-		case '@':
-		case ' ':
-		case '\t':
-		case '<':
-		case '>':
-		case '"':
-		case '\\':
-			return (ADDR_BAD);
+	dom = at + 1;
+	dend = end;
+	if (dend > dom && dend[-1] == '.')
+		dend--;
+	if (dend == dom)
+		return (ctl || syntax ? ADDR_BAD : ADDR_NODOMAIN);
+	dlen = dend - dom;
+	if (!domain_ok(dom, dend))
+		syntax = 1;
+
+	/* The local part: one quoted string, or atext and dots. */
+	llen = at - p;
+	if (llen > 0 && *p == '"') {
+		if (!quoted_string(p, at))
+			syntax = 1;
+	} else
+		for (s = p; s < at; s++)
+			if (!atext((unsigned char)*s) && *s != '.')
+				syntax = 1;
+
+	empty = llen == 0 || (llen == 2 && p[0] == '"' && p[1] == '"');
+	if (ctl || llen + 1 + dlen > ADDR_MAX || empty || syntax) {
+		if (why != NULL)
+			*why = ctl ? "control-character" :
+			    llen + 1 + dlen > ADDR_MAX ? "too-long" :
+			    empty ? "no-local-part" : "syntax";
+		/* Matching needs the rightmost labels: keep those. */
+		if (dlen > outsz - 1) {
+			dom = dend - (outsz - 1);
+			if ((s = memchr(dom, '.', dend - dom)) != NULL &&
+			    s + 1 < dend)
+				dom = s + 1;
+			dlen = dend - dom;
 		}
+		for (i = 0; i < dlen; i++)
+			out[i] = lower((unsigned char)dom[i]);
+		out[dlen] = '\0';
+		if (domoff != NULL)
+			*domoff = 0;
+		return (ADDR_IMPOSSIBLE);
 	}
 
-	if (llen + 1 + dlen > ADDR_MAX || llen + 1 + dlen + 1 > outsz)
+	if (llen + 1 + dlen + 1 > outsz)
 		return (ADDR_BAD);
 	memcpy(out, p, llen);
 	out[llen] = '@';
 	for (i = 0; i < dlen; i++)
-		out[llen + 1 + i] = lower((unsigned char)at[1 + i]);
+		out[llen + 1 + i] = lower((unsigned char)dom[i]);
 	out[llen + 1 + dlen] = '\0';
 	if (domoff != NULL)
 		*domoff = llen + 1;
@@ -167,8 +251,52 @@ addr_normalise(const char *in, char *out, size_t outsz, size_t *domoff)
 }
 
 /*
+ * The path of a cache key as RCPT TO carries it, between its brackets:
+ * the key itself when its local part is a quoted string (as the MTA gave
+ * it) or a dot-string; otherwise (dots out of place, "a..b") the local
+ * part quoted, '"' and backslash escaped, as RFC 5321 wants the wire.
+ * Returns the path's length, or -1 when it does not fit in len.
+ */
+int
+addr_path(const char *key, char *buf, size_t len)
+{
+	const char	*at, *p;
+	size_t		 i = 0;
+	int		 dotstring = 1;
+
+	if ((at = strrchr(key, '@')) == NULL || key[0] == '"' || at == key)
+		return (strlcpy(buf, key, len) < len ? (int)strlen(key) : -1);
+	if (key[0] == '.' || at[-1] == '.')
+		dotstring = 0;
+	for (p = key; p < at; p++)
+		if ((*p == '.' && p[1] == '.') ||
+		    (*p != '.' && !atext((unsigned char)*p)))
+			dotstring = 0;
+	if (dotstring)
+		return (strlcpy(buf, key, len) < len ? (int)strlen(key) : -1);
+
+	if (len < 3)
+		return (-1);
+	buf[i++] = '"';
+	for (p = key; p < at; p++) {
+		if (i + 2 >= len)
+			return (-1);
+		if (*p == '"' || *p == '\\')
+			buf[i++] = '\\';
+		buf[i++] = *p;
+	}
+	buf[i++] = '"';
+	if (strlcpy(buf + i, at, len - i) >= len - i)
+		return (-1);
+	return ((int)(i + strlen(at)));
+}
+
+/*
  * Does domain (lowercase) fall under pattern (lowercase)?  Exactly, or
- * with subdomains set also any name ending in "." pattern.
+ * with subdomains set also any name ending in "." pattern, even with an
+ * empty label before it (".example.net"): such a domain only comes with
+ * an address that cannot be a mailbox, which is refused there.  The
+ * domain index of policy.c matches the same way.
  */
 int
 addr_domain_match(const char *domain, const char *pattern, int subdomains)
@@ -181,7 +309,7 @@ addr_domain_match(const char *domain, const char *pattern, int subdomains)
 		return (0);
 	dl = strlen(domain);
 	pl = strlen(pattern);
-	return (pl > 0 && dl > pl + 1 && domain[dl - pl - 1] == '.' &&
+	return (pl > 0 && dl > pl && domain[dl - pl - 1] == '.' &&
 	    strcmp(domain + dl - pl, pattern) == 0);
 }
 

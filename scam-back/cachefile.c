@@ -45,6 +45,7 @@
 #include "engine.h"
 #include "cache.h"
 #include "cachefile.h"
+#include "policy.h"
 
 /* Entries per slice: well under a millisecond of work. */
 #define SAVE_SLICE	1024
@@ -53,7 +54,9 @@
 static int	parse_cache_line(char *, size_t, time_t, uint32_t, uint32_t,
 		    void (*)(const char *, enum verdict, time_t, void *),
 		    void *, struct cachefile_stats *);
-static int	parse_cache_address(char *);
+static const char *last_field(const char *, const char *, char **);
+static enum verdict parse_state(const char *, size_t);
+static int	parse_cache_address(const char *, char *, size_t);
 static int	parse_expiry(const char *, time_t *);
 static void	load_put(const char *, enum verdict, time_t, void *);
 static void	save_start(int);
@@ -175,7 +178,10 @@ cachefile_parse(int fd, time_t now, uint32_t valid_expire,
 
 /*
  * "address valid|invalid expiry" (v1) or "0|1 address" (BackList).
- * Fields are separated by blanks; "#" starts a comment line.
+ * Fields are separated by blanks; "#" starts a comment line.  A quoted
+ * local part may hold blanks ("john doe"@example.net valid 1763678400):
+ * the address is what is left once the other fields are taken from
+ * the line's ends.
  */
 static int
 parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
@@ -183,10 +189,10 @@ parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
     void (*put)(const char *, enum verdict, time_t, void *), void *arg,
     struct cachefile_stats *st)
 {
-	char		*f[4], *p;
+	char		 key[ADDR_LEN], *p, *end, *send, *aend;
+	const char	*state, *exp;
 	enum verdict	 v;
 	time_t		 expires, limit;
-	int		 nf = 0;
 
 	st->lines++;
 	if (len >= CACHEFILE_LINE_MAX)
@@ -201,66 +207,51 @@ parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
 		;
 	if (*p == '\0' || *p == '#')
 		return (0);
+	end = line + len;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
 
-	while (*p != '\0') {
-		if (nf == 4)
+	/* v1: the last two fields are the state and the expiry. */
+	if ((exp = last_field(p, end, &send)) != NULL &&
+	    (state = last_field(p, send, &aend)) != NULL &&
+	    (v = parse_state(state, send - state)) != VERDICT_UNKNOWN) {
+		*send = '\0';
+		*aend = '\0';
+		if (parse_expiry(exp, &expires) == -1 ||
+		    parse_cache_address(p, key, sizeof(key)) == -1)
 			goto bad;
-		f[nf++] = p;
-		while (*p != '\0' && *p != ' ' && *p != '\t')
-			p++;
-		if (*p != '\0')
-			*p++ = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-	}
-
-	if (nf == 2) {
-		/* BackList: "0 address" valid, "1 address" invalid. */
-		if (strcmp(f[0], "0") == 0)
-			v = VERDICT_VALID;
-		else if (strcmp(f[0], "1") == 0)
-			v = VERDICT_INVALID;
-		else
-			goto bad;
-		if (parse_cache_address(f[1]) == -1)
-			goto bad;
-		expires = now + (v == VERDICT_VALID ? valid_expire :
-		    invalid_expire);
 		if (expires <= now) {
 			st->expired++;
 			return (0);
 		}
-		put(f[1], v, expires, arg);
+		/* Lifetimes may have been shortened since it was written. */
+		limit = now + (v == VERDICT_VALID ? valid_expire :
+		    invalid_expire);
+		if (expires > limit)
+			expires = limit;
+		if (expires <= now) {
+			st->expired++;
+			return (0);
+		}
+		put(key, v, expires, arg);
 		st->loaded++;
-		st->legacy++;
 		return (0);
 	}
-	if (nf != 3)
-		goto bad;
 
-	if (strcmp(f[1], "valid") == 0)
-		v = VERDICT_VALID;
-	else if (strcmp(f[1], "invalid") == 0)
-		v = VERDICT_INVALID;
-	else
+	/* BackList: "0 address" valid, "1 address" invalid. */
+	if ((p[0] != '0' && p[0] != '1') || (p[1] != ' ' && p[1] != '\t'))
 		goto bad;
-	if (parse_cache_address(f[0]) == -1 ||
-	    parse_expiry(f[2], &expires) == -1)
+	v = p[0] == '0' ? VERDICT_VALID : VERDICT_INVALID;
+	if (parse_cache_address(p + 2, key, sizeof(key)) == -1)
 		goto bad;
+	expires = now + (v == VERDICT_VALID ? valid_expire : invalid_expire);
 	if (expires <= now) {
 		st->expired++;
 		return (0);
 	}
-	/* Lifetimes may have been shortened since the file was written. */
-	limit = now + (v == VERDICT_VALID ? valid_expire : invalid_expire);
-	if (expires > limit)
-		expires = limit;
-	if (expires <= now) {
-		st->expired++;
-		return (0);
-	}
-	put(f[0], v, expires, arg);
+	put(key, v, expires, arg);
 	st->loaded++;
+	st->legacy++;
 	return (0);
 
  bad:
@@ -269,27 +260,49 @@ parse_cache_line(char *line, size_t len, time_t now, uint32_t valid_expire,
 }
 
 /*
- * What the engine would have cached: at most 254 octets, no control
- * characters or blanks, a domain after the last "@", which becomes the
- * cache key's lowercase domain.
+ * The last blank-separated field of [p, end), which has no blank at its
+ * end; *rest gets the end of what comes before it, blanks dropped.
+ * NULL when nothing comes before it.
+ */
+static const char *
+last_field(const char *p, const char *end, char **rest)
+{
+	const char	*f, *r;
+
+	for (f = end; f > p && f[-1] != ' ' && f[-1] != '\t'; f--)
+		;
+	for (r = f; r > p && (r[-1] == ' ' || r[-1] == '\t'); r--)
+		;
+	if (f == end || r == p)
+		return (NULL);
+	*rest = (char *)r;
+	return (f);
+}
+
+static enum verdict
+parse_state(const char *s, size_t len)
+{
+	if (len == 5 && strncmp(s, "valid", 5) == 0)
+		return (VERDICT_VALID);
+	if (len == 7 && strncmp(s, "invalid", 7) == 0)
+		return (VERDICT_INVALID);
+	return (VERDICT_UNKNOWN);
+}
+
+/*
+ * What the engine would have cached: an address that addr_normalise()
+ * leaves as it is but for the domain's case (no brackets, no route, at
+ * most 254 octets, a quoted local part whole); key gets it with the
+ * domain in lower case.
  */
 static int
-parse_cache_address(char *a)
+parse_cache_address(const char *a, char *key, size_t keysz)
 {
-	char	*p, *at;
-	size_t	 len;
+	size_t	domoff;
 
-	len = strlen(a);
-	if (len == 0 || len > 254)
+	if (addr_normalise(a, key, keysz, &domoff, NULL) != ADDR_OK ||
+	    strlen(a) != strlen(key) || strncmp(a, key, domoff) != 0)
 		return (-1);
-	for (p = a; *p != '\0'; p++)
-		if (iscntrl((unsigned char)*p) || *p == ' ' || *p == '<' ||
-		    *p == '>')
-			return (-1);
-	if ((at = strrchr(a, '@')) == NULL || at[1] == '\0')
-		return (-1);
-	for (p = at + 1; *p != '\0'; p++)
-		*p = tolower((unsigned char)*p);
 	return (0);
 }
 

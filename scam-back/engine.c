@@ -83,9 +83,10 @@ static void	engine_send(int, short, void *);
 static void	engine_probe_done(struct probe_res *);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
+static const char *engine_rcpt_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
-		    const char *, const struct client_addr *, enum verdict,
-		    const char *);
+		    const char *, const struct client_addr *, const char *,
+		    const char *, const char *);
 #ifdef __GLIBC__
 static void	*engine_malloc_warmup_thread(void *);
 static void	engine_malloc_warmup(void);
@@ -548,17 +549,27 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 		}
 		/* An address that cannot be verified is worth a line. */
 		if (dec.skip == SKIP_BAD)
-			log_info("skip to=%s client=%s reason=%s",
-			    printable(q->rcpt, rbuf, sizeof(rbuf)),
+			log_info("skip to=<%s> client=%s reason=%s",
+			    engine_rcpt_printable(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		else if (log_getverbose() > 0)
-			log_debug("skip to=%s client=%s reason=%s",
-			    printable(q->rcpt, rbuf, sizeof(rbuf)),
+			log_debug("skip to=<%s> client=%s reason=%s",
+			    engine_rcpt_printable(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		memset(r, 0, sizeof(*r));
 		r->action = ACTION_CONTINUE;
+		return;
+	}
+	if (dec.impossible != NULL) {
+		STAT_INC(impossible);
+		pthread_rwlock_rdlock(&engine_conf_lock);
+		policy_reply_impossible(engine_conf, r);
+		pthread_rwlock_unlock(&engine_conf_lock);
+		engine_log_verdict(r->action, engine_rcpt_printable(q->rcpt,
+		    rbuf, sizeof(rbuf)), from, q->client, "impossible",
+		    "reason", dec.impossible);
 		return;
 	}
 
@@ -592,21 +603,51 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_reply(engine_conf, v, dec.address, r);
 	pthread_rwlock_unlock(&engine_conf_lock);
-	engine_log_verdict(r->action, dec.address, from, q->client, v,
-	    pending_source_name(source));
+	engine_log_verdict(r->action, dec.address, from, q->client,
+	    policy_verdict_name(v), "source", pending_source_name(source));
 }
 
-/* SPEC section 6: one line per verdict. */
+/*
+ * A recipient as the MTA gave it, for a log line that puts it in
+ * brackets: its own brackets and blanks dropped, made printable.
+ */
+static const char *
+engine_rcpt_printable(const char *rcpt, char *buf, size_t len)
+{
+	char	bare[ADDR_LEN];
+	size_t	n;
+
+	if (rcpt == NULL)
+		rcpt = "";
+	rcpt += strspn(rcpt, " \t");
+	if (*rcpt == '<')
+		rcpt++;
+	n = strlcpy(bare, rcpt, sizeof(bare));
+	if (n < sizeof(bare)) {
+		while (n > 0 && (bare[n - 1] == ' ' || bare[n - 1] == '\t'))
+			bare[--n] = '\0';
+		if (n > 0 && bare[n - 1] == '>')
+			bare[--n] = '\0';
+	}
+	/* A longer one is cut: printable() ends it with "...". */
+	return (printable(n < sizeof(bare) ? bare : rcpt, buf, len));
+}
+
+/*
+ * SPEC section 6: one line per verdict.  Both addresses come from the
+ * MTA: printable() keeps their octets out of the log.
+ */
 static void
 engine_log_verdict(enum policy_action a, const char *to, const char *from,
-    const struct client_addr *client, enum verdict v, const char *source)
+    const struct client_addr *client, const char *verdict, const char *key,
+    const char *value)
 {
-	char	cbuf[INET6_ADDRSTRLEN];
+	char	cbuf[INET6_ADDRSTRLEN], tbuf[ADDR_LEN], fbuf[ADDR_LEN];
 
-	log_info("%s to=<%s> from=<%s> client=%s verdict=%s source=%s",
-	    policy_action_name(a), to, from == NULL ? "" : from,
-	    client_string(client, cbuf, sizeof(cbuf)),
-	    policy_verdict_name(v), source);
+	log_info("%s to=<%s> from=<%s> client=%s verdict=%s %s=%s",
+	    policy_action_name(a), printable(to, tbuf, sizeof(tbuf)),
+	    printable(from, fbuf, sizeof(fbuf)),
+	    client_string(client, cbuf, sizeof(cbuf)), verdict, key, value);
 }
 
 /* A libmilter thread queued a probe: get the event thread to send it. */
@@ -674,15 +715,30 @@ engine_check(const char *address, uint32_t peerid,
 	struct ctl_check		 cc;
 	const struct domain_conf	*d;
 	struct check			*ck;
+	const char			*why;
 	size_t				 domoff;
 
 	memset(&cc, 0, sizeof(cc));
 	strlcpy(cc.address, address, sizeof(cc.address));
 	cc.res.verdict = VERDICT_UNKNOWN;
 	switch (addr_normalise(address, cc.address, sizeof(cc.address),
-	    &domoff)) {
+	    &domoff, &why)) {
 	case ADDR_OK:
 		break;
+	case ADDR_IMPOSSIBLE:
+		/* As engine_rcpt: refused in a verified domain, no probe. */
+		if (policy_domain(engine_conf, engine_domains,
+		    cc.address) != NULL) {
+			cc.res.verdict = VERDICT_INVALID;
+			snprintf(cc.res.text, sizeof(cc.res.text), "cannot be "
+			    "a mailbox (%s): refused with 550 5.1.3, no probe",
+			    why);
+		} else
+			snprintf(cc.res.text, sizeof(cc.res.text),
+			    "not a usable address (%s)", why);
+		strlcpy(cc.address, address, sizeof(cc.address));
+		done(peerid, &cc);
+		return;
 	case ADDR_NODOMAIN:
 		strlcpy(cc.res.text, "address without a domain: not verified",
 		    sizeof(cc.res.text));
@@ -776,6 +832,7 @@ engine_stats(struct ctl_stats *st)
 	st->skip_nodomain = STAT_GET(skip_nodomain);
 	st->skip_unmatched = STAT_GET(skip_unmatched);
 	st->skip_bad_address = STAT_GET(skip_bad_address);
+	st->impossible = STAT_GET(impossible);
 	st->waits_timed_out = STAT_GET(waits_timed_out);
 	st->cache_saves = STAT_GET(cache_saves);
 	st->cache_saved_at = STAT_GET(cache_saved_at);

@@ -231,22 +231,25 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mconn	*c;
 	const char	*s;
-	size_t		 i, len;
+	size_t		 len;
 
 	if ((c = milter_conn(ctx)) == NULL)
 		return (SMFIS_ACCEPT);
 	milter_reset(c);
-	/* For the log only: no brackets, nothing unprintable. */
+	/*
+	 * For the log only, without its brackets; the verdict line makes
+	 * it printable.
+	 */
 	s = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	len = strlen(s);
 	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
 		s++;
 		len -= 2;
 	}
-	for (i = 0; i < len && i < sizeof(c->from) - 1; i++)
-		c->from[i] = (s[i] > 0x20 && s[i] < 0x7f) ||
-		    (unsigned char)s[i] >= 0x80 ? s[i] : '?';
-	c->from[i] = '\0';
+	if (len > sizeof(c->from) - 1)
+		len = sizeof(c->from) - 1;
+	memcpy(c->from, s, len);
+	c->from[len] = '\0';
 	return (SMFIS_CONTINUE);
 }
 

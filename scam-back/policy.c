@@ -226,8 +226,9 @@ policy_decide(const struct scamback_conf *conf,
 		return;
 	}
 	switch (addr_normalise(q->rcpt, dec->address, sizeof(dec->address),
-	    &domoff)) {
+	    &domoff, &dec->impossible)) {
 	case ADDR_OK:
+	case ADDR_IMPOSSIBLE:
 		break;
 	case ADDR_NODOMAIN:
 		dec->skip = SKIP_NODOMAIN;
@@ -236,8 +237,13 @@ policy_decide(const struct scamback_conf *conf,
 		dec->skip = SKIP_BAD;
 		return;
 	}
+	/*
+	 * In a verified domain no form is waved through: what cannot be
+	 * a mailbox is refused.  Elsewhere it is not ours to judge.
+	 */
 	if ((d = policy_domain(conf, idx, dec->address + domoff)) == NULL) {
-		dec->skip = SKIP_UNMATCHED;
+		dec->skip = dec->impossible != NULL ? SKIP_BAD :
+		    SKIP_UNMATCHED;
 		return;
 	}
 	dec->skip = SKIP_NONE;
@@ -304,6 +310,26 @@ policy_reply(const struct scamback_conf *conf, enum verdict v,
 			r->action = ACTION_CONTINUE;
 		return;
 	}
+}
+
+/*
+ * An address that cannot be a mailbox, in a verified domain: refused as
+ * Postfix refuses bad syntax (5.1.3), or dropped like an invalid one in
+ * discard mode.  The address stays out of the text: it may be anything.
+ */
+void
+policy_reply_impossible(const struct scamback_conf *conf,
+    struct policy_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (conf->invalid == INVALID_DISCARD) {
+		r->action = ACTION_DISCARD;
+		return;
+	}
+	r->action = ACTION_REJECT;
+	r->rcode = "550";
+	r->xcode = "5.1.3";
+	strlcpy(r->text, "Bad recipient address syntax", sizeof(r->text));
 }
 
 /*

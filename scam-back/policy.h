@@ -34,7 +34,8 @@
 /* addr_normalise() results */
 #define ADDR_OK			0
 #define ADDR_NODOMAIN		1	/* no domain part: not verified */
-#define ADDR_BAD		2	/* too long, control characters, junk */
+#define ADDR_IMPOSSIBLE		2	/* a domain, but cannot be a mailbox */
+#define ADDR_BAD		3	/* junk with no domain */
 
 /* A client address; af 0 when unknown (local submission, unix socket). */
 struct client_addr {
@@ -46,7 +47,9 @@ struct client_addr {
 };
 
 /* address.c */
-int	addr_normalise(const char *, char *, size_t, size_t *);
+int	addr_normalise(const char *, char *, size_t, size_t *,
+	    const char **);
+int	addr_path(const char *, char *, size_t);
 int	addr_domain_match(const char *, const char *, int);
 void	client_from_sockaddr(struct client_addr *, const struct sockaddr *);
 int	client_from_string(struct client_addr *, const char *);
@@ -74,8 +77,14 @@ struct rcpt_query {
 	const char		*rcpt;		/* RCPT TO argument */
 };
 
+/*
+ * With impossible set (why the address cannot be a mailbox) and skip
+ * SKIP_NONE, the recipient is in a verified domain and is refused
+ * without a probe; address then holds only its domain.
+ */
 struct rcpt_decision {
 	enum policy_skip	 skip;
+	const char		*impossible;
 	char			 address[ADDR_LEN];	/* normalised */
 	uint32_t		 backend_id;
 	char			 backend[NAME_LEN];	/* its name */
@@ -84,7 +93,7 @@ struct rcpt_decision {
 /* What the MTA is told. */
 enum policy_action {
 	ACTION_CONTINUE,
-	ACTION_REJECT,			/* 550 5.1.1 */
+	ACTION_REJECT,			/* 550 5.1.1, or 5.1.3 */
 	ACTION_TEMPFAIL,		/* 451 4.4.3 */
 	ACTION_DISCARD			/* continue now, delete at EOM */
 };
@@ -110,6 +119,8 @@ void	policy_decide(const struct scamback_conf *,
 	    const struct domain_index *, const struct rcpt_query *,
 	    struct rcpt_decision *);
 void	policy_reply(const struct scamback_conf *, enum verdict, const char *,
+	    struct policy_reply *);
+void	policy_reply_impossible(const struct scamback_conf *,
 	    struct policy_reply *);
 int	policy_verifies(const struct scamback_conf *,
 	    const struct domain_index *, const char *);

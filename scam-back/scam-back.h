@@ -401,6 +401,7 @@ struct ctl_stats {
 	uint64_t		 skip_nodomain;
 	uint64_t		 skip_unmatched;
 	uint64_t		 skip_bad_address;
+	uint64_t		 impossible;		/* refused, 5.1.3 */
 	uint64_t		 waits_timed_out;
 	uint64_t		 cache_saves;
 	int64_t			 cache_saved_at;

@@ -37,6 +37,7 @@
 
 #include "scam-back.h"
 #include "log.h"
+#include "policy.h"
 #include "smtp.h"
 
 static enum smtp_parse_result smtp_parse_line(struct smtp_parser *);
@@ -265,20 +266,32 @@ smtp_verdict(const struct smtp_reply *r)
 }
 
 /*
- * What may go between <> in a command: nothing that ends the line or the
- * path, so that no address can smuggle a command to the backend.
+ * What may go between <> in a command: nothing that ends the line, and
+ * '<' or '>' only inside a quoted string ("x>y"@example.net), so that no
+ * address can smuggle a command to the backend or end its path early.
  */
 int
 smtp_address_ok(const char *s)
 {
 	const unsigned char	*u;
+	int			 inq = 0;
 
 	if (strlen(s) >= ADDR_LEN)
 		return (0);
-	for (u = (const unsigned char *)s; *u != '\0'; u++)
-		if (*u < 0x20 || *u == 0x7f || *u == '<' || *u == '>')
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f)
 			return (0);
-	return (1);
+		if (inq) {
+			if (*u == '\\' && u[1] != '\0')
+				u++;
+			else if (*u == '"')
+				inq = 0;
+		} else if (*u == '"')
+			inq = 1;
+		else if (*u == '<' || *u == '>')
+			return (0);
+	}
+	return (!inq);
 }
 
 const char *
@@ -563,11 +576,19 @@ smtp_can_rcpt(const struct smtp *s)
 	    s->tx_rcpts < SMTP_TX_RCPT_MAX && s->nrcpt < max);
 }
 
-/* The caller checked smtp_can_rcpt() and smtp_address_ok(). */
+/*
+ * The caller checked smtp_can_rcpt() and smtp_address_ok().  A local part
+ * that needs quotes gets them on the wire (addr_path); the address is
+ * still the engine's key everywhere else.
+ */
 void
 smtp_rcpt(struct smtp *s, const char *address, void *tag)
 {
-	smtp_printf(s, "RCPT TO:<%s>\r\n", address);
+	char	path[2 * ADDR_LEN + 3];
+
+	if (addr_path(address, path, sizeof(path)) == -1)
+		strlcpy(path, address, sizeof(path));
+	smtp_printf(s, "RCPT TO:<%s>\r\n", path);
 	smtp_push(s, SMTP_CMD_RCPT, tag, s->tx_rcpts);
 	s->tx_rcpts++;
 	s->nrcpt++;

@@ -174,6 +174,7 @@ show_stats(struct ctl_stats *s, time_t now)
 	printf("%-24s %" PRIu64 "\n", "verdicts valid", s->verdict_valid);
 	printf("%-24s %" PRIu64 "\n", "verdicts invalid", s->verdict_invalid);
 	printf("%-24s %" PRIu64 "\n", "verdicts unknown", s->verdict_unknown);
+	printf("%-24s %" PRIu64 "\n", "verdicts impossible", s->impossible);
 	printf("%-24s %" PRIu64 "\n", "skipped: skip from", s->skip_from);
 	printf("%-24s %" PRIu64 "\n", "skipped: local", s->skip_local);
 	printf("%-24s %" PRIu64 "\n", "skipped: skip daemon", s->skip_daemon);

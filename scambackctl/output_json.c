@@ -131,6 +131,7 @@ json_stats(struct ctl_stats *s, time_t now)
 	json_do_uint("valid", s->verdict_valid);
 	json_do_uint("invalid", s->verdict_invalid);
 	json_do_uint("unknown", s->verdict_unknown);
+	json_do_uint("impossible", s->impossible);
 	json_do_end();
 	json_do_object("skipped");
 	json_do_uint("from", s->skip_from);

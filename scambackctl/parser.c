@@ -29,6 +29,8 @@
 #include <string.h>
 
 #include "scam-back.h"
+#include "policy.h"
+#include "printable.h"
 #include "scambackctl.h"
 
 enum token_type {
@@ -260,40 +262,54 @@ show_valid_args(const struct token table[])
 }
 
 /*
- * "user@domain" or, unless a full address is required, "@domain".  Angle
- * brackets as in an SMTP command are accepted and dropped.
+ * "user@domain" or, unless a full address is required (check),
+ * "@domain".  An address is read as the engine reads a RCPT argument
+ * (addr_normalise): brackets dropped, a quoted local part whole ("john
+ * doe"@example.net), the domain lowercased.  One that cannot be a
+ * mailbox is never cached: show and flush refuse it, check hands it to
+ * the daemon, which says whether it refuses it.
  */
 static int
 parse_match(const char *word, int full)
 {
-	char		 buf[ADDR_LEN];
-	const char	*p, *at;
-	size_t		 len;
+	char		 key[ADDR_LEN], pbuf[80];
+	const char	*p, *why;
+	size_t		 domoff, len;
 
-	len = strlen(word);
-	if (len >= 2 && word[0] == '<' && word[len - 1] == '>') {
-		word++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(buf) || len > 254) {
-		fprintf(stderr, "address too long or empty: %s\n", word);
-		return (0);
-	}
-	memcpy(buf, word, len);
-	buf[len] = '\0';
-	for (p = buf; *p != '\0'; p++)
-		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p) ||
-		    *p == '<' || *p == '>') {
-			fprintf(stderr, "bad character in address: %s\n",
-			    buf);
+	if (!full && word[0] == '@') {
+		len = strlen(word);
+		for (p = word + 1; *p != '\0'; p++)
+			if (iscntrl((unsigned char)*p) ||
+			    isspace((unsigned char)*p) || *p == '<' ||
+			    *p == '>' || *p == '@')
+				break;
+		if (len < 2 || len >= sizeof(res.filter.match) || *p != '\0') {
+			fprintf(stderr, "%s: want @domain\n",
+			    printable(word, pbuf, sizeof(pbuf)));
 			return (0);
 		}
-	at = strrchr(buf, '@');
-	if (at[1] == '\0' || (full && at == buf)) {
-		fprintf(stderr, "%s: want %s\n", buf, full ?
-		    "local-part@domain" : "local-part@domain or @domain");
+		strlcpy(res.filter.match, word, sizeof(res.filter.match));
+		return (1);
+	}
+	switch (addr_normalise(word, key, sizeof(key), &domoff, &why)) {
+	case ADDR_OK:
+		strlcpy(res.filter.match, key, sizeof(res.filter.match));
+		return (1);
+	case ADDR_IMPOSSIBLE:
+		if (strcmp(why, "no-local-part") == 0)
+			break;
+		if (full && strlen(word) < sizeof(res.filter.match)) {
+			strlcpy(res.filter.match, word,
+			    sizeof(res.filter.match));
+			return (1);
+		}
+		fprintf(stderr, "%s: cannot be a mailbox (%s)%s\n",
+		    printable(word, pbuf, sizeof(pbuf)), why, full ?
+		    "; refused with 550 5.1.3 in a domain scam-back verifies" :
+		    "; never cached");
 		return (0);
 	}
-	strlcpy(res.filter.match, buf, sizeof(res.filter.match));
-	return (1);
+	fprintf(stderr, "%s: want %s\n", printable(word, pbuf, sizeof(pbuf)),
+	    full ? "local-part@domain" : "local-part@domain or @domain");
+	return (0);
 }

@@ -23,6 +23,7 @@ for cmd in "sh ca" "s c" "show cache valid" "sh ca inv @example.net" \
     "show cache alice@example.net" "show cache <bob@example.net>" \
     "sh b" "sh st" "fl ca" "flush cache invalid" "flush cache @example.net" \
     "f c v a@example.net" "sa c" "save cache" "ch a@example.net" \
+    'sh ca "x>y"@example.net' 'ch <"x<y"@example.net>' \
     "rel" "reload" "log v" "log b" "l verbose"; do
 	case $cmd in
 	"s c")	continue ;;	# ambiguous: show / save
@@ -61,8 +62,9 @@ bad "unknown argument: alice" show cache alice
 bad "want local-part@domain" check @example.net
 bad "want local-part@domain" check alice@
 bad "valid commands/args" show cache valid invalid
-bad "bad character" show cache "a b@example.net"
-bad "too long" check "$(printf '%0300d' 0)@example.net"
+bad "cannot be a mailbox \(syntax\); never cached" show cache "a b@example.net"
+bad "cannot be a mailbox \(too-long\)" check "$(printf '%0300d' 0)@example.net"
+bad "@a.b: want @domain" show cache "@a b"
 
 out=$("$SCAMBACKCTL" 2>&1)
 expect_eq "no command: exit" "$?" 1

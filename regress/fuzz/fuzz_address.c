@@ -99,7 +99,7 @@ check_normalised(const char *out, size_t domoff)
 	for (i = domoff; i < len; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')
 			abort();
-	if (addr_normalise(out, again, sizeof(again), &off2) != ADDR_OK ||
+	if (addr_normalise(out, again, sizeof(again), &off2, NULL) != ADDR_OK ||
 	    strcmp(out, again) != 0 || off2 != domoff)
 		abort();
 }
@@ -131,6 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rcpt_query	 q;
 	struct client_addr	 c;
 	char			*s, out[ADDR_LEN], small[16], buf[64];
+	const char		*why;
 	size_t			 domoff;
 	int			 rc;
 
@@ -141,16 +142,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 
-	rc = addr_normalise(s, out, sizeof(out), &domoff);
+	rc = addr_normalise(s, out, sizeof(out), &domoff, &why);
 	if (rc == ADDR_OK) {
 		check_normalised(out, domoff);
 		check_reply(out);
+		if (why != NULL)
+			abort();
+	} else if (rc == ADDR_IMPOSSIBLE) {
+		/* The domain alone, bounded, and a reason. */
+		if (why == NULL || domoff != 0 || out[0] == '\0' ||
+		    strlen(out) >= sizeof(out))
+			abort();
 	} else if (rc != ADDR_NODOMAIN && rc != ADDR_BAD)
 		abort();
 	/* A buffer too small is refused, never overrun. */
-	rc = addr_normalise(s, small, sizeof(small), &domoff);
+	rc = addr_normalise(s, small, sizeof(small), &domoff, NULL);
 	if (rc == ADDR_OK)
 		check_normalised(small, domoff);
+	else if (rc == ADDR_IMPOSSIBLE && strlen(small) >= sizeof(small))
+		abort();
 
 	/* The same bytes as {client_addr}. */
 	if (client_from_string(&c, s) == 0) {
@@ -167,9 +177,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.auth = NULL;
 	q.rcpt = s;
 	policy_decide(conf, idx, &q, &dec);
-	rc = addr_normalise(s, out, sizeof(out), &domoff);
+	rc = addr_normalise(s, out, sizeof(out), &domoff, NULL);
 	switch (dec.skip) {
 	case SKIP_NONE:
+		/* Refused without a probe: in a verified domain. */
+		if (dec.impossible != NULL) {
+			if (rc != ADDR_IMPOSSIBLE ||
+			    policy_domain(conf, NULL, out) == NULL)
+				abort();
+			break;
+		}
 		if (rc != ADDR_OK || strcmp(dec.address, out) != 0 ||
 		    policy_domain(conf, NULL, out + domoff) == NULL ||
 		    (dec.backend_id < 1 || dec.backend_id > 4) ||
@@ -186,7 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case SKIP_BAD:
-		if (rc != ADDR_BAD)
+		if (rc != ADDR_BAD && (rc != ADDR_IMPOSSIBLE ||
+		    policy_domain(conf, NULL, out) != NULL))
 			abort();
 		break;
 	default:

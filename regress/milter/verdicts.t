@@ -67,7 +67,7 @@ rcpt <x@badexample.net>: continue
 rcpt <x@sub.example.net>: continue
 rcpt <postmaster>: continue
 rcpt <tmp@grey.test>: continue
-rcpt <$long@example.net>: continue
+rcpt <$long@example.net>: reject 550 5.1.3 Bad recipient address syntax
 rcpt <nobody@example.net>: reject 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown
 rcpt <100%@example.net>: reject 550 5.1.1 <100%%@example.net>: Recipient address rejected: User unknown
 EOF
@@ -91,8 +91,8 @@ grep -q '^milter engine: accept to=<bob@example.net> .* verdict=valid source=cac
     fail "no cached accept line"
 grep -q '^milter engine: accept to=<tmp@grey.test> .* verdict=unknown source=probe$' "$SB_LOG" ||
     fail "no unknown line"
-expect_eq "verdict lines" "$(log_count ' verdict=')" 9
-grep -q "skip to=<aaaaaaaa*\.\.\. client=203.0.113.5 reason=bad-address" "$SB_LOG" ||
+expect_eq "verdict lines" "$(log_count ' verdict=')" 10
+grep -q "reject to=<aaaaaaaa*\.\.\.> from=<x@remote.test> client=203.0.113.5 verdict=impossible reason=too-long" "$SB_LOG" ||
     fail "overlong address not logged"
 
 # 2. Skip rules: none of these reaches a backend, whatever the address.
@@ -141,7 +141,8 @@ expect_eq "skip daemon" "$(sbstat skipped.daemon)" 2
 expect_eq "skip auth" "$(sbstat skipped.authenticated)" 1
 expect_eq "skip nodomain" "$(sbstat skipped.no_domain)" 1
 expect_eq "skip unmatched" "$(sbstat skipped.unmatched)" 2
-expect_eq "skip bad" "$(sbstat skipped.bad_address)" 1
+expect_eq "skip bad" "$(sbstat skipped.bad_address)" 0
+expect_eq "impossible" "$(sbstat verdicts.impossible)" 1
 expect_eq "cache entries" "$(sbstat cache_entries)" 6
 
 stop_scamback

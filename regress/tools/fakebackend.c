@@ -989,6 +989,7 @@ getpath(const char *args, const char *prefix, char *path, size_t size)
 {
 	size_t		 n = strlen(prefix);
 	const char	*p, *e;
+	int		 q;
 
 	if (strncasecmp(args, prefix, n) != 0)
 		return -1;
@@ -996,7 +997,13 @@ getpath(const char *args, const char *prefix, char *path, size_t size)
 	while (*p == ' ')
 		p++;
 	if (*p == '<') {
-		if ((e = strchr(p, '>')) == NULL)
+		/* A '>' in a quoted local part ("x>y"@b) ends nothing. */
+		for (e = p + 1, q = 0; *e != '\0' && (q || *e != '>'); e++)
+			if (q && *e == '\\' && e[1] != '\0')
+				e++;
+			else if (*e == '"')
+				q = !q;
+		if (*e != '>')
 			return -1;
 		e++;
 	} else {

@@ -178,6 +178,7 @@ static void	 run(struct session *);
 static int	 execute(struct session *, struct cmd *, char *);
 static char	*subst(const char *, int);
 static char	*word(char **);
+static char	*pathword(char **);
 static char	*trim(char *);
 static void	 emit(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -645,7 +646,7 @@ execute(struct session *s, struct cmd *c, char *args)
 		return r;
 	case OP_MAIL:
 	case OP_RCPT:
-		a = word(&p);
+		a = pathword(&p);
 		/* The address and each ESMTP argument, NUL-terminated. */
 		len = strlen(a) + 1;
 		buf = xmalloc(len + strlen(p) + 1);
@@ -1806,6 +1807,31 @@ word(char **p)
 	w = *p;
 	while (**p != '\0' && !isspace((unsigned char)**p))
 		(*p)++;
+	if (**p != '\0')
+		*(*p)++ = '\0';
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	return w;
+}
+
+/*
+ * The address of mail or rcpt: a word, but blanks inside a quoted local
+ * part ("john doe"@example.net) do not end it.
+ */
+static char *
+pathword(char **p)
+{
+	char	*w;
+	int	 q = 0;
+
+	while (isspace((unsigned char)**p))
+		(*p)++;
+	w = *p;
+	for (; **p != '\0' && (q || !isspace((unsigned char)**p)); (*p)++)
+		if (q && **p == '\\' && (*p)[1] != '\0')
+			(*p)++;
+		else if (**p == '"')
+			q = !q;
 	if (**p != '\0')
 		*(*p)++ = '\0';
 	while (isspace((unsigned char)**p))

@@ -45,8 +45,9 @@ static int	failures;
 struct ncase {
 	const char	*in;
 	int		 rc;
-	const char	*out;		/* with ADDR_OK */
-	const char	*domain;
+	const char	*out;		/* the key, or the domain (IMPOSSIBLE) */
+	const char	*domain;	/* ADDR_OK: the key's domain; */
+					/* IMPOSSIBLE: why */
 };
 
 static const struct ncase ncases[] = {
@@ -59,17 +60,20 @@ static const struct ncase ncases[] = {
 	/* Source routes are dropped. */
 	{ "<@relay.test:bob@example.net>", ADDR_OK, "bob@example.net", "example.net" },
 	{ "<@a.test,@b.test:Bob@Example.NET>", ADDR_OK, "Bob@example.net", "example.net" },
-	{ "<@relay.test>",		ADDR_BAD, NULL, NULL },
 	{ "<@relay.test:>",		ADDR_BAD, NULL, NULL },
-	/* Quoted local parts are kept as written, '@' inside included. */
+	/* Quoted local parts are kept as written, '@' '<' '>' inside too. */
 	{ "<\"john doe\"@example.net>",	ADDR_OK, "\"john doe\"@example.net", "example.net" },
 	{ "<\"a@b\"@Example.net>",	ADDR_OK, "\"a@b\"@example.net", "example.net" },
 	{ "<\"esc\\\"aped\"@example.net>", ADDR_OK, "\"esc\\\"aped\"@example.net", "example.net" },
-	{ "<\"unterminated@example.net>", ADDR_BAD, NULL, NULL },
-	{ "<\"q\"x@example.net>",	ADDR_BAD, NULL, NULL },
+	{ "<\"x>y\"@example.net>",	ADDR_OK, "\"x>y\"@example.net", "example.net" },
+	{ "<\"x<y\"@example.net>",	ADDR_OK, "\"x<y\"@example.net", "example.net" },
+	{ "<\"<>\"@example.net>",	ADDR_OK, "\"<>\"@example.net", "example.net" },
 	{ "<user%other@example.net>",	ADDR_OK, "user%other@example.net", "example.net" },
 	{ "<a+tag@example.net>",	ADDR_OK, "a+tag@example.net", "example.net" },
 	{ "<x@[192.0.2.1]>",		ADDR_OK, "x@[192.0.2.1]", "[192.0.2.1]" },
+	/* Dots out of place: the prober quotes them on the wire. */
+	{ "<a..b@example.net>",		ADDR_OK, "a..b@example.net", "example.net" },
+	{ "<.a@example.net>",		ADDR_OK, ".a@example.net", "example.net" },
 	/* UTF-8 passes through untouched. */
 	{ "<j\xc3\xb6rg@example.net>",	ADDR_OK, "j\xc3\xb6rg@example.net", "example.net" },
 	/* No domain: not verified. */
@@ -77,29 +81,39 @@ static const struct ncase ncases[] = {
 	{ "postmaster",			ADDR_NODOMAIN, NULL, NULL },
 	{ "<user@>",			ADDR_NODOMAIN, NULL, NULL },
 	{ "<user@.>",			ADDR_NODOMAIN, NULL, NULL },
-	/* Junk. */
+	/* Junk without a domain. */
 	{ "",				ADDR_BAD, NULL, NULL },
 	{ "<>",				ADDR_BAD, NULL, NULL },
 	{ "<",				ADDR_BAD, NULL, NULL },
 	{ ">",				ADDR_BAD, NULL, NULL },
-	{ "<alice@example.net",		ADDR_BAD, NULL, NULL },
-	{ "alice@example.net>",		ADDR_BAD, NULL, NULL },
-	{ "<@example.net>",		ADDR_BAD, NULL, NULL },
-	{ "<a@b@example.net>",		ADDR_BAD, NULL, NULL },
-	{ "<a b@example.net>",		ADDR_BAD, NULL, NULL },
-	{ "<a@exa mple.net>",		ADDR_BAD, NULL, NULL },
-	{ "<a@example..net>",		ADDR_BAD, NULL, NULL },
-	{ "<a@.example.net>",		ADDR_BAD, NULL, NULL },
-	{ "<a@example.net..>",		ADDR_BAD, NULL, NULL },
-	{ "<a@exa[mple.net>",		ADDR_BAD, NULL, NULL },
-	{ "<<a@example.net>>",		ADDR_BAD, NULL, NULL },
+	{ "<\"unterminated>",		ADDR_BAD, NULL, NULL },
+	{ "<a\x01>",			ADDR_BAD, NULL, NULL },
+	/* A domain, but no mailbox: refused in a verified domain. */
+	{ "<@relay.test>",		ADDR_IMPOSSIBLE, "relay.test", "no-local-part" },
+	{ "<@example.net>",		ADDR_IMPOSSIBLE, "example.net", "no-local-part" },
+	{ "<\"\"@example.net>",		ADDR_IMPOSSIBLE, "example.net", "no-local-part" },
+	{ "<\"unterminated@example.net>", ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<\"q\"x@example.net>",	ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<x\"q\"@example.net>",	ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<alice@example.net",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "alice@example.net>",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<a@b@example.net>",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<a b@example.net>",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<a\\b@example.net>",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<a,b@Example.net>",		ADDR_IMPOSSIBLE, "example.net", "syntax" },
+	{ "<a@exa mple.net>",		ADDR_IMPOSSIBLE, "exa mple.net", "syntax" },
+	{ "<a@example..net>",		ADDR_IMPOSSIBLE, "example..net", "syntax" },
+	{ "<a@.example.net>",		ADDR_IMPOSSIBLE, ".example.net", "syntax" },
+	{ "<a@example.net..>",		ADDR_IMPOSSIBLE, "example.net.", "syntax" },
+	{ "<a@exa[mple.net>",		ADDR_IMPOSSIBLE, "exa[mple.net", "syntax" },
+	{ "<<a@example.net>>",		ADDR_IMPOSSIBLE, "example.net>", "syntax" },
 	/* Control characters anywhere. */
-	{ "<a\r\n@example.net>",	ADDR_BAD, NULL, NULL },
-	{ "<a@example.net\n>",		ADDR_BAD, NULL, NULL },
-	{ "<a\x01@example.net>",	ADDR_BAD, NULL, NULL },
-	{ "<a\x7f@example.net>",	ADDR_BAD, NULL, NULL },
-	{ "<\"a\x1b\"@example.net>",	ADDR_BAD, NULL, NULL },
-	{ "<\"a\tb\"@example.net>",	ADDR_BAD, NULL, NULL },
+	{ "<a\r\n@example.net>",	ADDR_IMPOSSIBLE, "example.net", "control-character" },
+	{ "<a@example.net\n>",		ADDR_IMPOSSIBLE, "example.net\n", "control-character" },
+	{ "<a\x01@example.net>",	ADDR_IMPOSSIBLE, "example.net", "control-character" },
+	{ "<a\x7f@example.net>",	ADDR_IMPOSSIBLE, "example.net", "control-character" },
+	{ "<\"a\x1b\"@example.net>",	ADDR_IMPOSSIBLE, "example.net", "control-character" },
+	{ "<\"a\tb\"@example.net>",	ADDR_IMPOSSIBLE, "example.net", "control-character" },
 	{ "\t<a@example.net> ",	ADDR_OK, "a@example.net", "example.net" },
 };
 
@@ -107,18 +121,35 @@ static void
 test_normalise(void)
 {
 	char		 out[ADDR_LEN], in[600];
+	const char	*why;
 	size_t		 i, off;
 	int		 rc;
 
 	for (i = 0; i < sizeof(ncases) / sizeof(ncases[0]); i++) {
 		memset(out, 'X', sizeof(out));
 		off = 9999;
-		rc = addr_normalise(ncases[i].in, out, sizeof(out), &off);
+		rc = addr_normalise(ncases[i].in, out, sizeof(out), &off,
+		    &why);
 		if (rc != ncases[i].rc) {
 			fprintf(stderr, "FAIL normalise \"%s\": %d, want %d\n",
 			    ncases[i].in, rc, ncases[i].rc);
 			failures++;
 			continue;
+		}
+		if (rc == ADDR_IMPOSSIBLE) {
+			if (off != 0 || strcmp(out, ncases[i].out) != 0 ||
+			    why == NULL || strcmp(why, ncases[i].domain) != 0) {
+				fprintf(stderr, "FAIL normalise \"%s\": domain "
+				    "\"%s\" why %s\n", ncases[i].in, out,
+				    why == NULL ? "none" : why);
+				failures++;
+			}
+			continue;
+		}
+		if (why != NULL) {
+			fprintf(stderr, "FAIL normalise \"%s\": why %s\n",
+			    ncases[i].in, why);
+			failures++;
 		}
 		if (rc != ADDR_OK)
 			continue;
@@ -131,29 +162,75 @@ test_normalise(void)
 			failures++;
 		}
 	}
-	CHECK(addr_normalise(NULL, out, sizeof(out), &off) == ADDR_BAD);
+	CHECK(addr_normalise(NULL, out, sizeof(out), &off, NULL) == ADDR_BAD);
 
 	/* 254 octets are fine, 255 are not (RFC 5321 path limit). */
 	memset(in, 'a', sizeof(in));
 	in[0] = '<';
 	memcpy(in + 1 + 254 - 12, "@example.net>", 14);
 	CHECK(strlen(in) == 256);
-	CHECK(addr_normalise(in, out, sizeof(out), &off) == ADDR_OK);
+	CHECK(addr_normalise(in, out, sizeof(out), &off, NULL) == ADDR_OK);
 	CHECK(strlen(out) == 254);
 	memset(in, 'a', sizeof(in));
 	in[0] = '<';
 	memcpy(in + 1 + 255 - 12, "@example.net>", 14);
-	CHECK(addr_normalise(in, out, sizeof(out), &off) == ADDR_BAD);
+	CHECK(addr_normalise(in, out, sizeof(out), &off, &why) ==
+	    ADDR_IMPOSSIBLE && strcmp(out, "example.net") == 0 &&
+	    strcmp(why, "too-long") == 0);
 	/* A huge one neither overflows nor passes. */
 	memset(in, 'a', sizeof(in) - 1);
 	in[sizeof(in) - 1] = '\0';
 	in[300] = '@';
-	CHECK(addr_normalise(in, out, sizeof(out), &off) == ADDR_BAD);
+	CHECK(addr_normalise(in, out, sizeof(out), &off, &why) ==
+	    ADDR_IMPOSSIBLE && strcmp(why, "too-long") == 0 &&
+	    strlen(out) == sizeof(out) - 1);
+	/* A domain too long for out: its rightmost whole labels. */
+	memset(in, 'a', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	in[1] = '@';
+	for (i = 10; i < sizeof(in) - 20; i += 10)
+		in[i] = '.';
+	memcpy(in + sizeof(in) - 13, ".Example.NET", 13);
+	CHECK(addr_normalise(in, out, sizeof(out), &off, &why) ==
+	    ADDR_IMPOSSIBLE && strcmp(why, "too-long") == 0 &&
+	    strlen(out) < sizeof(out) && out[0] != '.' &&
+	    strcmp(out + strlen(out) - 12, ".example.net") == 0);
 	/* A small output buffer is refused, not overrun. */
-	CHECK(addr_normalise("<alice@example.net>", out, 10, &off) == ADDR_BAD);
-	/* The trailing dot is not counted against the limit. */
+	CHECK(addr_normalise("<alice@example.net>", out, 10, &off, NULL) ==
+	    ADDR_BAD);
+	CHECK(addr_normalise("<a\x01@example.net>", out, 5, &off, NULL) ==
+	    ADDR_IMPOSSIBLE && strcmp(out, "net") == 0);
 	printf("ok normalise (%zu cases)\n",
 	    sizeof(ncases) / sizeof(ncases[0]));
+}
+
+/* The path on the wire: as the MTA gave it, quoted where it must be. */
+static void
+test_path(void)
+{
+	char	 buf[64];
+
+	CHECK(addr_path("alice@example.net", buf, sizeof(buf)) == 17 &&
+	    strcmp(buf, "alice@example.net") == 0);
+	CHECK(addr_path("a.b+c@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "a.b+c@example.net") == 0);
+	CHECK(addr_path("\"x>y\"@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "\"x>y\"@example.net") == 0);
+	CHECK(addr_path("\"john\"@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "\"john\"@example.net") == 0);
+	CHECK(addr_path("a..b@example.net", buf, sizeof(buf)) == 18 &&
+	    strcmp(buf, "\"a..b\"@example.net") == 0);
+	CHECK(addr_path(".a@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "\".a\"@example.net") == 0);
+	CHECK(addr_path("a.@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "\"a.\"@example.net") == 0);
+	/* Not what the engine makes, but quoted right all the same. */
+	CHECK(addr_path("a\"b\\c@example.net", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "\"a\\\"b\\\\c\"@example.net") == 0);
+	CHECK(addr_path("a..b@example.net", buf, 18) == -1);
+	CHECK(addr_path("a..b@example.net", buf, 19) == 18);
+	CHECK(addr_path("alice@example.net", buf, 17) == -1);
+	printf("ok path\n");
 }
 
 static void
@@ -166,7 +243,9 @@ test_domain_match(void)
 	CHECK(addr_domain_match("a.b.example.net", "example.net", 1));
 	/* A suffix is not a subdomain. */
 	CHECK(!addr_domain_match("badexample.net", "example.net", 1));
-	CHECK(!addr_domain_match(".example.net", "example.net", 1));
+	/* Broken, but under it: refused there, not waved through. */
+	CHECK(addr_domain_match(".example.net", "example.net", 1));
+	CHECK(!addr_domain_match(".example.net", "example.net", 0));
 	CHECK(!addr_domain_match("example.net", "mx.example.net", 1));
 	CHECK(!addr_domain_match("net", "example.net", 1));
 	CHECK(!addr_domain_match("example.net", "", 1));
@@ -270,6 +349,7 @@ int
 main(void)
 {
 	test_normalise();
+	test_path();
 	test_domain_match();
 	test_client();
 	if (failures) {

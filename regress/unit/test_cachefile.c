@@ -82,6 +82,7 @@ static struct got	*find(const char *);
 static void		 test_v1(void);
 static void		 test_legacy(void);
 static void		 test_malformed(void);
+static void		 test_quoted(void);
 static void		 test_long_lines(void);
 static void		 test_garbage(void);
 static void		 test_format(void);
@@ -242,7 +243,7 @@ test_malformed(void)
 	struct cachefile_stats	 st;
 	static const char	 f[] =
 	    "noat.example.net valid 2000000\n"
-	    "@example.net valid 2000000\n"		/* kept: domain key */
+	    "@example.net valid 2000000\n"
 	    "trailing@ valid 2000000\n"
 	    "a@b valid\n"
 	    "a@b maybe 2000000\n"
@@ -254,10 +255,14 @@ test_malformed(void)
 	    "<a@b> valid 2000000\n"
 	    "a\001b@c valid 2000000\n"
 	    "a@b\0c valid 2000000\n"
+	    "a@b. valid 2000000\n"
+	    "@r.test:a@b valid 2000000\n"
+	    "a b@example.net valid 2000000\n"
+	    "\"a\"b@example.net valid 2000000\n"
 	    "good@example.net valid 2000000\n";
 
-	CHECK(parse_str(f, sizeof(f) - 1, 1000000, &st) == 2);
-	CHECK(st.malformed == 12);
+	CHECK(parse_str(f, sizeof(f) - 1, 1000000, &st) == 1);
+	CHECK(st.malformed == 17);
 	CHECK(find("good@example.net") != NULL);
 	ok("malformed lines are skipped and counted");
 }
@@ -345,6 +350,50 @@ test_format(void)
 	CHECK(got[0].state == VERDICT_INVALID);
 	CHECK(got[0].expires == 1763600000);
 	ok("a formatted line parses back");
+}
+
+/*
+ * Every address the engine caches comes back from the file as it went
+ * in: quoted local parts with blanks, '@', '<' and '>' inside, in both
+ * formats.
+ */
+static void
+test_quoted(void)
+{
+	struct cachefile_stats	 st;
+	static const char	*addrs[] = {
+		"\"john doe\"@example.net",
+		"\"x>y\"@example.net",
+		"\"x<y\"@example.net",
+		"\"a@b\"@example.net",
+		"\"  valid 1 \"@example.net",
+		"\"esc\\\"aped\"@example.net",
+		"a..b@example.net",
+	};
+	char			 buf[8192];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		n += cachefile_format(buf + n, sizeof(buf) - n, addrs[i],
+		    i % 2 ? VERDICT_VALID : VERDICT_INVALID, 2000000);
+	CHECK(parse_str(buf, n, 1000000, &st) ==
+	    sizeof(addrs) / sizeof(addrs[0]));
+	CHECK(st.malformed == 0);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if (find(addrs[i]) == NULL ||
+		    find(addrs[i])->state != (i % 2 ? VERDICT_VALID :
+		    VERDICT_INVALID)) {
+			fprintf(stderr, "lost: %s\n", addrs[i]);
+			CHECK(find(addrs[i]) != NULL);
+		}
+
+	n = strlcpy(buf, "0 \"john doe\"@Example.net\n"
+	    "1 \"x>y\"@example.net\n", sizeof(buf));
+	CHECK(parse_str(buf, n, 1000000, &st) == 2 && st.legacy == 2);
+	CHECK(find("\"john doe\"@example.net") != NULL);
+	CHECK(find("\"x>y\"@example.net") != NULL &&
+	    find("\"x>y\"@example.net")->state == VERDICT_INVALID);
+	ok("quoted local parts round-trip");
 }
 
 /*
@@ -573,6 +622,7 @@ main(int argc, char *argv[])
 	test_v1();
 	test_legacy();
 	test_malformed();
+	test_quoted();
 	test_long_lines();
 	test_garbage();
 	test_format();

@@ -110,6 +110,7 @@ decide(struct scamback_conf *conf, const char *client, const char *daemon,
 	policy_decide(conf, idx, &q, &d1);
 	domain_index_free(idx);
 	CHECK(d1.skip == dec->skip && d1.backend_id == dec->backend_id &&
+	    d1.impossible == dec->impossible &&
 	    strcmp(d1.address, dec->address) == 0 &&
 	    strcmp(d1.backend, dec->backend) == 0);
 	return (dec->skip);
@@ -268,6 +269,59 @@ test_domains(void)
 	printf("ok domain matching\n");
 }
 
+/*
+ * No form is waved through in a verified domain: what cannot be a
+ * mailbox is refused there (5.1.3) and only skipped elsewhere.
+ */
+static void
+test_impossible(void)
+{
+	struct scamback_conf	*conf;
+	struct rcpt_decision	 dec;
+	struct policy_reply	 r;
+	char			 longer[300];
+
+	conf = config_new();
+	add_domain(conf, "example.net", DOMAIN_EXACT, 0);
+	add_domain(conf, "example.org", DOMAIN_SUBDOMAINS, 1);
+
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer + sizeof(longer) - 14, "@example.net>", 14);
+	longer[0] = '<';
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, longer, &dec) ==
+	    SKIP_NONE && dec.impossible != NULL &&
+	    strcmp(dec.impossible, "too-long") == 0 &&
+	    strcmp(dec.backend, "b0") == 0);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<a\r@example.net>",
+	    &dec) == SKIP_NONE &&
+	    strcmp(dec.impossible, "control-character") == 0);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<@example.net>",
+	    &dec) == SKIP_NONE &&
+	    strcmp(dec.impossible, "no-local-part") == 0);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<a b@mx.Example.ORG>",
+	    &dec) == SKIP_NONE && strcmp(dec.impossible, "syntax") == 0 &&
+	    strcmp(dec.backend, "b1") == 0);
+	/* Another domain: not ours to judge, skipped and logged. */
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<a\r@other.test>",
+	    &dec) == SKIP_BAD && dec.impossible != NULL);
+	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<\"x>y\"@example.net>",
+	    &dec) == SKIP_NONE && dec.impossible == NULL &&
+	    strcmp(dec.address, "\"x>y\"@example.net") == 0);
+	/* The skip statements still come first. */
+	CHECK(decide(conf, "192.0.2.1", "MSA", NULL, longer, &dec) ==
+	    SKIP_DAEMON);
+
+	policy_reply_impossible(conf, &r);
+	CHECK(r.action == ACTION_REJECT && strcmp(r.rcode, "550") == 0 &&
+	    strcmp(r.xcode, "5.1.3") == 0 && strchr(r.text, '%') == NULL);
+	conf->invalid = INVALID_DISCARD;
+	policy_reply_impossible(conf, &r);
+	CHECK(r.action == ACTION_DISCARD && r.rcode == NULL);
+	config_free(conf);
+	printf("ok impossible addresses\n");
+}
+
 static void
 test_skips(void)
 {
@@ -291,8 +345,6 @@ test_skips(void)
 	CHECK(decide(conf, "203.0.113.5", NULL, "alice", r, NULL) == SKIP_AUTH);
 	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<postmaster>", NULL) ==
 	    SKIP_NODOMAIN);
-	CHECK(decide(conf, "203.0.113.5", NULL, NULL, "<a\r@example.net>",
-	    NULL) == SKIP_BAD);
 	CHECK(decide(conf, "203.0.113.5", NULL, NULL, NULL, NULL) == SKIP_BAD);
 
 	/* skip local no, skip authenticated no: verified after all. */
@@ -392,6 +444,7 @@ main(void)
 	test_domains();
 	test_index();
 	test_skips();
+	test_impossible();
 	test_replies();
 	test_wait();
 	if (failures) {

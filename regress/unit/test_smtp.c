@@ -329,6 +329,13 @@ test_address(void)
 	CHECK(!smtp_address_ok("a@b\n"));
 	CHECK(!smtp_address_ok("<a@b>"));
 	CHECK(!smtp_address_ok("a\x7f@b"));
+	/* '<' and '>' inside a quoted local part end nothing. */
+	CHECK(smtp_address_ok("\"x>y\"@example.net"));
+	CHECK(smtp_address_ok("\"x<y\"@example.net"));
+	CHECK(smtp_address_ok("\"a\\\">\"@example.net"));
+	CHECK(!smtp_address_ok("\"x\">y@example.net"));
+	CHECK(!smtp_address_ok("\"x>y@example.net"));
+	CHECK(!smtp_address_ok("\"x\\\"@b>"));
 	memset(long_addr, 'a', sizeof(long_addr) - 1);
 	long_addr[sizeof(long_addr) - 1] = '\0';
 	CHECK(!smtp_address_ok(long_addr));
@@ -411,6 +418,16 @@ test_dialogue(void)
 	CHECK(nresults == 2 && results[1].tag == &b);
 	CHECK(smtp_verdict(&results[1].reply) == VERDICT_INVALID);
 	CHECK(s.outlen == 0 && smtp_can_rcpt(&s));
+
+	/* the path as RFC 5321 wants it: quoted as given, or quoted */
+	smtp_rcpt(&s, "\"x>y\"@example.net", &b);
+	CHECK(expect_out(&s, "RCPT TO:<\"x>y\"@example.net>\r\n"));
+	CHECK(feed(&s, "250 2.1.5 Ok\r\n") == SMTP_OK);
+	smtp_rcpt(&s, "a..b@example.net", &b);
+	CHECK(expect_out(&s, "RCPT TO:<\"a..b\"@example.net>\r\n"));
+	CHECK(feed(&s, "250 2.1.5 Ok\r\n") == SMTP_OK);
+	CHECK(nresults == 4 && s.outlen == 0 && smtp_can_rcpt(&s));
+	nresults = 2;
 
 	/* a probe given up on is answered with a NULL tag */
 	smtp_rcpt(&s, "carol@example.net", &a);
