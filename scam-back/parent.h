@@ -30,7 +30,7 @@ void		 parent_sandbox(const char *, struct scamback_conf *);
 /* parent_cache.c: the cache file is the parent's, its contents the engine's */
 void		 parent_cache_init(struct scamback_conf *, struct imsgev *);
 void		 parent_cache_reconf(struct scamback_conf *);
-void		 parent_cache_shutdown(void);
+void		 parent_cache_shutdown(void (*)(void));
 void		 parent_cache_abort(void);
 void		 parent_cache_save(uint32_t);
 void		 parent_cache_saved(const struct cache_save_done *);

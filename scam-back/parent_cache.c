@@ -83,6 +83,7 @@ static uint32_t			 interval;
 static struct event		 interval_ev;
 static struct event		 shutdown_ev;
 static int			 shutting_down;
+static void			(*shutdown_done)(void);	/* the save is over */
 static int			 children_stopped;	/* no more saves */
 
 static struct {
@@ -181,17 +182,19 @@ cache_save_timer(int fd, short event, void *arg)
 }
 
 /*
- * SIGTERM: save, then stop the children.  Verdicts keep flowing during
- * the save; a save that does not end in time is given up.
+ * SIGTERM: save, then call done (the parent stops the children).  Verdicts
+ * keep flowing during the save; a save that does not end in time is given
+ * up.
  */
 void
-parent_cache_shutdown(void)
+parent_cache_shutdown(void (*done)(void))
 {
 	struct timeval	 tv = { SAVE_SHUTDOWN_TIMEOUT, 0 };
 
+	shutdown_done = done;
 	if (path[0] == '\0') {
 		children_stopped = 1;
-		parent_stop_children();
+		shutdown_done();
 		return;
 	}
 	shutting_down = 1;
@@ -213,7 +216,7 @@ cache_shutdown_timeout(int fd, short event, void *arg)
 		cur.active = 0;
 	}
 	children_stopped = 1;
-	parent_stop_children();
+	shutdown_done();
 }
 
 /*
@@ -380,7 +383,7 @@ cache_save_end(int error, uint64_t entries, const char *what)
 	else if (shutting_down) {
 		evtimer_del(&shutdown_ev);
 		children_stopped = 1;
-		parent_stop_children();
+		shutdown_done();
 	}
 }
 

@@ -47,11 +47,17 @@ __dead static void	usage(void);
 static void		parent_sig(int, short, void *);
 static void		parent_dispatch_imsg(int, short, void *);
 static void		parent_reap(void);
-static void		parent_child_lost(enum scamback_proc, int, const char *);
+static void		parent_reaped(pid_t, int);
+static void		parent_child_lost(enum scamback_proc);
 static void		parent_stop_timeout(int, short, void *);
+static void		parent_quit(void);
+__dead static void	parent_exit(void);
+static void		parent_alarm(int);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
 static void		unveil_dir(const char *);
+
+#define PARENT_WAIT	5	/* seconds a child gets to stop */
 
 static int			 verbose;
 static struct scamback_conf	*conf;
@@ -59,11 +65,14 @@ static const char		*conffile = SCAMBACK_CONF;
 static const char		*csock = SCAMBACK_SOCKET;
 static char			*argv0;
 static int			 stopping;
+static int			 quit;		/* leave the event loop */
+static enum scamback_proc	 lost = PROC_MAX; /* the child that died */
 static struct event		 stop_ev;
 
 static struct child {
 	pid_t		 pid;
 	int		 exited;
+	int		 killed;	/* SIGKILL, ours */
 	struct imsgev	 iev;
 } children[PROC_MAX];
 
@@ -239,7 +248,9 @@ main(int argc, char *argv[])
 	parent_sandbox(conffile, conf);
 
 	event_dispatch();
-	fatalx("event loop ended");
+	if (!quit)
+		fatalx("event loop ended");
+	parent_exit();
 }
 
 static void
@@ -276,101 +287,141 @@ child_status(int status, char *buf, size_t len)
 	return (buf);
 }
 
-/* SIGCHLD: which child, and how.  During a stop this is expected. */
+/* SIGCHLD: which child, and how. */
 static void
 parent_reap(void)
 {
-	enum scamback_proc	 p;
-	pid_t			 pid;
-	int			 status;
-	char			 how[64];
+	pid_t	pid;
+	int	status;
 
-	while ((pid = waitpid(WAIT_ANY, &status, WNOHANG)) > 0) {
-		for (p = PROC_ENGINE; p < PROC_MAX; p++) {
-			if (children[p].pid != pid)
-				continue;
-			children[p].exited = 1;
-			child_status(status, how, sizeof(how));
-			if (stopping) {
-				if (WIFEXITED(status) &&
-				    WEXITSTATUS(status) == 0)
-					log_debug("%s exited", proc_title(p));
-				else
-					log_warnx("%s %s during shutdown",
-					    proc_title(p), how);
-			} else
-				parent_child_lost(p, 1, how);
-		}
-	}
-	if (stopping && children[PROC_ENGINE].exited &&
-	    children[PROC_PROBER].exited) {
-		log_info("terminating");
-		exit(0);
-	}
+	while ((pid = waitpid(WAIT_ANY, &status, WNOHANG)) > 0)
+		parent_reaped(pid, status);
 }
 
 /*
- * A child died or its pipe closed without a stop: log it, stop the other
- * child and exit non-zero.
+ * A child has ended.  During a stop this is expected, and the loop ends
+ * with the last one; otherwise the first to die is named and the daemon
+ * stops.  The other is said to end only when it was not our doing (its
+ * pipe closed, SIGTERM, SIGKILL), so that the log names the first death.
  */
 static void
-parent_child_lost(enum scamback_proc p, int reaped, const char *how)
+parent_reaped(pid_t pid, int status)
 {
-	enum scamback_proc	 q;
-	char			 buf[64];
-	int			 status, i;
+	enum scamback_proc	 p;
+	char			 how[64];
 
-	if (!reaped) {
-		/* The pipe closed first; give the child a moment to be reaped. */
-		for (i = 0; i < 50; i++) {
-			if (waitpid(children[p].pid, &status, WNOHANG) ==
-			    children[p].pid) {
-				how = child_status(status, buf, sizeof(buf));
-				break;
-			}
-			usleep(10000);
-		}
-		children[p].exited = 1;
-	}
-	log_warnx("%s (pid %d) %s; stopping", proc_title(p),
-	    (int)children[p].pid, how);
-
-	for (q = PROC_ENGINE; q < PROC_MAX; q++) {
-		if (q == p || children[q].exited)
-			continue;
-		kill(children[q].pid, SIGTERM);
-	}
-	/*
-	 * The other child may have died first: the engine exits when it
-	 * loses the prober, and can be reaped before it.  Say how each one
-	 * ended unless it was our SIGTERM, so the log names the first death.
-	 */
-	for (i = 0; i < 50; i++) {
-		for (q = PROC_ENGINE; q < PROC_MAX; q++) {
-			if (children[q].exited ||
-			    waitpid(children[q].pid, &status, WNOHANG) !=
-			    children[q].pid)
-				continue;
-			children[q].exited = 1;
-			if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
-				log_warnx("%s (pid %d) %s", proc_title(q),
-				    (int)children[q].pid,
-				    child_status(status, buf, sizeof(buf)));
-		}
+	for (p = PROC_ENGINE; p < PROC_MAX; p++)
+		if (children[p].pid == pid)
+			break;
+	if (p == PROC_MAX)
+		return;
+	children[p].exited = 1;
+	if (children[p].killed && p == lost)
+		strlcpy(how, "closed its pipe", sizeof(how));
+	else
+		child_status(status, how, sizeof(how));
+	if (stopping && lost == PROC_MAX) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_debug("%s exited", proc_title(p));
+		else
+			log_warnx("%s %s during shutdown", proc_title(p), how);
 		if (children[PROC_ENGINE].exited &&
 		    children[PROC_PROBER].exited)
-			break;
-		usleep(10000);
+			parent_quit();
+		return;
 	}
-	for (q = PROC_ENGINE; q < PROC_MAX; q++)
-		if (!children[q].exited)
-			kill(children[q].pid, SIGKILL);
-	exit(1);
+	if (lost == PROC_MAX) {
+		lost = p;
+		parent_quit();
+	}
+	if (p == lost)
+		log_warnx("%s (pid %d) %s; stopping", proc_title(p),
+		    (int)pid, how);
+	else if (!children[p].killed && !(WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) && !(WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGTERM))
+		log_warnx("%s (pid %d) %s", proc_title(p), (int)pid, how);
 }
 
 /*
- * Orderly stop: the cache is saved first (parent_cache_save_then_stop
- * calls parent_stop_children when done, or at once without a cache file).
+ * A child closed its pipe without a stop: it is dying, parent_exit()
+ * waits for how it ended, stops the other and exits non-zero.
+ */
+static void
+parent_child_lost(enum scamback_proc p)
+{
+	if (lost != PROC_MAX)
+		return;
+	lost = p;
+	parent_quit();
+}
+
+static void
+parent_quit(void)
+{
+	quit = 1;
+	event_loopbreak();
+}
+
+static void
+parent_alarm(int sig)
+{
+	enum scamback_proc	p;
+
+	for (p = PROC_ENGINE; p < PROC_MAX; p++)
+		if (!children[p].exited) {
+			children[p].killed = 1;
+			kill(children[p].pid, SIGKILL);
+		}
+}
+
+/*
+ * The loop has ended: wait(2) for every child still there, and kill those
+ * that outstay PARENT_WAIT.  After a stop they are leaving already; after
+ * a death, the one that died is waited for first, so that the log names
+ * it, and the other is told to go.
+ */
+__dead static void
+parent_exit(void)
+{
+	enum scamback_proc	 q;
+	pid_t			 pid;
+	int			 status;
+
+	signal(SIGALRM, parent_alarm);
+	alarm(PARENT_WAIT);
+	if (lost != PROC_MAX && !children[lost].exited) {
+		while ((pid = waitpid(children[lost].pid, &status, 0)) == -1 &&
+		    errno == EINTR)
+			;
+		if (pid == -1)
+			fatal("waitpid");
+		parent_reaped(pid, status);
+	}
+	/* The engine blocks SIGTERM; both leave when their pipe closes. */
+	if (lost != PROC_MAX)
+		for (q = PROC_ENGINE; q < PROC_MAX; q++)
+			if (!children[q].exited) {
+				kill(children[q].pid, SIGTERM);
+				close(children[q].iev.ibuf.fd);
+			}
+	for (;;) {
+		if ((pid = wait(&status)) != -1)
+			parent_reaped(pid, status);
+		else if (errno == ECHILD)
+			break;
+		else if (errno != EINTR)
+			fatal("wait");
+	}
+	if (lost != PROC_MAX)
+		exit(1);
+	log_info("terminating");
+	exit(0);
+}
+
+/*
+ * Orderly stop: the cache is saved first (parent_cache_shutdown() calls
+ * parent_stop_children() when done, or at once without a cache file).
  */
 void
 parent_shutdown(void)
@@ -379,7 +430,7 @@ parent_shutdown(void)
 		return;
 	stopping = 1;
 	log_info("stopping");
-	parent_cache_shutdown();
+	parent_cache_shutdown(parent_stop_children);
 }
 
 void
@@ -407,10 +458,10 @@ parent_stop_timeout(int fd, short event, void *arg)
 		if (!children[p].exited) {
 			log_warnx("%s did not stop; killing it",
 			    proc_title(p));
+			children[p].killed = 1;
 			kill(children[p].pid, SIGKILL);
 		}
-	log_info("terminating");
-	exit(0);
+	parent_quit();
 }
 
 static void
@@ -489,7 +540,8 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 			parent_reap();
 			return;
 		}
-		parent_child_lost(p, 0, "closed its pipe");
+		parent_child_lost(p);
+		return;
 	}
 
 	for (;;) {
