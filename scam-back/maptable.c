@@ -342,8 +342,9 @@ mailertable_value(struct mapctx *ctx, char *value, struct maphost *hosts,
 }
 
 /*
- * transport:nexthop where nexthop is [host], [host]:port, host or
- * host:port, or a list of them separated by commas (Postfix 3.5).
+ * transport:nexthop, the transport smtp, relay or empty, where nexthop
+ * is [host], [host]:port, host or host:port, or a list of them separated
+ * by commas (Postfix 3.5).
  * Returns 1 with hosts, 0 for a transport that delivers elsewhere, -1 on
  * error.
  */
@@ -357,19 +358,18 @@ transport_value(struct mapctx *ctx, char *value, struct maphost *hosts,
 		*nexthop++ = '\0';
 	else
 		nexthop = value + strlen(value);
-	if (strcmp(transport, "relay") == 0) {
-		conf_error(ctx->table->path, ctx->lineno, "relay: is not "
-		    "supported: a relay is not the mailbox server; write a "
-		    "backend and a domain for it, or use smtp:");
-		return (-1);
-	}
 	if (strcmp(transport, "lmtp") == 0) {
 		conf_error(ctx->table->path, ctx->lineno, "lmtp: is not "
 		    "supported: scam-back probes over SMTP; write a backend "
 		    "with the mailbox server's SMTP port");
 		return (-1);
 	}
-	if (*transport != '\0' && strcmp(transport, "smtp") != 0) {
+	/*
+	 * relay: is Postfix's smtp(8) under another name, the usual way to
+	 * a mailbox server in relay_domains.
+	 */
+	if (*transport != '\0' && strcmp(transport, "smtp") != 0 &&
+	    strcmp(transport, "relay") != 0) {
 		if (!in_list(transport, other_transports))
 			conf_warn(ctx->table->path, ctx->lineno, "transport "
 			    "\"%s\" is not smtp: entry not verified",

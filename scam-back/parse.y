@@ -56,6 +56,7 @@ struct file	*pushfile(const char *, int);
 int		 popfile(void);
 int		 yyparse(void);
 int		 yylex(void);
+int		 yylex_token(void);
 int		 yyerror(const char *, ...)
     __attribute__((__format__ (printf, 1, 2)))
     __attribute__((__nonnull__ (1)));
@@ -111,6 +112,7 @@ static int	 check_string(const char *, const char *, size_t);
 static int	 listen_set(const char *);
 static struct backend_conf *backend_start(const char *);
 static void	 backend_end(void);
+static int	 seen_nothing(void);
 static int	 domain_add(const char *, enum domain_match, const char *);
 static int	 table_add(enum table_type, const char *);
 static int	 skipnet_add(const char *);
@@ -124,9 +126,14 @@ static char			 curbackend_file[PATH_MAX];
 static int			 curbackend_line;
 static int			 parse_flags;
 static int			 lexer_error;
+static int			 lex_eof;
+static int			 stmt_start = 1;
+static int			 stmt_quoted;
+static int			 stmt_line;
+static char			 stmt_word[64];
 static int			 expanding;
 static char			 listen_where[PATH_MAX + 16];
-static struct {
+static struct seen {
 	int	 owner, group, mode, protocol, tls, tls_ca, noverify, sessions,
 		 catchall;
 } seen;
@@ -150,7 +157,7 @@ typedef struct {
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.string>	string
+%type	<v.string>	string macroval
 %type	<v.number>	yesno time port optport subdomains
 
 %%
@@ -193,7 +200,7 @@ string		: string STRING			{
 		| STRING
 		;
 
-varset		: STRING '=' string		{
+varset		: STRING '=' macroval		{
 			const char	*s;
 
 			for (s = $1; *s != '\0'; s++)
@@ -204,6 +211,18 @@ varset		: STRING '=' string		{
 				}
 			if (symset($1, $3, 0) == -1)
 				fatal("cannot store variable");
+		}
+		;
+
+/* A value may start with a digit: bport = 26025. */
+macroval	: string
+		| NUMBER			{
+			char	*s;
+
+			if (asprintf(&s, "%lld", (long long)$1) == -1)
+				fatal("macroval: asprintf");
+			$$ = sdup(s);
+			free(s);
 		}
 		;
 
@@ -513,18 +532,27 @@ subdomains	: /* empty */			{ $$ = 0; }
 		| SUBDOMAINS			{ $$ = 1; }
 		;
 
+/*
+ * A block may stand on one line, options after one another: every option
+ * starts with its keyword.  A mistake costs the rest of its line, or of
+ * the block when the block ends on that line: one error, at its line.
+ */
 backend		: BACKEND STRING		{
 			curbackend_line = yylval.lineno;
 			curbackend = backend_start($2);
 			memset(&seen, 0, sizeof(seen));
-		} '{' optnl backendopts_l '}'	{
+		} '{' optnl backendopts_l blockend	{
 			backend_end();
 		}
 		;
 
 backendopts_l	: /* empty */
-		| backendopts_l backendopts nl
+		| backendopts_l backendopts optnl
 		| backendopts_l error nl	{ file->errors++; yyerrok; }
+		;
+
+blockend	: '}'
+		| error '}'			{ file->errors++; yyerrok; }
 		;
 
 backendopts	: HOST STRING optport		{
@@ -650,6 +678,19 @@ yyerror(const char *fmt, ...)
 	file->errors++;
 	if (lexer_error && strcmp(fmt, "syntax error") == 0) {
 		lexer_error = 0;
+		return (0);
+	}
+	/*
+	 * The file ended inside a block: parse_finish() says so, at the
+	 * block's line, not at a line past the end.
+	 */
+	if (strcmp(fmt, "syntax error") == 0 && lex_eof && curbackend != NULL)
+		return (0);
+	/* A statement that starts with a word we do not know: say which. */
+	if (strcmp(fmt, "syntax error") == 0 && stmt_word[0] != '\0') {
+		conf_error(file->name, stmt_line, "unknown keyword \"%s\"",
+		    stmt_word);
+		stmt_word[0] = '\0';
 		return (0);
 	}
 	va_start(ap, fmt);
@@ -848,8 +889,31 @@ findeol(void)
 	return (ERROR);
 }
 
+/*
+ * The lexer proper, and what the error messages need of its tokens: the
+ * word that starts a statement (at the start of a line or after a '{')
+ * when it is no keyword, unless a '=' makes it a macro's name.
+ */
 int
 yylex(void)
+{
+	int	 token;
+
+	token = yylex_token();
+	if (stmt_start) {
+		stmt_word[0] = '\0';
+		if (token == STRING && !stmt_quoted) {
+			strlcpy(stmt_word, yylval.v.string, sizeof(stmt_word));
+			stmt_line = yylval.lineno;
+		}
+	} else if (token == '=')
+		stmt_word[0] = '\0';
+	stmt_start = token == '\n' || token == '{';
+	return (token);
+}
+
+int
+yylex_token(void)
 {
 	char	 buf[8096];
 	char	*p, *val;
@@ -858,6 +922,7 @@ yylex(void)
 
 top:
 	p = buf;
+	stmt_quoted = 0;
 	while ((c = lgetc(0)) == ' ' || c == '\t')
 		; /* nothing */
 
@@ -932,6 +997,7 @@ top:
 			*p++ = c;
 		}
 		yylval.v.string = sdup(buf);
+		stmt_quoted = 1;
 		return (STRING);
 	}
 
@@ -999,8 +1065,10 @@ nodigits:
 		yylval.lineno = file->lineno;
 		file->lineno++;
 	}
-	if (c == EOF)
+	if (c == EOF) {
+		lex_eof = 1;
 		return (0);
+	}
 	/* Token 0 would end the parse quietly, the rest of the file unread. */
 	if (c == '\0') {
 		yyerror("NUL character");
@@ -1118,6 +1186,9 @@ parse_config(const char *filename, int flags)
 	parse_flags = flags;
 	conf_begin(flags);
 	lexer_error = 0;
+	lex_eof = 0;
+	stmt_start = 1;
+	stmt_word[0] = '\0';
 	expanding = 0;
 	listen_where[0] = '\0';
 	curbackend = NULL;
@@ -1348,26 +1419,33 @@ backend_end(void)
 		return;
 	}
 	/*
-	 * A block with errors said so already: no "has no host" on top, and
-	 * domains naming it find it (the configuration is refused anyway).
+	 * A block with errors said so already: no "has no host" on top.  A
+	 * backend with an error is still kept, so that the domains naming
+	 * it find it: one mistake, one error (the configuration is refused
+	 * anyway).
 	 */
-	if (file->errors > curbackend_errors) {
-		TAILQ_INSERT_TAIL(&conf->backends, b, entry);
-		return;
-	}
-	if (TAILQ_EMPTY(&b->hosts)) {
-		conf_error(file->name, curbackend_line, "backend \"%s\" has "
-		    "no host", b->name);
-		config_backend_free(b);
-		return;
-	}
-	if (b->tls_noverify && b->tls_ca[0] != '\0') {
-		conf_error(file->name, curbackend_line, "backend \"%s\": "
-		    "tls ca and tls noverify exclude each other", b->name);
-		config_backend_free(b);
-		return;
+	if (file->errors == curbackend_errors) {
+		if (TAILQ_EMPTY(&b->hosts) && seen_nothing())
+			conf_error(file->name, curbackend_line, "backend "
+			    "\"%s\" is empty: give it a host", b->name);
+		else if (TAILQ_EMPTY(&b->hosts))
+			conf_error(file->name, curbackend_line, "backend "
+			    "\"%s\" has no host", b->name);
+		else if (b->tls_noverify && b->tls_ca[0] != '\0')
+			conf_error(file->name, curbackend_line, "backend "
+			    "\"%s\": tls ca and tls noverify exclude each "
+			    "other", b->name);
 	}
 	TAILQ_INSERT_TAIL(&conf->backends, b, entry);
+}
+
+/* Did the block just read give any option at all? */
+static int
+seen_nothing(void)
+{
+	static const struct seen	none;
+
+	return (memcmp(&seen, &none, sizeof(seen)) == 0);
 }
 
 /*
