@@ -81,6 +81,8 @@ start_child(enum scamback_proc p, char *argv0, int fd, int debug, int verbose)
 			fatal("cannot setup imsg fd");
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		fatal("cannot setup imsg fd");
+	/* Nothing but stdio and the imsg socket crosses into the child. */
+	closefrom(PARENT_SOCK_FILENO + 1);
 
 	argv[argc++] = argv0;
 	argv[argc++] = "-P";

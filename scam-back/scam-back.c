@@ -135,6 +135,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/*
+	 * Whatever our starter left open is not ours: a descriptor on a
+	 * secret file would outlive every unveil and chroot.  A child finds
+	 * its imsg socket on fd 3 and start_child() closed the rest.
+	 */
+	if (procarg == NULL)
+		closefrom(STDERR_FILENO + 1);
 	/* -m: what follows "--" is the old daemon's command line. */
 	if (legacyconf != NULL)
 		exit(legacy_convert(legacyconf, argc, argv));
