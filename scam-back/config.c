@@ -21,10 +21,14 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scam-back.h"
 #include "log.h"
@@ -366,4 +370,42 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		fatalx("%s: unexpected imsg %u", __func__, type);
 	}
 	return (0);
+}
+
+/*
+ * Open a file of the configuration (the file itself, an include, a
+ * table) for reading.  Only a regular file will do, and the open itself
+ * must not wait: a FIFO blocks open(2) until someone writes to it, and a
+ * device may never end, which would hang -n, the start or the parent's
+ * reload.  Returns NULL with *why set.
+ */
+FILE *
+config_fopen(const char *path, const char **why)
+{
+	struct stat	 sb;
+	FILE		*fp;
+	int		 fd, flags;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		*why = strerror(errno);
+		return (NULL);
+	}
+	if (fstat(fd, &sb) == -1) {
+		*why = strerror(errno);
+		close(fd);
+		return (NULL);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*why = "not a regular file";
+		close(fd);
+		return (NULL);
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		*why = strerror(errno);
+		close(fd);
+		return (NULL);
+	}
+	return (fp);
 }

@@ -24,7 +24,6 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -103,7 +102,6 @@ maptable_load(struct scamback_conf *conf, struct table_conf *t,
     const char **why)
 {
 	struct mapctx	 ctx;
-	struct stat	 sb;
 	FILE		*fp;
 	char		*line = NULL, *logical = NULL, *p = NULL, *tmp;
 	size_t		 i;
@@ -117,16 +115,8 @@ maptable_load(struct scamback_conf *conf, struct table_conf *t,
 	ctx.type = t->type == TABLE_MAILERTABLE ? "mailertable" : "transport";
 
 	*why = NULL;
-	if ((fp = fopen(t->path, "r")) == NULL) {
-		*why = strerror(errno);
+	if ((fp = config_fopen(t->path, why)) == NULL)
 		return (-1);
-	}
-	/* A device or a fifo would never end. */
-	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		*why = "not a regular file";
-		fclose(fp);
-		return (-1);
-	}
 
 	/*
 	 * Logical lines as postmap(1) reads them: blank lines and lines

@@ -20,7 +20,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <netinet/in.h>
 
@@ -1078,14 +1077,14 @@ nodigits:
 }
 
 /*
- * Open a file of the configuration.  Included files must be regular files:
- * a device or a fifo would never end.
+ * Open a file of the configuration.  Like included files, the file
+ * itself must be a regular file: a device or a fifo would never end.
  */
 struct file *
 pushfile(const char *name, int included)
 {
 	struct file	*nfile;
-	struct stat	 sb;
+	const char	*why;
 	int		 depth = 0;
 
 	TAILQ_FOREACH(nfile, &files, entry)
@@ -1098,21 +1097,13 @@ pushfile(const char *name, int included)
 		fatal("%s", __func__);
 	if ((nfile->name = strdup(name)) == NULL)
 		fatal("%s", __func__);
-	if ((nfile->stream = fopen(nfile->name, "r")) == NULL) {
+	if ((nfile->stream = config_fopen(nfile->name, &why)) == NULL) {
 		if (included)
-			yyerror("include \"%s\": %s", name, strerror(errno));
+			yyerror("include \"%s\": %s", name, why);
 		else if (parse_flags & SCAMBACK_OPT_NOACTION)
-			fprintf(stderr, "%s: %s\n", name, strerror(errno));
+			fprintf(stderr, "%s: %s\n", name, why);
 		else
-			log_warn("%s", name);
-		free(nfile->name);
-		free(nfile);
-		return (NULL);
-	}
-	if (included && (fstat(fileno(nfile->stream), &sb) == -1 ||
-	    !S_ISREG(sb.st_mode))) {
-		yyerror("include \"%s\": not a regular file", name);
-		fclose(nfile->stream);
+			log_warnx("%s: %s", name, why);
 		free(nfile->name);
 		free(nfile);
 		return (NULL);

@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <imsg.h>
 
 #define SCAMBACK_CONF		"/etc/scam-back.conf"
@@ -415,6 +416,7 @@ void			 config_clear_lists(struct scamback_conf *);
 int			 config_send(struct imsgbuf *, struct scamback_conf *);
 int			 config_recv(struct scamback_conf **, struct imsg *);
 const char		*config_sender(const struct scamback_conf *);
+FILE			*config_fopen(const char *, const char **);
 struct backend_conf	*config_backend_byname(struct scamback_conf *,
 			    const char *);
 struct backend_conf	*config_backend_byid(struct scamback_conf *, uint32_t);
