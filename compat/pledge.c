@@ -37,6 +37,14 @@
  * both families); with "getpw", PROT_EXEC answers EACCES (a late dlopen
  * of an NSS module fails instead of killing).
  *
+ * A process that is still root when it pledges keeps only the
+ * capabilities its promises need (caps_narrow()): "proc" CAP_KILL, "id"
+ * CAP_SETUID and CAP_SETGID, "chown" CAP_CHOWN, "fattr" CAP_FOWNER.
+ * Root without capabilities still owns root's files, which is all that
+ * rpath, wpath and cpath need of it.  Process calls that take a pid
+ * other than a signal's target (prlimit64, setpriority) act on the
+ * caller only; pidfds are not needed and not allowed.
+ *
  * Built with -DSANDBOX_DEBUG, a violation is trapped instead: the process
  * logs "sandbox violation: <syscall>" on stderr (and to /dev/log when it
  * could be reached at the first pledge) and the call returns ENOSYS, so
@@ -47,11 +55,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +119,8 @@
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 #define PR_SET_VMA_	0x53564d41	/* glibc >= 2.39 names its mappings */
+#define CAPBIT(c)	(1ULL << (c))
+#define SIGN32		0x80000000ULL	/* a negative pid_t */
 
 static const struct {
 	const char	*name;
@@ -265,6 +278,7 @@ static const struct {
 
 	/* confining oneself further is always allowed (a later pledge) */
 	{ "seccomp",		PLEDGE_STDIO },
+	{ "capset",		PLEDGE_STDIO },	/* lowers only: caps_narrow() */
 	{ "landlock_create_ruleset", PLEDGE_STDIO },
 	{ "landlock_add_rule",	PLEDGE_STDIO },
 	{ "landlock_restrict_self", PLEDGE_STDIO },
@@ -326,10 +340,6 @@ static const struct {
 	{ "vfork",		PLEDGE_PROC },
 	{ "setpgid",		PLEDGE_PROC },
 	{ "setsid",		PLEDGE_PROC },
-	{ "pidfd_open",		PLEDGE_PROC },
-	{ "pidfd_send_signal",	PLEDGE_PROC },
-	{ "getpriority",	PLEDGE_PROC | PLEDGE_ID },
-	{ "setpriority",	PLEDGE_PROC | PLEDGE_ID },
 	{ "setrlimit",		PLEDGE_PROC | PLEDGE_ID },
 	{ "execve",		PLEDGE_EXEC },
 	{ "execveat",		PLEDGE_EXEC },
@@ -374,6 +384,7 @@ static int	 open_rules(scmp_filter_ctx, uint32_t);
 static int	 socket_rules(scmp_filter_ctx, uint32_t);
 static int	 signal_rules(scmp_filter_ctx, uint32_t);
 static int	 misc_rules(scmp_filter_ctx, uint32_t);
+static int	 caps_narrow(uint32_t);
 #ifdef SANDBOX_DEBUG
 static void	 debug_init(void);
 static void	 debug_sigsys(int, siginfo_t *, void *);
@@ -381,6 +392,8 @@ static void	 debug_sigsys(int, siginfo_t *, void *);
 
 static int	 pledged;
 static uint32_t	 held = PLEDGE_ALL;
+static int	 caps_known;		/* caps_kept is what we hold */
+static uint64_t	 caps_kept;
 
 int
 pledge(const char *promises, const char *execpromises)
@@ -428,7 +441,8 @@ pledge(const char *promises, const char *execpromises)
 	if (want & PLEDGE_UNVEIL)
 		flags |= SANDBOX_UNVEIL;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    sandbox_landlock_commit(flags) == -1)
+	    sandbox_landlock_commit(flags) == -1 ||
+	    caps_narrow(want) == -1)
 		goto fail;
 	if ((rc = seccomp_load(ctx)) != 0) {
 		errno = -rc;
@@ -673,12 +687,18 @@ signal_rules(scmp_filter_ctx ctx, uint32_t p)
 	int			 rc;
 
 	if (p & PLEDGE_PROC) {
-		for (i = 0; i < nitems(targeted); i++)
-			if ((rc = rule(ctx, SCMP_ACT_ALLOW, targeted[i], 0,
-			    NULL)) != 0)
+		/*
+		 * A process, not a process group nor every process (-1):
+		 * signalling a group would reach the starter's shell, and
+		 * -1 everything root may signal.  Which processes are
+		 * reachable is Landlock's to limit (sandbox_scope_signals).
+		 */
+		for (i = 0; i < nitems(targeted); i++) {
+			a = ARGMASK(0, SIGN32, 0);
+			if ((rc = rule(ctx, SCMP_ACT_ALLOW, targeted[i], 1,
+			    &a)) != 0)
 				return (rc);
-		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "tkill", 0, NULL)) != 0)
-			return (rc);
+		}
 		a = ARGMASK(0, CLONE_NS, 0);
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "clone", 1, &a)) != 0)
 			return (rc);
@@ -748,12 +768,22 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
 			return (rc);
 	}
 
-	/* getrlimit(3) is prlimit64(0, resource, NULL, old). */
+	/*
+	 * getrlimit(3) is prlimit64(0, resource, NULL, old), setrlimit(3)
+	 * the same with a new limit, which needs "proc" or "id".  Another
+	 * process's limits and priority are no business of ours: root could
+	 * starve or stall any process on the system with them.
+	 */
+	a[0] = ARG32(0, 0);
 	if (p & (PLEDGE_PROC | PLEDGE_ID)) {
-		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "prlimit64", 0, NULL)) != 0)
+		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "prlimit64", 1, a)) != 0)
+			return (rc);
+		a[0] = ARG32(1, 0);
+		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "getpriority", 1,
+		    a)) != 0 ||
+		    (rc = rule(ctx, SCMP_ACT_ALLOW, "setpriority", 1, a)) != 0)
 			return (rc);
 	} else {
-		a[0] = ARG32(0, 0);
 		a[1] = ARGEQ(2, 0);
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "prlimit64", 2, a)) != 0)
 			return (rc);
@@ -779,6 +809,62 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
 			return (rc);
 	}
 	return (0);
+}
+
+/*
+ * Keep only the capabilities the promises need.  The first time, a
+ * process that holds any also empties its bounding set of the rest
+ * (while it still has CAP_SETPCAP) and its inheritable and ambient sets;
+ * later pledges narrow the permitted and effective sets further.  A
+ * process without capabilities (not root, or root after setuid) is left
+ * alone.
+ */
+static int
+caps_narrow(uint32_t p)
+{
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[_LINUX_CAPABILITY_U32S_3];
+	uint64_t			 keep = 0, have;
+	int				 c;
+
+	if (p & PLEDGE_PROC)
+		keep |= CAPBIT(CAP_KILL);
+	if (p & PLEDGE_ID)
+		keep |= CAPBIT(CAP_SETUID) | CAPBIT(CAP_SETGID);
+	if (p & PLEDGE_CHOWN)
+		keep |= CAPBIT(CAP_CHOWN);
+	if (p & PLEDGE_FATTR)
+		keep |= CAPBIT(CAP_FOWNER);
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (!caps_known) {
+		if (syscall(SYS_capget, &hdr, data) == -1)
+			return (-1);
+		have = data[0].permitted | (uint64_t)data[1].permitted << 32;
+		caps_known = 1;
+		caps_kept = have;
+		if (have == 0)
+			return (0);
+		if (have & CAPBIT(CAP_SETPCAP)) {
+			for (c = 0; c <= CAP_LAST_CAP; c++)
+				if ((keep & CAPBIT(c)) == 0 &&
+				    prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
+				    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+					return (-1);
+		}
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0,
+		    0) == -1 && errno != EINVAL)
+			return (-1);
+	} else if ((caps_kept & ~keep) == 0)
+		return (0);
+
+	caps_kept &= keep;
+	memset(data, 0, sizeof(data));
+	data[0].permitted = data[0].effective = (uint32_t)caps_kept;
+	data[1].permitted = data[1].effective = (uint32_t)(caps_kept >> 32);
+	return (syscall(SYS_capset, &hdr, data) == -1 ? -1 : 0);
 }
 
 #ifdef SANDBOX_DEBUG

@@ -15,9 +15,10 @@
  */
 
 /*
- * Additions to pledge(2) and unveil(2) for TCP ports: what Landlock can
- * confine on Linux beyond files.  OpenBSD's "inet" promise has no ports
- * to name, so there these do nothing and every port stays allowed; the
+ * Additions to pledge(2) and unveil(2) for TCP ports and signals: what
+ * Landlock can confine on Linux beyond files.  OpenBSD's "inet" promise
+ * has no ports to name, so there these do nothing and every port stays
+ * allowed; its "proc" reaches only processes of the same user.  The
  * daemon calls them on both without #ifdef.
  */
 
@@ -46,6 +47,12 @@ sandbox_net_allowed(uint16_t port)
 	return (1);
 }
 
+static inline int
+sandbox_scope_signals(void)
+{
+	return (0);
+}
+
 #else /* !__OpenBSD__ */
 
 /*
@@ -71,6 +78,16 @@ int	sandbox_net_deny(void);
  * not among those registered (or 53 with "dns").
  */
 int	sandbox_net_allowed(uint16_t);
+
+/*
+ * Scope signals now (Landlock ABI >= 6): from here on this process may
+ * signal only itself and the processes it starts from now on, with
+ * whatever those start, never a process that was running before.  For a
+ * process that keeps "proc" to stop its children, which a scope taken at
+ * pledge(2) would cut off; call it before starting them.  Below ABI 6 it
+ * does nothing and returns 0: seccomp cannot tell the children apart.
+ */
+int	sandbox_scope_signals(void);
 
 /* The Landlock ABI version of the running kernel; 0 without Landlock. */
 int	sandbox_landlock_abi(void);

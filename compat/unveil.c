@@ -228,6 +228,25 @@ sandbox_net_connect(uint16_t port)
 	return (0);
 }
 
+/*
+ * A layer that scopes signals and nothing else, for a process that is
+ * about to start the children it must go on signalling: they inherit
+ * it, and what is started later (their own layers) lies within it.
+ */
+int
+sandbox_scope_signals(void)
+{
+	int	 abi;
+
+	if ((abi = sandbox_landlock_abi()) == -1) {
+		errno = ll_errno;
+		return (-1);
+	}
+	if (abi < 6 || (scoped_done & LL_SCOPE_SIGNAL))
+		return (0);
+	return (landlock_layer(abi, 0, net_state, 0, LL_SCOPE_SIGNAL));
+}
+
 int
 sandbox_net_allowed(uint16_t port)
 {

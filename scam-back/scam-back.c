@@ -42,6 +42,7 @@
 #include "log.h"
 #include "parent.h"
 #include "cachefile.h"
+#include "sandbox.h"
 
 __dead static void	usage(void);
 static void		parent_sig(int, short, void *);
@@ -207,6 +208,13 @@ main(int argc, char *argv[])
 	    PF_UNSPEC, pipe_ipc) == -1)
 		fatal("socketpair");
 
+	/*
+	 * The parent keeps "proc" to stop its children and nothing else:
+	 * a signal scope taken now holds them, and no process that ran
+	 * before us, within its reach.
+	 */
+	if (sandbox_scope_signals() == -1)
+		fatal("signal scope");
 	children[PROC_ENGINE].pid = start_child(PROC_ENGINE, argv0,
 	    pipe_engine[1], debug, verbose);
 	children[PROC_PROBER].pid = start_child(PROC_PROBER, argv0,

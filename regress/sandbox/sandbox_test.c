@@ -32,6 +32,10 @@
  *	bind:port		TCP bind to 127.0.0.1:port
  *	exec			execve("/bin/sh")
  *	kill			SIGTERM to the parent process
+ *	signal			signal 0 to the parent process (harmless)
+ *	prlimit			read the parent process's RLIMIT_NOFILE
+ *	setpriority		set the parent process's priority unchanged
+ *	pidfd			pidfd_open(2) the parent process
  *
  * The action is logged first ("sandbox test: ...").  A process that
  * survives it logs "sandbox test: ... refused: <error>" or "... allowed"
@@ -41,7 +45,9 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -65,6 +71,7 @@ sandbox_test(const char *proc, int stage)
 	char		 spec[256], *action, *arg;
 	const char	*e, *path, *errstr;
 	char		*argv[] = { "sh", "-c", "exit 0", NULL };
+	struct rlimit	 rl;
 	size_t		 len;
 	int		 rc, landlock;
 
@@ -106,6 +113,18 @@ sandbox_test(const char *proc, int stage)
 		rc = execv("/bin/sh", argv);
 	else if (strcmp(action, "kill") == 0)
 		rc = kill(getppid(), SIGTERM);
+	/* The process that started us, never harmed: signal 0, no change. */
+	else if (strcmp(action, "signal") == 0)
+		rc = kill(getppid(), 0);
+	else if (strcmp(action, "prlimit") == 0)
+		rc = prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl);
+	else if (strcmp(action, "setpriority") == 0) {
+		errno = 0;
+		rc = getpriority(PRIO_PROCESS, getppid());
+		if (rc != -1 || errno == 0)
+			rc = setpriority(PRIO_PROCESS, getppid(), rc);
+	} else if (strcmp(action, "pidfd") == 0)
+		rc = syscall(SYS_pidfd_open, getppid(), 0);
 	else
 		fatalx("sandbox test: unknown action %s", action);
 	outcome(action, rc);

@@ -2,7 +2,9 @@
 #
 # All three processes run under seccomp with no new privileges, as root
 # (the children chrooted) and as an ordinary user: /proc/PID/status says
-# "Seccomp: 2" (filter mode) and "NoNewPrivs: 1" for each of them.
+# "Seccomp: 2" (filter mode) and "NoNewPrivs: 1" for each of them.  Of
+# root's capabilities the parent keeps CAP_KILL alone (permitted,
+# effective and bounding sets), the children none.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-sandbox.sh"
@@ -32,7 +34,19 @@ for user in "" nobody; do
 		what="$(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-40 | sed 's/ *$//')${user:+ as $user}"
 		expect_eq "$what: Seccomp" "$(field "$pid" Seccomp)" 2
 		expect_eq "$what: NoNewPrivs" "$(field "$pid" NoNewPrivs)" 1
-		echo "ok: $what: Seccomp 2, NoNewPrivs 1"
+		# Root's parent keeps CAP_KILL (1 << 5) to stop its
+		# children, in every set it could use; nobody has none.
+		caps=0000000000000000
+		[ "$pid" = "$DPID" ] && [ -z "$user" ] && caps=0000000000000020
+		for f in CapPrm CapEff CapInh CapAmb; do
+			want=$caps
+			[ "$f" = CapInh ] || [ "$f" = CapAmb ] &&
+			    want=0000000000000000
+			expect_eq "$what: $f" "$(field "$pid" $f)" "$want"
+		done
+		[ "$pid" != "$DPID" ] || [ -n "$user" ] ||
+		    expect_eq "$what: CapBnd" "$(field "$pid" CapBnd)" "$caps"
+		echo "ok: $what: Seccomp 2, NoNewPrivs 1, capabilities $caps"
 	done
 	kill -TERM "$DPID"
 	sb_wait_exit 10

@@ -396,6 +396,99 @@ t_kill_other(void)
 	forbidden();
 }
 
+/* proc: itself, and processes by pid; never a group or everyone. */
+static void
+t_proc_self_works(void)
+{
+	struct rlimit	 rl;
+
+	must_pledge("stdio proc");
+	check(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	rl.rlim_cur = rl.rlim_max;
+	check(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+	errno = 0;
+	check(getpriority(PRIO_PROCESS, 0) != -1 || errno == 0,
+	    "getpriority(self)");
+	check(setpriority(PRIO_PROCESS, 0, 1) == 0, "setpriority(self)");
+	check(kill(getppid(), 0) == 0, "kill another process by pid");
+	_exit(0);
+}
+
+static void
+t_proc_prlimit_other(void)
+{
+	struct rlimit	 rl;
+
+	must_pledge("stdio proc");
+	prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl);
+	forbidden();
+}
+
+static void
+t_proc_setpriority_other(void)
+{
+	must_pledge("stdio proc");
+	setpriority(PRIO_PROCESS, getppid(), 1);
+	forbidden();
+}
+
+static void
+t_proc_pidfd(void)
+{
+	must_pledge("stdio proc");
+	syscall(SYS_pidfd_open, getppid(), 0);
+	forbidden();
+}
+
+static void
+t_proc_kill_all(void)
+{
+	must_pledge("stdio proc");
+	kill(-1, 0);		/* 0: were it allowed, no harm done */
+	forbidden();
+}
+
+/* As root: pledge leaves only the capabilities the promises need. */
+static void
+t_proc_caps(void)
+{
+	char	 path[64], line[128];
+	FILE	*fp;
+	pid_t	 pid;
+	int	 p[2], q[2], n = 0, status;
+	char	 c;
+
+	if (geteuid() != 0) {
+		printf("(not root: no capabilities to narrow) ");
+		_exit(0);
+	}
+	check(pipe(p) == 0 && pipe(q) == 0, "pipe");
+	if ((pid = fork()) == 0) {
+		must_pledge("stdio proc");
+		(void)write(q[1], "x", 1);
+		(void)read(p[0], &c, 1);
+		_exit(0);
+	}
+	check(pid != -1 && read(q[0], &c, 1) == 1, "pledged child");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	check((fp = fopen(path, "r")) != NULL, path);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strcmp(line, "CapInh:\t0000000000000000\n") == 0 ||
+		    strcmp(line, "CapPrm:\t0000000000000020\n") == 0 ||
+		    strcmp(line, "CapEff:\t0000000000000020\n") == 0 ||
+		    strcmp(line, "CapBnd:\t0000000000000020\n") == 0 ||
+		    strcmp(line, "CapAmb:\t0000000000000000\n") == 0)
+			n++;
+		else if (strncmp(line, "Cap", 3) == 0)
+			dprintf(STDERR_FILENO, "%s", line);
+	}
+	fclose(fp);
+	(void)write(p[1], "x", 1);
+	check(waitpid(pid, &status, 0) == pid, "waitpid");
+	check(n == 5, "CAP_KILL alone in every set, nothing inherited");
+	_exit(0);
+}
+
 static volatile sig_atomic_t	 got_usr1;
 
 static void
@@ -841,6 +934,33 @@ t_scope_signal(void)
 	_exit(0);
 }
 
+/* proc: the children started after sandbox_scope_signals() only. */
+static void
+t_scope_children(void)
+{
+	pid_t	 pid;
+	int	 p[2], status;
+	char	 c;
+
+	check(pipe(p) == 0, "pipe");
+	check(sandbox_scope_signals() == 0, "sandbox_scope_signals");
+	if ((pid = fork()) == 0) {
+		close(p[1]);
+		must_pledge("stdio");
+		(void)read(p[0], &c, 1);
+		_exit(0);
+	}
+	check(pid != -1, "fork");
+	close(p[0]);
+	must_pledge("stdio proc");
+	check(kill(pid, 0) == 0, "the child is reachable");
+	check(kill(getppid(), 0) == -1 && errno == EPERM,
+	    "a process started before is not");
+	close(p[1]);
+	check(waitpid(pid, &status, 0) == pid, "waitpid");
+	_exit(0);
+}
+
 static void
 t_scope_abstract(void)
 {
@@ -986,6 +1106,20 @@ static const struct tcase cases[] = {
 	    t_scope_signal, EXPECT_OK, NULL, 6, NULL },
 	{ "landlock: abstract sockets scoped",
 	    t_scope_abstract, EXPECT_OK, NULL, 6, NULL },
+	{ "landlock: proc reaches only later children",
+	    t_scope_children, EXPECT_OK, NULL, 6, NULL },
+	{ "proc: limits, priority and signals of its own work",
+	    t_proc_self_works, EXPECT_OK, NULL, 0, NULL },
+	{ "proc: prlimit64 of another process killed",
+	    t_proc_prlimit_other, EXPECT_KILLED, "prlimit64", 0, NULL },
+	{ "proc: setpriority of another process killed",
+	    t_proc_setpriority_other, EXPECT_KILLED, "setpriority", 0, NULL },
+	{ "proc: pidfd_open killed",
+	    t_proc_pidfd, EXPECT_KILLED, "pidfd_open", 0, NULL },
+	{ "proc: kill(-1) killed",
+	    t_proc_kill_all, EXPECT_KILLED, "kill", 0, NULL },
+	{ "proc: root keeps CAP_KILL alone",
+	    t_proc_caps, EXPECT_OK, NULL, 0, NULL },
 	{ "cost",
 	    t_cost, EXPECT_OK, NULL, 0, NULL },
 };
