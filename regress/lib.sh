@@ -116,22 +116,28 @@ start_backend() {
 	BACKEND_PORT=$(sed -n 's/^port //p' "$T/backend$_nbackend.out")
 }
 
+# reap pid [seconds]: wait until a child of this shell has exited (at
+# most 10 s, or seconds; then fail); its exit status goes to REAPED.
+reap() {
+	_n=$(( ${2:-10} * 20 ))
+	while kill -0 "$1" 2>/dev/null; do
+		# An exited child stays a zombie until wait reaps it.
+		[ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ] && break
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "process $1 still running after ${2:-10} s"
+		sleep 0.05
+	done
+	wait "$1"
+	REAPED=$?
+}
+
 # stop_backend [pid]: SIGTERM a fake backend started by start_backend,
 # wait until it is gone, fail unless it exited 0 (a crash shows here).
 stop_backend() {
 	_p=${1:-$BACKEND_PID}
 	kill -TERM "$_p" 2>/dev/null
-	_n=200
-	while kill -0 "$_p" 2>/dev/null; do
-		# An exited child stays a zombie until wait reaps it.
-		[ "$(cut -d' ' -f3 "/proc/$_p/stat" 2>/dev/null)" = Z ] && break
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || fail "fakebackend $_p did not stop on SIGTERM"
-		sleep 0.05
-	done
-	wait "$_p"
-	_rc=$?
-	[ $_rc -eq 0 ] || fail "fakebackend $_p exited with status $_rc"
+	reap "$_p"
+	[ $REAPED -eq 0 ] || fail "fakebackend $_p exited with status $REAPED"
 }
 
 # backend_count regex [log]: how many lines of a backend's log match (grep -E).

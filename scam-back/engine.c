@@ -122,6 +122,7 @@ engine_main(int debug, int verbose)
 	pthread_t		 tid;
 	sigset_t		 set;
 	struct timeval		 tv;
+	struct milter_ready	 ready;
 	const char		*promises = "stdio unix recvfd";
 
 	log_init(debug, LOG_MAIL);
@@ -138,7 +139,10 @@ engine_main(int debug, int verbose)
 		fatalx("incomplete start from the parent");
 
 	/* The milter socket is opened while root, then root is gone. */
-	milter_init(&engine_conf->listen, engine_rcpt);
+	milter_init(&engine_conf->listen, engine_rcpt, &ready);
+	if (imsg_compose(&iev_parent.ibuf, IMSG_MILTER_READY, 0, 0, -1,
+	    &ready, sizeof(ready)) == -1)
+		fatal("imsg_compose");
 	drop_privileges(PROC_ENGINE, engine_conf->user);
 
 #ifdef M_ARENA_MAX
@@ -278,9 +282,11 @@ engine_event_thread(void *arg)
 }
 
 /*
- * libmilter's listener notices smfi_stop() only when its poll times out,
- * seconds later; sessions still open are the MTA's to retry.  Give them
- * a moment, then go.
+ * Sessions under way get a moment, then the engine exits; those still
+ * open are the MTA's to retry.  libmilter is not told (smfi_stop()): its
+ * listener would then remove a unix socket by its path, a stat(2) and an
+ * unlink(2) that the pledged engine may not make and that, in the
+ * chroot, would miss the socket anyway.  The parent removes it.
  */
 static void
 engine_stop(void)
@@ -291,7 +297,6 @@ engine_stop(void)
 		return;
 	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 	log_debug("stopping on the parent's request");
-	milter_stop();
 	evtimer_set(&stop_ev, engine_stop_timeout, NULL);
 	evtimer_add(&stop_ev, &tv);
 }

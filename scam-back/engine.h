@@ -37,11 +37,13 @@ extern struct scamback_conf	*engine_conf;
 extern pthread_rwlock_t		 engine_conf_lock;
 extern struct cache		*engine_cache;
 
-/* milter.c: libmilter glue only; rcpt gives the verdict of each RCPT */
+/*
+ * milter.c: libmilter glue only; rcpt gives the verdict of each RCPT,
+ * ready gets what the parent needs to remove a unix socket at the end
+ */
 void	milter_init(struct listen_conf *, void (*)(const struct rcpt_query *,
-	    const char *, struct policy_reply *));
+	    const char *, struct policy_reply *), struct milter_ready *);
 int	milter_run(void);
-void	milter_stop(void);
 
 /*
  * cachefile.c: the cache file's format; the parent owns the files.  Read

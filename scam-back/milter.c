@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,18 +93,21 @@ static struct smfiDesc milter_desc = {
 
 /*
  * Register and open the socket while still root: a unix socket is created
- * (a stale one replaced) and given its owner, group and mode here.
+ * (a stale one replaced) and given its owner, group and mode here.  What
+ * the parent needs to remove it at the end goes into *ready.
  */
 void
 milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
-    const char *, struct policy_reply *))
+    const char *, struct policy_reply *), struct milter_ready *ready)
 {
 	struct passwd	*pw;
 	struct group	*gr;
+	struct stat	 sb;
 	uid_t		 uid = (uid_t)-1;
 	gid_t		 gid = (gid_t)-1;
 
 	milter_rcpt = rcpt;
+	memset(ready, 0, sizeof(*ready));
 	if (smfi_register(milter_desc) == MI_FAILURE)
 		fatalx("smfi_register failed");
 	if (smfi_setconn(l->spec) == MI_FAILURE)
@@ -130,36 +132,16 @@ milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
 		fatal("chown %s", l->path);
 	if (chmod(l->path, l->mode) == -1)
 		fatal("chmod %s", l->path);
+	if (lstat(l->path, &sb) == -1)
+		fatal("%s", l->path);
+	ready->dev = sb.st_dev;
+	ready->ino = sb.st_ino;
 }
 
 int
 milter_run(void)
 {
 	return (smfi_main() == MI_SUCCESS ? 0 : -1);
-}
-
-static void *
-milter_stop_thread(void *arg)
-{
-	(void)smfi_stop();
-	return (NULL);
-}
-
-/*
- * smfi_stop() waits for the listener's lock, which the listener holds
- * while it polls (seconds): call it from a thread of its own so that the
- * caller's event loop goes on.
- */
-void
-milter_stop(void)
-{
-	pthread_t	tid;
-
-	if (pthread_create(&tid, NULL, milter_stop_thread, NULL) != 0) {
-		log_warnx("cannot start a thread to stop libmilter");
-		return;
-	}
-	pthread_detach(tid);
 }
 
 /* The connection's state, made on first use. */

@@ -76,6 +76,15 @@ start_child(enum scamback_proc p, char *argv0, int fd, int debug, int verbose)
 		return (pid);
 	}
 
+	/*
+	 * A session of its own: signals for the daemon's process group (a
+	 * terminal's ^C, kill -- -PGID) reach the parent only, which stops
+	 * the children in order.  libmilter would take them in the engine
+	 * and stop on its own.
+	 */
+	if (setsid() == -1)
+		fatal("setsid");
+
 	if (fd != PARENT_SOCK_FILENO) {
 		if (dup2(fd, PARENT_SOCK_FILENO) == -1)
 			fatal("cannot setup imsg fd");

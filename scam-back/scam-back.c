@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -56,7 +57,7 @@ __dead static void	parent_exit(void);
 static void		parent_alarm(int);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
-static void		unveil_dir(const char *);
+static void		parent_milter_remove(void);
 
 #define PARENT_WAIT	5	/* seconds a child gets to stop */
 
@@ -69,6 +70,8 @@ static int			 stopping;
 static int			 quit;		/* leave the event loop */
 static enum scamback_proc	 lost = PROC_MAX; /* the child that died */
 static struct event		 stop_ev;
+static struct milter_ready	 milter_ready;
+static int			 milter_ready_got;
 
 static struct child {
 	pid_t		 pid;
@@ -430,6 +433,7 @@ parent_exit(void)
 	}
 	if (lost != PROC_MAX)
 		exit(1);
+	parent_milter_remove();
 	log_info("terminating");
 	exit(0);
 }
@@ -599,6 +603,14 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 			imsgev_compose(&children[PROC_PROBER].iev,
 			    IMSG_LOG_VERBOSE, 0, 0, -1, &v, sizeof(v));
 			break;
+		case IMSG_MILTER_READY:
+			if (p != PROC_ENGINE || milter_ready_got ||
+			    imsg_get_data(&imsg, &milter_ready,
+			    sizeof(milter_ready)) == -1)
+				fatalx("bad IMSG_MILTER_READY");
+			/* Kept to remove the socket at a clean stop. */
+			milter_ready_got = 1;
+			break;
 		default:
 			fatalx("%s: unexpected imsg %u from %s", __func__,
 			    imsg_get_type(&imsg), proc_title(p));
@@ -608,67 +620,26 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 	imsgev_add(iev);
 }
 
-static void
-unveil_dir(const char *path)
-{
-	char	*dir, *p;
-
-	if ((dir = strdup(path)) == NULL)
-		fatal(NULL);
-	if ((p = strrchr(dir, '/')) == NULL)
-		strlcpy(dir, ".", strlen(dir) + 1);
-	else if (p == dir)
-		p[1] = '\0';
-	else
-		*p = '\0';
-	if (unveil(dir, "r") == -1)
-		log_warn("unveil %s", dir);
-	free(dir);
-}
-
 /*
- * The parent keeps what reload and the cache file need: read the
- * configuration, write the cache directory, check users, signal children.
+ * A clean stop takes the milter socket with it: the MTA then finds no
+ * socket rather than one that nobody answers.  Only while the path is
+ * still the socket our engine made, not one of a daemon started since.
  */
-void
-parent_sandbox(const char *file, struct scamback_conf *c)
+static void
+parent_milter_remove(void)
 {
-	const char	*f;
-	size_t		 i;
+	struct stat	 sb;
+	const char	*path = conf->listen.path;
 
-	if (unveil(file, "r") == -1)
-		fatal("unveil %s", file);
-	if (unveil("/etc", "r") == -1)
-		fatal("unveil /etc");
-	/*
-	 * A reload reads the configuration's directory and those of the
-	 * files it includes and its tables, as they were at startup.
-	 */
-	unveil_dir(file);
-	for (i = 0; (f = parse_readfile(i)) != NULL; i++)
-		unveil_dir(f);
-	if (c->cache_file[0] != '\0') {
-		char	*dir, *p;
-
-		if ((dir = strdup(c->cache_file)) == NULL)
-			fatal(NULL);
-		if ((p = strrchr(dir, '/')) != NULL) {
-			if (p == dir)
-				p[1] = '\0';
-			else
-				*p = '\0';
-			if (unveil(dir, "rwc") == -1)
-				fatal("unveil %s", dir);
-		} else if (unveil(".", "rwc") == -1)
-			fatal("unveil .");
-		free(dir);
+	if (!milter_ready_got || conf->listen.family != LISTEN_UNIX ||
+	    lstat(path, &sb) == -1)
+		return;
+	if (!S_ISSOCK(sb.st_mode) || (uint64_t)sb.st_dev != milter_ready.dev ||
+	    (uint64_t)sb.st_ino != milter_ready.ino) {
+		log_info("%s is no longer our milter socket; left alone",
+		    path);
+		return;
 	}
-	if (unveil(NULL, NULL) == -1)
-		fatal("unveil");
-	/* No exec: the children were started before, once and for all. */
-	if (pledge("stdio rpath wpath cpath getpw sendfd proc", NULL) == -1)
-		fatal("pledge");
-#ifdef SANDBOX_TEST
-	sandbox_test("parent", SANDBOX_TEST_PLEDGED);
-#endif
+	if (unlink(path) == -1)
+		log_warn("cannot remove %s", path);
 }

@@ -89,7 +89,7 @@ enum imsg_type {
 	IMSG_SOCKET_IPC,		/* fd: the engine <-> prober socketpair */
 	IMSG_CONTROL_FD,		/* fd: the listening control socket */
 	IMSG_START,			/* none: privileges dropped, go */
-	IMSG_STOP,			/* none: stop (engine: smfi_stop) */
+	IMSG_STOP,			/* none: stop */
 	IMSG_LOG_VERBOSE,		/* int: new verbosity */
 
 	/* cache file: parent <-> engine */
@@ -124,7 +124,20 @@ enum imsg_type {
 	IMSG_CTL_STATS,			/* struct ctl_stats */
 	IMSG_CTL_CHECK_RESULT,		/* struct ctl_check */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
-	IMSG_CTL_END
+	IMSG_CTL_END,
+
+	/* engine -> parent */
+	IMSG_MILTER_READY		/* struct milter_ready: it listens */
+};
+
+/*
+ * The milter socket listens.  For a unix socket, the inode the engine
+ * created: the parent removes the path at a clean stop only while it is
+ * still this socket, not a later daemon's.  Zero for TCP.
+ */
+struct milter_ready {
+	uint64_t		 dev;
+	uint64_t		 ino;
 };
 
 /*

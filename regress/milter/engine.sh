@@ -41,16 +41,9 @@ start_scamback() {
 # stop_scamback: SIGTERM, wait, fail unless the daemon exited 0.
 stop_scamback() {
 	kill -TERM "$SB_PID" 2>/dev/null
-	_n=200
-	while kill -0 "$SB_PID" 2>/dev/null; do
-		[ "$(cut -d' ' -f3 "/proc/$SB_PID/stat" 2>/dev/null)" = Z ] && break
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || fail "scam-back did not stop on SIGTERM"
-		sleep 0.05
-	done
-	wait "$SB_PID"
-	_rc=$?
-	[ $_rc -eq 0 ] || fail "scam-back exited with status $_rc: $(tail -5 "$SB_LOG")"
+	reap "$SB_PID"
+	[ $REAPED -eq 0 ] ||
+	    fail "scam-back exited with status $REAPED: $(tail -5 "$SB_LOG")"
 }
 
 # engine_pid: the milter engine's pid (a child of the parent).
