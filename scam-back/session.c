@@ -62,6 +62,7 @@ static void	session_timeout(int, short, void *);
 static void	session_rcpt(struct smtp *, void *, int,
 		    const struct smtp_reply *);
 static void	session_fail(struct session *, const char *, int);
+static void	session_stalled(struct session *);
 static void	session_free(struct session *);
 
 void
@@ -304,6 +305,14 @@ session_io(int fd, short event, void *arg)
 		return;
 	}
 
+	/*
+	 * Before its replies: once our commands pile up unread, what it
+	 * says next answers nothing we can match.
+	 */
+	if (smtp_stalled(&s->smtp)) {
+		session_stalled(s);
+		return;
+	}
 	if (((event & EV_READ) && !s->write_wants_read) ||
 	    ((event & EV_WRITE) && s->read_wants_write)) {
 		if (session_read(s) == -1)
@@ -314,6 +323,10 @@ session_io(int fd, short event, void *arg)
 	if ((event & EV_WRITE) || ((event & EV_READ) && s->write_wants_read))
 		if (session_write(s) == -1)
 			return;
+	if (smtp_stalled(&s->smtp)) {
+		session_stalled(s);
+		return;
+	}
 	backend_dispatch(b);
 	session_update(s);
 }
@@ -577,6 +590,23 @@ session_close(struct session *s)
 	smtp_quit(&s->smtp);
 	s->state = SS_CLOSING;
 	session_update(s);
+}
+
+/*
+ * The backend answers, but our commands pile up unread (smtp_stalled()):
+ * it takes no more, ends, and its host counts as failed, so that one
+ * backend that does not read costs only its own probes.
+ */
+static void
+session_stalled(struct session *s)
+{
+	struct host	*h = s->host;
+
+	textf(h->last_error, sizeof(h->last_error), "output to %s not "
+	    "draining: it answers commands it does not read (%zu octets "
+	    "unsent)", s->peer, s->smtp.outlen);
+	host_failed(s, h);
+	session_fail(s, h->last_error, 0);
 }
 
 /*

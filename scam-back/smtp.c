@@ -323,12 +323,22 @@ smtp_printf(struct smtp *s, const char *fmt, ...)
 	va_list	ap;
 	int	n;
 
+	if (s->state == SMTP_ST_FAILED)
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(s->out + s->outlen, sizeof(s->out) - s->outlen, fmt, ap);
 	va_end(ap);
-	/* Commands are bounded and so is the pipeline: this is a bug. */
-	if (n < 0 || (size_t)n >= sizeof(s->out) - s->outlen)
-		fatalx("%s: output buffer full", __func__);
+	/*
+	 * Commands are bounded, and smtp_can_rcpt() takes no RCPT once
+	 * SMTP_OUT_STALL is unsent, so only a backend that answers what it
+	 * never read gets here: that ends its session, not the prober.
+	 */
+	if (n < 0 || (size_t)n >= sizeof(s->out) - s->outlen) {
+		s->out[s->outlen] = '\0';
+		(void)smtp_fail(s, SMTP_ERR_STALLED, NULL,
+		    "output not draining");
+		return;
+	}
 	s->outlen += n;
 }
 
@@ -348,8 +358,14 @@ smtp_push(struct smtp *s, enum smtp_cmd cmd, void *tag, int nth)
 {
 	struct smtp_pending	*p;
 
-	if (s->npending == SMTP_PENDING_MAX)
-		fatalx("%s: too many commands in flight", __func__);
+	if (s->state == SMTP_ST_FAILED)
+		return;
+	/* Bounded by smtp_can_rcpt() as well: never more than this. */
+	if (s->npending == SMTP_PENDING_MAX) {
+		(void)smtp_fail(s, SMTP_ERR_PROTOCOL, NULL,
+		    "too many commands in flight");
+		return;
+	}
 	p = &s->pending[(s->pstart + s->npending) % SMTP_PENDING_MAX];
 	p->cmd = cmd;
 	p->tag = tag;
@@ -573,7 +589,19 @@ smtp_can_rcpt(const struct smtp *s)
 	int	max = (s->caps & SMTP_CAP_PIPELINING) ? SMTP_PIPELINE_MAX : 1;
 
 	return (s->state == SMTP_ST_READY && !s->tx_full &&
-	    s->tx_rcpts < SMTP_TX_RCPT_MAX && s->nrcpt < max);
+	    s->tx_rcpts < SMTP_TX_RCPT_MAX && s->nrcpt < max &&
+	    s->outlen <= SMTP_OUT_STALL);
+}
+
+/*
+ * More output unsent than any backend that reads can leave us with (see
+ * SMTP_OUT_STALL), or no room for a command at all: end the session.
+ */
+int
+smtp_stalled(const struct smtp *s)
+{
+	return (s->outlen > SMTP_OUT_STALL ||
+	    (s->state == SMTP_ST_FAILED && s->error == SMTP_ERR_STALLED));
 }
 
 /*
@@ -611,7 +639,8 @@ smtp_quit(struct smtp *s)
 {
 	smtp_printf(s, "QUIT\r\n");
 	smtp_push(s, SMTP_CMD_QUIT, NULL, 0);
-	s->state = SMTP_ST_QUIT;
+	if (s->state != SMTP_ST_FAILED)
+		s->state = SMTP_ST_QUIT;
 }
 
 /* Replies awaited: the caller keeps a reply timer running while so. */

@@ -29,6 +29,12 @@
 #define SMTP_TX_RCPT_MAX	50	/* RCPTs per transaction, then RSET */
 #define SMTP_PENDING_MAX	16	/* replies awaited, at most */
 #define SMTP_OUT_MAX		8192	/* every command that can be queued */
+/*
+ * Unsent output beyond this is more than one pipeline of RCPTs with a
+ * RSET and a MAIL: a backend answers only what it has read, so one that
+ * leaves this much unread while it answers is not reading at all.
+ */
+#define SMTP_OUT_STALL		(SMTP_OUT_MAX / 2)
 
 /* EHLO keywords the prober cares about. */
 #define SMTP_CAP_PIPELINING	0x01
@@ -85,8 +91,9 @@ enum smtp_error {
 	SMTP_ERR_PROTOCOL,	/* garbage, overlong, out of order */
 	SMTP_ERR_REFUSED,	/* banner, EHLO/HELO or RSET not accepted, 421 */
 	SMTP_ERR_MAIL,		/* MAIL FROM refused */
-	SMTP_ERR_TLS		/* tls require and no STARTTLS, or plaintext
+	SMTP_ERR_TLS,		/* tls require and no STARTTLS, or plaintext
 				   after its 220 */
+	SMTP_ERR_STALLED	/* our commands are not read: no room left */
 };
 
 /* smtp_feed() results */
@@ -148,6 +155,7 @@ void		 smtp_init(struct smtp *, int, int, const char *, const char *,
 int		 smtp_feed(struct smtp *, const char *, size_t);
 void		 smtp_tls_done(struct smtp *);
 int		 smtp_can_rcpt(const struct smtp *);
+int		 smtp_stalled(const struct smtp *);
 void		 smtp_rcpt(struct smtp *, const char *, void *);
 void		 smtp_forget(struct smtp *, void *);
 void		 smtp_quit(struct smtp *);

@@ -57,6 +57,7 @@ static void	 test_helo(void);
 static void	 test_starttls(void);
 static void	 test_refusals(void);
 static void	 test_pipelining(void);
+static void	 test_nodrain(void);
 static void	 test_reset(void);
 static void	 test_452(void);
 static void	 test_session_split(void);
@@ -81,6 +82,7 @@ main(void)
 	test_starttls();
 	test_refusals();
 	test_pipelining();
+	test_nodrain();
 	test_reset();
 	test_452();
 	test_session_split();
@@ -614,6 +616,47 @@ test_pipelining(void)
 	smtp_rcpt(&s, "a@b", &tags[0]);
 	CHECK(!smtp_can_rcpt(&s));
 	ok("pipelining: up to SMTP_PIPELINE_MAX RCPTs in flight");
+}
+
+/*
+ * A backend that answers RCPTs it never read: the output is never
+ * consumed.  RCPTs stop once SMTP_OUT_STALL is unsent, smtp_stalled()
+ * says so, and a command that does not fit fails the session instead of
+ * the process.
+ */
+static void
+test_nodrain(void)
+{
+	struct smtp	s;
+	char		addr[ADDR_LEN];
+	int		tag, n = 0;
+
+	/* The longest address: 242 + 12 = 254 octets. */
+	memset(addr, 'x', 242);
+	strlcpy(addr + 242, "@example.net", sizeof(addr) - 242);
+	session(&s, 1, TLSMODE_NO, 1);
+	CHECK(feed(&s, "220 x\r\n250-x\r\n250 PIPELINING\r\n250 ok\r\n") ==
+	    SMTP_OK);
+	smtp_consume(&s, s.outlen);
+	while (smtp_can_rcpt(&s)) {
+		CHECK(!smtp_stalled(&s));
+		smtp_rcpt(&s, addr, &tag);
+		n++;
+		if (s.nrcpt == SMTP_PIPELINE_MAX)
+			CHECK(feed(&s, "250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "250 ok\r\n") == SMTP_OK);
+	}
+	CHECK(s.state == SMTP_ST_READY && smtp_stalled(&s));
+	CHECK(s.outlen > SMTP_OUT_STALL && s.outlen < SMTP_OUT_MAX);
+	CHECK(n > SMTP_PIPELINE_MAX && n < SMTP_TX_RCPT_MAX);
+	/* Forced past the gate: the session fails, nothing else. */
+	while (s.state != SMTP_ST_FAILED)
+		smtp_rcpt(&s, addr, &tag);
+	CHECK(s.error == SMTP_ERR_STALLED && smtp_stalled(&s));
+	CHECK(s.outlen < SMTP_OUT_MAX);
+	CHECK(feed(&s, "250 ok\r\n") == SMTP_FAIL);
+	ok("output that does not drain: no RCPTs, then the session fails");
 }
 
 static void
