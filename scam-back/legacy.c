@@ -52,6 +52,7 @@ struct legacy {
 	int			 ehlo;
 	int			 alldomains;
 	int			 usemailertable;
+	int			 listen_given;	/* -p */
 	char			 mailertable[PATH_MAX];
 	char			*notes;		/* comments for the output */
 	size_t			 noteslen;
@@ -86,7 +87,10 @@ note(struct legacy *l, int error, const char *fmt, ...)
 	if (l->lineno > 0) {
 		if (asprintf(&where, "%s:%d: ", l->path, l->lineno) == -1)
 			err(1, NULL);
-	} else if ((where = strdup("command line: ")) == NULL)
+	} else if (l->lineno == 0) {
+		if ((where = strdup("command line: ")) == NULL)
+			err(1, NULL);
+	} else if (asprintf(&where, "%s: ", l->path) == -1)
 		err(1, NULL);
 	fprintf(stderr, "%s%s%s\n", where, error ? "" : "note: ", msg);
 	if (asprintf(&n, "%s# %s%s%s\n", l->notes ? l->notes : "",
@@ -174,7 +178,8 @@ legacy_convert(const char *path, int argc, char **argv)
 	free(line);
 	fclose(fp);
 
-	l.lineno = 0;
+	/* What legacy_finish() says is about the whole file. */
+	l.lineno = -1;
 	legacy_finish(&l);
 
 	printf("# scam-back.conf converted from %s by scam-back -m\n", path);
@@ -419,6 +424,7 @@ legacy_args(struct legacy *l, int argc, char **argv)
 		}
 		switch (opt) {
 		case 'p':
+			l->listen_given = 1;
 			if (strlcpy(lc->spec, arg, sizeof(lc->spec)) >=
 			    sizeof(lc->spec)) {
 				note(l, 1, "-p: too long");
@@ -472,11 +478,15 @@ legacy_args(struct legacy *l, int argc, char **argv)
 	}
 }
 
-/* What can only be done with the whole file read. */
+/*
+ * What can only be done with the whole file read, and what changed on
+ * the way: the MTA must find the socket, and reach it.
+ */
 static void
 legacy_finish(struct legacy *l)
 {
 	struct scamback_conf	*conf = l->conf;
+	struct listen_conf	*lc = &conf->listen;
 	struct backend_conf	*b;
 	struct host_conf	*h;
 	struct domain_conf	*d;
@@ -520,6 +530,22 @@ legacy_finish(struct legacy *l)
 			note(l, 0, "BackSMTPServer %s: no BackAddrDomain for "
 			    "it", b->name);
 	}
+	if (!l->listen_given)
+		note(l, 0, "listen on: the old socket came from -p, not "
+		    "given; the MTA must name this one (Postfix: "
+		    "smtpd_milters = %s)", lc->spec);
+	if (lc->family == LISTEN_UNIX && lc->group[0] == '\0') {
+		/* Postfix's smtpd runs as postfix; root's 0660 shuts it out. */
+		strlcpy(lc->group, "postfix", sizeof(lc->group));
+		lc->mode = 0660;
+		note(l, 0, "listen on: group \"postfix\" mode 0660 lets "
+		    "Postfix's smtpd reach the socket; sendmail needs its "
+		    "own group (smmsp), -g says which");
+	}
+	if (conf->cache_file[0] == '\0')
+		note(l, 0, "cache file none: without BackList or -b the old "
+		    "daemon kept its cache in memory; cache file \"%s\" "
+		    "keeps verdicts across restarts", SCAMBACK_CACHEFILE);
 	if (l->usemailertable) {
 		if ((t = calloc(1, sizeof(*t))) == NULL)
 			err(1, NULL);
