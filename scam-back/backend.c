@@ -15,18 +15,20 @@
  */
 
 /*
- * The prober's backends and their hosts: a backend's queue of probes
- * handed to sessions or answered at once when no host can take them,
- * hosts resolved again every few minutes and skipped while in backoff,
- * the TLS configuration with the CA files read before the sandbox, and
- * the figures scambackctl shows.
+ * The prober's state, at the bottom of its files: the configuration and
+ * the backends, each with its hosts (addresses, backoff), its catch-all
+ * knowledge per domain, its TLS configuration from the CA files read
+ * before the sandbox, and the figures scambackctl shows.  Nothing here
+ * calls the files above (probe.c, session.c, prober.c).
  */
 
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <ctype.h>
 #include <event.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +53,17 @@ static struct ca_file *ca_find(const char *);
 static const char *ca_path(const struct backend_conf *);
 static void	backend_tls_setup(struct backend *);
 static void	backend_free(int, short, void *);
-static int	backend_usable(struct backend *);
-static struct session *backend_pick(struct backend *);
 static struct host *host_new(struct backend *, struct host_conf *);
 static void	host_free(struct host *);
-static void	host_resolve_timer(int, short, void *);
-static void	host_resolved(void *, const struct sockaddr_storage *, int,
-		    const char *);
+static int	domain_cmp(struct domain *, struct domain *);
+
+RB_PROTOTYPE_STATIC(domain_tree, domain, entry, domain_cmp)
+RB_GENERATE_STATIC(domain_tree, domain, entry, domain_cmp)
+
+/* The prober's state: prober.c sets the configuration. */
+struct scamback_conf	*prober_conf;
+struct backend_head	 backends = TAILQ_HEAD_INITIALIZER(backends);
+char			 local_name[HOSTNAME_LEN];
 
 static struct ca_head	ca_files = TAILQ_HEAD_INITIALIZER(ca_files);
 
@@ -262,23 +268,6 @@ backend_tls_setup(struct backend *b)
 	b->tls_config = NULL;
 }
 
-void
-backend_retire(struct backend *b)
-{
-	struct session	*s, *next;
-
-	log_debug("backend %s: configuration changed, retiring sessions",
-	    b->conf.name);
-	b->retired = 1;
-	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (s->state == SS_SMTP && smtp_idle(&s->smtp) &&
-		    TAILQ_EMPTY(&b->queue))
-			session_close(s);
-	}
-	backend_maybe_free(b);
-}
-
 /* Deferred: the caller may still walk the backend's lists. */
 void
 backend_maybe_free(struct backend *b)
@@ -312,7 +301,7 @@ backend_free(int fd, short event, void *arg)
 	free(b);
 }
 
-static int
+int
 backend_usable(struct backend *b)
 {
 	struct host	*h;
@@ -322,99 +311,6 @@ backend_usable(struct backend *b)
 		if (!host_in_backoff(h, now))
 			return (1);
 	return (0);
-}
-
-/* An idle session first, else the least busy that can take a RCPT. */
-static struct session *
-backend_pick(struct backend *b)
-{
-	struct session	*s, *best = NULL;
-
-	TAILQ_FOREACH(s, &b->sessions, entry) {
-		if (s->state != SS_SMTP || !smtp_can_rcpt(&s->smtp))
-			continue;
-		if (s->smtp.nrcpt == 0)
-			return (s);
-		if (best == NULL || s->smtp.nrcpt < best->smtp.nrcpt)
-			best = s;
-	}
-	return (best);
-}
-
-/*
- * Hand queued probes to sessions that can take them; open sessions for
- * the rest, up to the limit, or answer at once when every host is in
- * backoff.
- */
-void
-backend_dispatch(struct backend *b)
-{
-	struct session	*s;
-	struct probe	*p;
-	struct host	*h;
-	uint32_t	 nsetup = 0, want, limit;
-	char		 text[REPLY_TEXT_LEN];
-	const char	*last = NULL;
-
-	if (b->dispatching)
-		return;
-	b->dispatching = 1;
-
-	while ((p = TAILQ_FIRST(&b->queue)) != NULL &&
-	    (s = backend_pick(b)) != NULL) {
-		probe_unlink(p);
-		session_send(s, p);
-	}
-
-	if (!TAILQ_EMPTY(&b->queue)) {
-		TAILQ_FOREACH(s, &b->sessions, entry)
-			if (s->state != SS_CLOSING &&
-			    (s->state != SS_SMTP || !s->ready_once))
-				nsetup++;
-		if (TAILQ_EMPTY(&b->hosts)) {
-			textf(text, sizeof(text), "backend %s has no hosts",
-			    b->conf.name);
-			backend_fail_queue(b, text);
-		} else if (!backend_usable(b)) {
-			if (TAILQ_EMPTY(&b->sessions)) {
-				TAILQ_FOREACH(h, &b->hosts, entry)
-					if (h->last_error[0] != '\0')
-						last = h->last_error;
-				textf(text, sizeof(text), "every host of "
-				    "backend %s is in backoff%s%s",
-				    b->conf.name, last ? "; last error: " : "",
-				    last ? last : "");
-				backend_fail_queue(b, text);
-			}
-		} else {
-			/*
-			 * A session per waiting probe, up to the limit; a
-			 * catch-all check goes with the probe that caused it.
-			 */
-			want = b->nqueued - b->nqueued_internal;
-			if (want == 0)
-				want = 1;
-			limit = b->conf.sessions;
-			if (b->cap_until > now_ms() && b->cap < limit)
-				limit = b->cap;
-			while (b->nsessions < limit && nsetup < want) {
-				session_new(b);
-				nsetup++;
-			}
-		}
-	}
-	b->dispatching = 0;
-}
-
-/* Answer unknown every queued probe. */
-void
-backend_fail_queue(struct backend *b, const char *text)
-{
-	struct probe	*p;
-
-	while ((p = TAILQ_FIRST(&b->queue)) != NULL)
-		probe_unknown(p, text);
-	backend_maybe_free(b);
 }
 
 /*
@@ -448,12 +344,11 @@ host_new(struct backend *b, struct host_conf *hc)
 		memmove(h->tlsname, h->tlsname + 1, len - 2);
 		h->tlsname[len - 2] = '\0';
 	}
-	evtimer_set(&h->resolve_ev, host_resolve_timer, h);
+	/* A name is resolved by session.c, before it is needed. */
 	if (resolve_literal(h->name, h->port, &h->addrs[0])) {
 		h->literal = 1;
 		h->naddrs = 1;
-	} else
-		host_resolve(h);
+	}
 	return (h);
 }
 
@@ -462,66 +357,9 @@ host_free(struct host *h)
 {
 	if (h->query != NULL)
 		resolve_cancel(h->query);
-	evtimer_del(&h->resolve_ev);
+	if (event_initialized(&h->resolve_ev))
+		evtimer_del(&h->resolve_ev);
 	free(h);
-}
-
-void
-host_resolve(struct host *h)
-{
-	if (h->literal || h->query != NULL)
-		return;
-	h->query = resolve_start(h->name, h->port,
-	    prober_conf->prefer == PREFER_INET6, host_resolved, h);
-}
-
-static void
-host_resolve_timer(int fd, short event, void *arg)
-{
-	host_resolve(arg);
-}
-
-/* Names are looked up again every few minutes; sessions may wait. */
-static void
-host_resolved(void *arg, const struct sockaddr_storage *addrs, int n,
-    const char *err)
-{
-	struct host	*h = arg;
-	struct backend	*b = h->backend;
-	struct session	*s, *next;
-	struct timeval	 tv = { PROBER_RESOLVE_EVERY, 0 };
-	char		 buf[HOSTNAME_LEN + 16];
-
-	h->query = NULL;
-	if (err != NULL) {
-		textf(h->last_error, sizeof(h->last_error),
-		    "cannot resolve %s: %s", h->name, err);
-		backend_log(b, h->last_error);
-		/* Keep the addresses we had: stale beats none. */
-		if (h->naddrs > 0)
-			evtimer_add(&h->resolve_ev, &tv);
-	} else {
-		memcpy(h->addrs, addrs, n * sizeof(addrs[0]));
-		h->naddrs = n;
-		log_debug("backend %s: %s is %s%s", b->conf.name, h->name,
-		    resolve_ntop(&addrs[0], buf, sizeof(buf)),
-		    n > 1 ? " and more" : "");
-		evtimer_add(&h->resolve_ev, &tv);
-	}
-
-	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
-		if (s->state != SS_RESOLVE || s->host != h)
-			continue;
-		s->state = SS_START;
-		evtimer_del(&s->ev_timer);
-		s->timer = T_NONE;
-		if (h->naddrs == 0) {
-			host_failed(s, h);
-			session_try_host(s, TAILQ_NEXT(h, entry));
-		} else
-			session_try_host(s, h);
-	}
 }
 
 int
@@ -530,25 +368,79 @@ host_in_backoff(struct host *h, uint64_t now)
 	return (h->backoff_until > now);
 }
 
-/*
- * Every address of the host failed, its last_error says how; the session
- * (if any) remembers it for when no host is left.
- */
-void
-host_failed(struct session *s, struct host *h)
+uint64_t
+now_ms(void)
 {
-	struct backend	*b = h->backend;
-	char		 text[REPLY_TEXT_LEN + 64];
+	struct timespec	ts;
 
-	if (s != NULL)
-		strlcpy(s->error, h->last_error, sizeof(s->error));
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
 
-	if (prober_conf->backoff == 0) {
-		backend_log(b, h->last_error);
-		return;
+/* Messages for logs and the engine: a long one is cut, never overflowed. */
+void
+textf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static int
+domain_cmp(struct domain *a, struct domain *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+struct domain *
+domain_get(struct backend *b, const char *name)
+{
+	struct domain	 key, *d;
+	size_t		 i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof(key.name) - 1; i++)
+		key.name[i] = tolower((unsigned char)name[i]);
+	key.name[i] = '\0';
+	if ((d = RB_FIND(domain_tree, &b->domains, &key)) != NULL)
+		return (d);
+	if (b->ndomains >= PROBER_DOMAINS_MAX) {
+		domain_prune(b, 0);
+		if (b->ndomains >= PROBER_DOMAINS_MAX)
+			return (NULL);	/* probe without the check */
 	}
-	h->backoff_until = now_ms() + (uint64_t)prober_conf->backoff * 1000;
-	textf(text, sizeof(text), "%s; skipping %s for %u s",
-	    h->last_error, h->name, prober_conf->backoff);
-	backend_log(b, text);
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal(NULL);
+	strlcpy(d->name, key.name, sizeof(d->name));
+	TAILQ_INIT(&d->held);
+	RB_INSERT(domain_tree, &b->domains, d);
+	b->ndomains++;
+	return (d);
+}
+
+void
+domain_unref(struct backend *b, struct domain *d)
+{
+	d->refs--;
+}
+
+/* all: every domain no probe points at; else only expired ones. */
+void
+domain_prune(struct backend *b, int all)
+{
+	struct domain	*d, *next;
+	uint64_t	 now = now_ms();
+
+	for (d = RB_MIN(domain_tree, &b->domains); d != NULL; d = next) {
+		next = RB_NEXT(domain_tree, &b->domains, d);
+		if (d->refs > 0 || !TAILQ_EMPTY(&d->held))
+			continue;
+		if (!all && d->state != DOMAIN_NONE && now < d->expires)
+			continue;
+		RB_REMOVE(domain_tree, &b->domains, d);
+		b->ndomains--;
+		free(d);
+	}
 }

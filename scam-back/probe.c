@@ -17,15 +17,15 @@
 /*
  * The prober's probes: queued on their backend, in flight on a session
  * or held while their domain's catch-all check runs, and answered once,
- * by their deadline at the latest.  Catch-all detection: a random local
- * part is probed first; accepted, the domain takes any recipient.
+ * by their deadline at the latest, through the function probe_init()
+ * was given.  Catch-all detection: a random local part is probed first;
+ * accepted, the domain takes any recipient.
  */
 
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/tree.h>
 
-#include <ctype.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +38,18 @@
 
 static void	probe_free(struct probe *);
 static void	probe_deadline(int, short, void *);
-static void	domain_unref(struct backend *, struct domain *);
 static void	domain_detected(struct backend *, struct domain *,
 		    struct probe_res *);
-static int	domain_cmp(struct domain *, struct domain *);
 
-RB_PROTOTYPE_STATIC(domain_tree, domain, entry, domain_cmp)
-RB_GENERATE_STATIC(domain_tree, domain, entry, domain_cmp)
+/* Where answers go: prober.c, to the engine. */
+static void	(*probe_answer_cb)(struct probe_res *);
+
+/* answer: where each probe's result goes, once. */
+void
+probe_init(void (*answer)(struct probe_res *))
+{
+	probe_answer_cb = answer;
+}
 
 struct probe *
 probe_new(struct backend *b, uint32_t id, const char *address)
@@ -149,7 +154,7 @@ probe_answer(struct probe *p, struct probe_res *res)
 		return;
 	}
 	res->id = p->id;
-	prober_answer(res);
+	probe_answer_cb(res);
 
 	b->latency[b->probes % PROBER_LATENCIES] = ms;
 	b->latency_sum += ms;
@@ -223,62 +228,6 @@ probe_deadline(int fd, short event, void *arg)
 	backend_maybe_free(b);
 }
 
-static int
-domain_cmp(struct domain *a, struct domain *b)
-{
-	return (strcmp(a->name, b->name));
-}
-
-struct domain *
-domain_get(struct backend *b, const char *name)
-{
-	struct domain	 key, *d;
-	size_t		 i;
-
-	for (i = 0; name[i] != '\0' && i < sizeof(key.name) - 1; i++)
-		key.name[i] = tolower((unsigned char)name[i]);
-	key.name[i] = '\0';
-	if ((d = RB_FIND(domain_tree, &b->domains, &key)) != NULL)
-		return (d);
-	if (b->ndomains >= PROBER_DOMAINS_MAX) {
-		domain_prune(b, 0);
-		if (b->ndomains >= PROBER_DOMAINS_MAX)
-			return (NULL);	/* probe without the check */
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		fatal(NULL);
-	strlcpy(d->name, key.name, sizeof(d->name));
-	TAILQ_INIT(&d->held);
-	RB_INSERT(domain_tree, &b->domains, d);
-	b->ndomains++;
-	return (d);
-}
-
-static void
-domain_unref(struct backend *b, struct domain *d)
-{
-	d->refs--;
-}
-
-/* all: every domain no probe points at; else only expired ones. */
-void
-domain_prune(struct backend *b, int all)
-{
-	struct domain	*d, *next;
-	uint64_t	 now = now_ms();
-
-	for (d = RB_MIN(domain_tree, &b->domains); d != NULL; d = next) {
-		next = RB_NEXT(domain_tree, &b->domains, d);
-		if (d->refs > 0 || !TAILQ_EMPTY(&d->held))
-			continue;
-		if (!all && d->state != DOMAIN_NONE && now < d->expires)
-			continue;
-		RB_REMOVE(domain_tree, &b->domains, d);
-		b->ndomains--;
-		free(d);
-	}
-}
-
 /*
  * The random local part was answered.  Accepted: the domain takes any
  * recipient, for the valid lifetime.  Refused: per-address answers mean
@@ -327,4 +276,15 @@ domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
 			r.catchall = 1;
 		probe_answer(p, &r);
 	}
+}
+
+/* Answer unknown every queued probe. */
+void
+probe_fail_queue(struct backend *b, const char *text)
+{
+	struct probe	*p;
+
+	while ((p = TAILQ_FIRST(&b->queue)) != NULL)
+		probe_unknown(p, text);
+	backend_maybe_free(b);
 }

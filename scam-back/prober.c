@@ -36,12 +36,10 @@
 
 #include <event.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <tls.h>
 #include <unistd.h>
 
@@ -60,10 +58,7 @@ static void	prober_prune(int, short, void *);
 static void	prober_answer_later(void);
 static void	prober_answer_flush(int, short, void *);
 static void	prober_ports(struct scamback_conf *, int);
-
-struct scamback_conf	*prober_conf;
-struct backend_head	 backends = TAILQ_HEAD_INITIALIZER(backends);
-char			 local_name[HOSTNAME_LEN];
+static void	prober_answer(struct probe_res *);
 
 static struct scamback_conf	*pending_conf;
 static struct imsgev		 iev_parent;
@@ -120,6 +115,7 @@ prober_main(int debug, int verbose)
 	imsgev_init(&iev_engine, engine_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 
+	probe_init(prober_answer);
 	prober_apply(prober_conf);
 	evtimer_set(&prune_ev, prober_prune, NULL);
 	evtimer_add(&prune_ev, &tv);
@@ -229,27 +225,6 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 	imsgev_add(iev);
 }
 
-uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/* Messages for logs and the engine: a long one is cut, never overflowed. */
-void
-textf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The prober connects to its backends' ports as they were at start, and
  * to 53 for DNS: nothing else, and it binds nothing (where the kernel can
@@ -291,6 +266,7 @@ prober_apply(struct scamback_conf *conf)
 {
 	struct backend		*b, *next, *old;
 	struct backend_conf	*bc;
+	struct host		*h;
 	struct backend_head	 keep = TAILQ_HEAD_INITIALIZER(keep);
 
 	TAILQ_FOREACH(bc, &conf->backends, entry) {
@@ -308,12 +284,15 @@ prober_apply(struct scamback_conf *conf)
 			continue;
 		}
 		b = backend_new(bc, conf);
+		/* Names are looked up now, not when the first probe waits. */
+		TAILQ_FOREACH(h, &b->hosts, entry)
+			host_resolve(h);
 		TAILQ_INSERT_TAIL(&keep, b, entry);
 	}
 	for (b = TAILQ_FIRST(&backends); b != NULL; b = next) {
 		next = TAILQ_NEXT(b, entry);
 		if (!b->retired)
-			backend_retire(b);
+			session_retire(b);
 	}
 	/* Current backends first, retired ones after them. */
 	while ((b = TAILQ_LAST(&keep, backend_head)) != NULL) {
@@ -322,7 +301,7 @@ prober_apply(struct scamback_conf *conf)
 	}
 	TAILQ_FOREACH(b, &backends, entry)
 		if (!b->retired)
-			backend_dispatch(b);
+			session_dispatch(b);
 }
 
 static void
@@ -352,8 +331,8 @@ prober_answer_later(void)
 	}
 }
 
-/* A probe's answer, to go out with the others of this turn. */
-void
+/* probe.c's answers go out with the others of this turn. */
+static void
 prober_answer(struct probe_res *res)
 {
 	if (imsg_compose(&iev_engine.ibuf, IMSG_PROBE_RES, res->id, 0, -1,
@@ -464,7 +443,7 @@ prober_request(struct probe_req *req)
 		}
 	}
 	probe_enqueue(p, 0);
-	backend_dispatch(b);
+	session_dispatch(b);
 }
 
 static void

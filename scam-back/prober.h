@@ -180,46 +180,47 @@ struct backend {
 };
 TAILQ_HEAD(backend_head, backend);
 
-/* prober.c */
-extern struct scamback_conf	*prober_conf;
-extern struct backend_head	 backends;
-extern char			 local_name[HOSTNAME_LEN];
+/*
+ * The files call downwards only: prober.c (the process) uses session.c,
+ * which uses probe.c, which uses backend.c; each tells the one above
+ * through a callback it was given, never by name.
+ */
 
-void	 prober_answer(struct probe_res *);
-uint64_t now_ms(void);
-void	 textf(char *, size_t, const char *, ...)
-	    __attribute__((__format__ (printf, 3, 4)));
-
-/* backend.c */
-void	 ca_preload(struct scamback_conf *);
-struct backend *backend_new(struct backend_conf *, struct scamback_conf *);
-int	 backend_same(struct backend *, struct backend_conf *,
-	    struct scamback_conf *);
-void	 backend_retire(struct backend *);
-void	 backend_maybe_free(struct backend *);
-void	 backend_dispatch(struct backend *);
-void	 backend_fail_queue(struct backend *, const char *);
-void	 backend_log(struct backend *, const char *);
-void	 backend_figures(struct backend *, struct ctl_backend *);
+/* session.c: sessions, and the hand-over of queued probes to them */
+void	 session_dispatch(struct backend *);
+void	 session_retire(struct backend *);
 void	 host_resolve(struct host *);
-int	 host_in_backoff(struct host *, uint64_t);
-void	 host_failed(struct session *, struct host *);
 
-/* probe.c */
+/* probe.c: probes, their deadlines, catch-all detection */
+void	 probe_init(void (*)(struct probe_res *));
 struct probe *probe_new(struct backend *, uint32_t, const char *);
 void	 probe_enqueue(struct probe *, int);
 void	 probe_unlink(struct probe *);
 void	 probe_done(struct probe *, struct probe_res *);
 void	 probe_answer(struct probe *, struct probe_res *);
 void	 probe_unknown(struct probe *, const char *);
-struct domain *domain_get(struct backend *, const char *);
-void	 domain_prune(struct backend *, int);
+void	 probe_fail_queue(struct backend *, const char *);
 
-/* session.c */
-void	 session_new(struct backend *);
-void	 session_try_host(struct session *, struct host *);
-void	 session_send(struct session *, struct probe *);
-void	 session_close(struct session *);
+/* backend.c: the prober's state, backends, hosts, catch-all domains */
+extern struct scamback_conf	*prober_conf;
+extern struct backend_head	 backends;
+extern char			 local_name[HOSTNAME_LEN];
+
+uint64_t now_ms(void);
+void	 textf(char *, size_t, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
+void	 ca_preload(struct scamback_conf *);
+struct backend *backend_new(struct backend_conf *, struct scamback_conf *);
+int	 backend_same(struct backend *, struct backend_conf *,
+	    struct scamback_conf *);
+void	 backend_maybe_free(struct backend *);
+int	 backend_usable(struct backend *);
+void	 backend_log(struct backend *, const char *);
+void	 backend_figures(struct backend *, struct ctl_backend *);
+int	 host_in_backoff(struct host *, uint64_t);
+struct domain *domain_get(struct backend *, const char *);
+void	 domain_unref(struct backend *, struct domain *);
+void	 domain_prune(struct backend *, int);
 
 /* resolve.c */
 void	 resolve_init(struct event_base *);

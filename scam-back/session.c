@@ -15,7 +15,9 @@
  */
 
 /*
- * The prober's SMTP sessions: connect to a backend's hosts in order,
+ * The prober's SMTP sessions: queued probes handed to them, or sessions
+ * opened for them up to the backend's limit; connect to the backend's
+ * hosts in order (their names resolved here, again every few minutes),
  * STARTTLS, read and write with or without TLS, time out, and hand each
  * RCPT reply to its probe.  The dialogue itself is smtp.c's.
  *
@@ -46,6 +48,9 @@
 #include "smtp.h"
 #include "prober.h"
 
+static void	session_new(struct backend *);
+static struct session *session_pick(struct backend *);
+static void	session_try_host(struct session *, struct host *);
 static int	session_connect(struct session *);
 static void	session_connected(struct session *);
 static void	session_connect_failed(struct session *, const char *);
@@ -59,13 +64,20 @@ static void	session_update(struct session *);
 static void	session_timer_set(struct session *, enum session_timer,
 		    unsigned int);
 static void	session_timeout(int, short, void *);
+static void	session_send(struct session *, struct probe *);
 static void	session_rcpt(struct smtp *, void *, int,
 		    const struct smtp_reply *);
+static void	session_close(struct session *);
 static void	session_fail(struct session *, const char *, int);
 static void	session_stalled(struct session *);
 static void	session_free(struct session *);
+static void	host_resolve_timer(int, short, void *);
+static void	host_resolve_later(struct host *);
+static void	host_resolved(void *, const struct sockaddr_storage *, int,
+		    const char *);
+static void	host_failed(struct session *, struct host *);
 
-void
+static void
 session_new(struct backend *b)
 {
 	struct session	*s;
@@ -84,7 +96,7 @@ session_new(struct backend *b)
 }
 
 /* Try host h, then those after it; hosts in backoff are skipped. */
-void
+static void
 session_try_host(struct session *s, struct host *h)
 {
 	struct backend	*b = s->backend;
@@ -327,7 +339,7 @@ session_io(int fd, short event, void *arg)
 		session_stalled(s);
 		return;
 	}
-	backend_dispatch(b);
+	session_dispatch(b);
 	session_update(s);
 }
 
@@ -540,7 +552,7 @@ session_timeout(int fd, short event, void *arg)
 	}
 }
 
-void
+static void
 session_send(struct session *s, struct probe *p)
 {
 	p->where = PROBE_INFLIGHT;
@@ -578,7 +590,7 @@ session_rcpt(struct smtp *smtp, void *tag, int how,
 }
 
 /* Politely: QUIT, then close on its reply, EOF or the reply timeout. */
-void
+static void
 session_close(struct session *s)
 {
 	if (s->state != SS_SMTP || !smtp_idle(&s->smtp)) {
@@ -641,7 +653,7 @@ session_fail(struct session *s, const char *text, int lost)
 			if (t != s && t->state == SS_SMTP && t->ready_once)
 				working++;
 		if (working == 0)
-			backend_fail_queue(b, text);
+			probe_fail_queue(b, text);
 		else if (b->cap_until <= now || working < b->cap) {
 			/* It has its own limit: stay below it for a while. */
 			b->cap = working;
@@ -675,6 +687,197 @@ session_free(struct session *s)
 	b->nsessions--;
 	free(s);
 
-	backend_dispatch(b);
+	session_dispatch(b);
 	backend_maybe_free(b);
+}
+
+/* An idle session first, else the least busy that can take a RCPT. */
+static struct session *
+session_pick(struct backend *b)
+{
+	struct session	*s, *best = NULL;
+
+	TAILQ_FOREACH(s, &b->sessions, entry) {
+		if (s->state != SS_SMTP || !smtp_can_rcpt(&s->smtp))
+			continue;
+		if (s->smtp.nrcpt == 0)
+			return (s);
+		if (best == NULL || s->smtp.nrcpt < best->smtp.nrcpt)
+			best = s;
+	}
+	return (best);
+}
+
+/*
+ * Hand queued probes to sessions that can take them; open sessions for
+ * the rest, up to the limit, or answer at once when every host is in
+ * backoff.
+ */
+void
+session_dispatch(struct backend *b)
+{
+	struct session	*s;
+	struct probe	*p;
+	struct host	*h;
+	uint32_t	 nsetup = 0, want, limit;
+	char		 text[REPLY_TEXT_LEN];
+	const char	*last = NULL;
+
+	if (b->dispatching)
+		return;
+	b->dispatching = 1;
+
+	while ((p = TAILQ_FIRST(&b->queue)) != NULL &&
+	    (s = session_pick(b)) != NULL) {
+		probe_unlink(p);
+		session_send(s, p);
+	}
+
+	if (!TAILQ_EMPTY(&b->queue)) {
+		TAILQ_FOREACH(s, &b->sessions, entry)
+			if (s->state != SS_CLOSING &&
+			    (s->state != SS_SMTP || !s->ready_once))
+				nsetup++;
+		if (TAILQ_EMPTY(&b->hosts)) {
+			textf(text, sizeof(text), "backend %s has no hosts",
+			    b->conf.name);
+			probe_fail_queue(b, text);
+		} else if (!backend_usable(b)) {
+			if (TAILQ_EMPTY(&b->sessions)) {
+				TAILQ_FOREACH(h, &b->hosts, entry)
+					if (h->last_error[0] != '\0')
+						last = h->last_error;
+				textf(text, sizeof(text), "every host of "
+				    "backend %s is in backoff%s%s",
+				    b->conf.name, last ? "; last error: " : "",
+				    last ? last : "");
+				probe_fail_queue(b, text);
+			}
+		} else {
+			/*
+			 * A session per waiting probe, up to the limit; a
+			 * catch-all check goes with the probe that caused it.
+			 */
+			want = b->nqueued - b->nqueued_internal;
+			if (want == 0)
+				want = 1;
+			limit = b->conf.sessions;
+			if (b->cap_until > now_ms() && b->cap < limit)
+				limit = b->cap;
+			while (b->nsessions < limit && nsetup < want) {
+				session_new(b);
+				nsetup++;
+			}
+		}
+	}
+	b->dispatching = 0;
+}
+
+void
+session_retire(struct backend *b)
+{
+	struct session	*s, *next;
+
+	log_debug("backend %s: configuration changed, retiring sessions",
+	    b->conf.name);
+	b->retired = 1;
+	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->state == SS_SMTP && smtp_idle(&s->smtp) &&
+		    TAILQ_EMPTY(&b->queue))
+			session_close(s);
+	}
+	backend_maybe_free(b);
+}
+
+void
+host_resolve(struct host *h)
+{
+	if (h->literal || h->query != NULL)
+		return;
+	h->query = resolve_start(h->name, h->port,
+	    prober_conf->prefer == PREFER_INET6, host_resolved, h);
+}
+
+static void
+host_resolve_timer(int fd, short event, void *arg)
+{
+	host_resolve(arg);
+}
+
+/* Names are looked up again every PROBER_RESOLVE_EVERY seconds. */
+static void
+host_resolve_later(struct host *h)
+{
+	struct timeval	 tv = { PROBER_RESOLVE_EVERY, 0 };
+
+	if (event_initialized(&h->resolve_ev))
+		evtimer_del(&h->resolve_ev);
+	evtimer_set(&h->resolve_ev, host_resolve_timer, h);
+	evtimer_add(&h->resolve_ev, &tv);
+}
+
+/* Names are looked up again every few minutes; sessions may wait. */
+static void
+host_resolved(void *arg, const struct sockaddr_storage *addrs, int n,
+    const char *err)
+{
+	struct host	*h = arg;
+	struct backend	*b = h->backend;
+	struct session	*s, *next;
+	char		 buf[HOSTNAME_LEN + 16];
+
+	h->query = NULL;
+	if (err != NULL) {
+		textf(h->last_error, sizeof(h->last_error),
+		    "cannot resolve %s: %s", h->name, err);
+		backend_log(b, h->last_error);
+		/* Keep the addresses we had: stale beats none. */
+		if (h->naddrs > 0)
+			host_resolve_later(h);
+	} else {
+		memcpy(h->addrs, addrs, n * sizeof(addrs[0]));
+		h->naddrs = n;
+		log_debug("backend %s: %s is %s%s", b->conf.name, h->name,
+		    resolve_ntop(&addrs[0], buf, sizeof(buf)),
+		    n > 1 ? " and more" : "");
+		host_resolve_later(h);
+	}
+
+	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->state != SS_RESOLVE || s->host != h)
+			continue;
+		s->state = SS_START;
+		evtimer_del(&s->ev_timer);
+		s->timer = T_NONE;
+		if (h->naddrs == 0) {
+			host_failed(s, h);
+			session_try_host(s, TAILQ_NEXT(h, entry));
+		} else
+			session_try_host(s, h);
+	}
+}
+
+/*
+ * Every address of the host failed, its last_error says how; the session
+ * (if any) remembers it for when no host is left.
+ */
+static void
+host_failed(struct session *s, struct host *h)
+{
+	struct backend	*b = h->backend;
+	char		 text[REPLY_TEXT_LEN + 64];
+
+	if (s != NULL)
+		strlcpy(s->error, h->last_error, sizeof(s->error));
+
+	if (prober_conf->backoff == 0) {
+		backend_log(b, h->last_error);
+		return;
+	}
+	h->backoff_until = now_ms() + (uint64_t)prober_conf->backoff * 1000;
+	textf(text, sizeof(text), "%s; skipping %s for %u s",
+	    h->last_error, h->name, prober_conf->backoff);
+	backend_log(b, text);
 }
