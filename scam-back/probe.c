@@ -35,6 +35,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
+#include "printable.h"
 
 static void	probe_free(struct probe *);
 static void	probe_deadline(int, short, void *);
@@ -147,6 +148,7 @@ probe_answer(struct probe *p, struct probe_res *res)
 {
 	struct backend	*b = p->backend;
 	uint64_t	 ms = now_ms() - p->start;
+	char		 abuf[ADDR_LEN];
 
 	probe_unlink(p);
 	if (p->internal) {
@@ -171,7 +173,7 @@ probe_answer(struct probe *p, struct probe_res *res)
 		break;
 	}
 	log_debug("probe %s backend %s: %s %d %s \"%s\"%s %llu ms",
-	    p->address, b->conf.name, res->verdict == VERDICT_VALID ? "valid" :
+	    printable(p->address, abuf, sizeof(abuf)), b->conf.name, res->verdict == VERDICT_VALID ? "valid" :
 	    res->verdict == VERDICT_INVALID ? "invalid" : "unknown",
 	    res->code, res->enhanced, res->text,
 	    res->catchall ? " catch-all" : "", (unsigned long long)ms);
@@ -240,6 +242,7 @@ domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
 	struct probe_res	 r;
 	uint64_t		 life = (uint64_t)prober_conf->valid_expire *
 	    1000;
+	char			 dbuf[HOSTNAME_LEN];
 
 	switch (res->verdict) {
 	case VERDICT_VALID:
@@ -248,10 +251,11 @@ domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
 		d->code = res->code;
 		strlcpy(d->enhanced, res->enhanced, sizeof(d->enhanced));
 		textf(d->text, sizeof(d->text), "domain %s accepts any "
-		    "recipient", d->name);
+		    "recipient", printable(d->name, dbuf, sizeof(dbuf)));
 		if (!d->logged)
 			log_info("backend %s: domain %s accepts any recipient "
-			    "(%d %s %s)", b->conf.name, d->name, res->code,
+			    "(%d %s %s)", b->conf.name,
+			    printable(d->name, dbuf, sizeof(dbuf)), res->code,
 			    res->enhanced, res->text);
 		d->logged = 1;
 		break;
@@ -260,13 +264,15 @@ domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
 		d->expires = now_ms() + life;
 		if (d->logged)
 			log_info("backend %s: domain %s no longer accepts any "
-			    "recipient", b->conf.name, d->name);
+			    "recipient", b->conf.name,
+			    printable(d->name, dbuf, sizeof(dbuf)));
 		d->logged = 0;
 		break;
 	default:
 		d->state = DOMAIN_NONE;
 		log_debug("backend %s: catch-all check of %s: %s",
-		    b->conf.name, d->name, res->text);
+		    b->conf.name, printable(d->name, dbuf, sizeof(dbuf)),
+		    res->text);
 		break;
 	}
 

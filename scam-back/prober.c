@@ -47,6 +47,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
+#include "printable.h"
 #include "sandbox.h"
 
 static void	prober_startup_imsg(struct imsg *, void *);
@@ -360,7 +361,7 @@ prober_request(struct probe_req *req)
 	struct domain		*d = NULL;
 	struct probe_res	 res;
 	const char		*at;
-	char			 local[24];
+	char			 local[24], abuf[ADDR_LEN], dbuf[ADDR_LEN];
 	uint64_t		 now = now_ms();
 	size_t			 i;
 	static const char	 chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -385,7 +386,8 @@ prober_request(struct probe_req *req)
 		else
 			textf(res.text, sizeof(res.text), "no backend "
 			    "number %u", req->backend_id);
-		log_warnx("probe %s: %s", req->address, res.text);
+		log_warnx("probe %s: %s", printable(req->address, abuf,
+		    sizeof(abuf)), res.text);
 		imsgev_compose(&iev_engine, IMSG_PROBE_RES, req->id, 0, -1,
 		    &res, sizeof(res));
 		return;
@@ -431,7 +433,9 @@ prober_request(struct probe_req *req)
 			d->refs++;
 			d->state = DOMAIN_CHECKING;
 			log_debug("backend %s: catch-all check of %s with %s",
-			    b->conf.name, d->name, det->address);
+			    b->conf.name, printable(d->name, abuf,
+			    sizeof(abuf)), printable(det->address, dbuf,
+			    sizeof(dbuf)));
 			probe_enqueue(det, 0);
 			/* FALLTHROUGH */
 		case DOMAIN_CHECKING:
