@@ -327,7 +327,10 @@ static const struct {
 	{ "lchown",		PLEDGE_CHOWN },
 	{ "flock",		PLEDGE_FLOCK },
 
-	/* network; socket() is checked for the family */
+	/*
+	 * network; socket() is checked for the family.  Exactly P_SOCKET:
+	 * left out with sandbox_net_client().
+	 */
 	{ "bind",		P_SOCKET },
 	{ "listen",		P_SOCKET },
 	{ "accept",		P_SOCKET },
@@ -391,6 +394,7 @@ static void	 debug_sigsys(int, siginfo_t *, void *);
 #endif
 
 static int	 pledged;
+static int	 net_client;		/* no bind, listen, accept */
 static uint32_t	 held = PLEDGE_ALL;
 static int	 caps_known;		/* caps_kept is what we hold */
 static uint64_t	 caps_kept;
@@ -460,6 +464,13 @@ pledge(const char *promises, const char *execpromises)
 	return (-1);
 }
 
+int
+sandbox_net_client(void)
+{
+	net_client = 1;
+	return (0);
+}
+
 static int
 parse_promises(const char *s, uint32_t *want)
 {
@@ -505,6 +516,8 @@ build_filter(uint32_t p)
 	for (i = 0; i < nitems(simple); i++) {
 		if (simple[i].promises != P_ALWAYS &&
 		    (simple[i].promises & p) == 0)
+			continue;
+		if (net_client && simple[i].promises == P_SOCKET)
 			continue;
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, simple[i].name, 0,
 		    NULL)) != 0)

@@ -53,6 +53,12 @@ sandbox_scope_signals(void)
 	return (0);
 }
 
+static inline int
+sandbox_net_client(void)
+{
+	return (0);
+}
+
 #else /* !__OpenBSD__ */
 
 /*
@@ -88,6 +94,15 @@ int	sandbox_net_allowed(uint16_t);
  * does nothing and returns 0: seccomp cannot tell the children apart.
  */
 int	sandbox_scope_signals(void);
+
+/*
+ * This process only connects: from its next pledge(2) on, "inet" no
+ * longer allows bind(2), listen(2), accept(2) or accept4(2); they kill
+ * as any other violation.  Landlock's TCP rules see explicit binds only:
+ * listen(2) on an unbound socket binds it to every address, and UDP is
+ * not Landlock's at all.  Call before pledge(2).
+ */
+int	sandbox_net_client(void);
 
 /* The Landlock ABI version of the running kernel; 0 without Landlock. */
 int	sandbox_landlock_abi(void);

@@ -105,11 +105,11 @@ prober_main(int debug, int verbose)
 	if (unveil("/", "") == -1)
 		fatal("unveil /");
 	prober_ports(prober_conf, 1);
+	/* A client only: nothing may reach the prober (see dest.c). */
+	if (sandbox_net_client() == -1)
+		fatal("sandbox_net_client");
 	if (pledge("stdio inet dns", NULL) == -1)
 		fatal("pledge");
-#ifdef SANDBOX_TEST
-	sandbox_test("prober", SANDBOX_TEST_PLEDGED);
-#endif
 
 	signal(SIGPIPE, SIG_IGN);
 	imsgev_set(&iev_parent, prober_dispatch_imsg, NULL);
@@ -118,6 +118,9 @@ prober_main(int debug, int verbose)
 
 	probe_init(prober_answer);
 	prober_apply(prober_conf);
+#ifdef SANDBOX_TEST
+	sandbox_test("prober", SANDBOX_TEST_PLEDGED);
+#endif
 	evtimer_set(&prune_ev, prober_prune, NULL);
 	evtimer_add(&prune_ev, &tv);
 

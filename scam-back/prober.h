@@ -222,6 +222,23 @@ struct domain *domain_get(struct backend *, const char *);
 void	 domain_unref(struct backend *, struct domain *);
 void	 domain_prune(struct backend *, int);
 
+/*
+ * dest.c: where the prober may connect.  Backend hosts' addresses are
+ * allowed as they are; other parts of the prober register the addresses
+ * of their own job under a kind (dest_clear() the kind and dest_add()
+ * again on a new configuration) and connect through dest_connect(),
+ * which fails with EACCES for any other address or port.
+ */
+enum dest_kind {
+	DEST_RESOLVER,		/* name servers */
+	DEST_STORE,		/* the shared cache's store */
+	DEST_MAX
+};
+void	 dest_clear(enum dest_kind);
+int	 dest_add(enum dest_kind, const struct sockaddr *, socklen_t);
+int	 dest_allowed(const struct sockaddr *, socklen_t);
+int	 dest_connect(int, const struct sockaddr *, socklen_t);
+
 /* resolve.c */
 void	 resolve_init(struct event_base *);
 int	 resolve_literal(const char *, uint16_t, struct sockaddr_storage *);

@@ -155,7 +155,7 @@ session_connect(struct session *s)
 		if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one)) == -1)
 			log_warn("TCP_NODELAY");
-		if (connect(s->fd, (struct sockaddr *)ss, len) == -1 &&
+		if (dest_connect(s->fd, (struct sockaddr *)ss, len) == -1 &&
 		    errno != EINPROGRESS) {
 			textf(h->last_error, sizeof(h->last_error),
 			    "connect to %s: %s", s->peer, strerror(errno));

@@ -5,7 +5,8 @@
 # rules are committed, before seccomp, which would kill it first); the
 # prober, whose "dns" promise lets read-only opens past seccomp, opens
 # nothing; the parent (root) opens only what it unveiled.  Ports (ABI >=
-# 4): the prober connects to its backend's port only and binds none.
+# 4): the prober connects to its backend's port only.  (It binds none:
+# seccomp kills it for trying before Landlock is asked, see client.t.)
 # Each process reports the refusal (sandbox_test.c) and exits 1.
 
 . "$(dirname "$0")/../lib.sh"
@@ -61,5 +62,4 @@ if [ "$abi" -lt 4 ]; then
 fi
 run prober:connect:$inport prober "allowed"
 run prober:connect:$outport prober "$denied"
-run prober:bind:$(freeport) prober "$denied"
 exit 0

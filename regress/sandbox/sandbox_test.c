@@ -36,6 +36,10 @@
  *	prlimit			read the parent process's RLIMIT_NOFILE
  *	setpriority		set the parent process's priority unchanged
  *	pidfd			pidfd_open(2) the parent process
+ *	listen			listen(2) on a TCP socket never bound
+ *	udpbind			bind(2) a UDP socket to 127.0.0.1
+ *	dest:port		the prober's dest_connect() to 127.0.0.1:port
+ *	dest6:port		the same to [::1]:port
  *
  * The action is logged first ("sandbox test: ...").  A process that
  * survives it logs "sandbox test: ... refused: <error>" or "... allowed"
@@ -45,14 +49,17 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <event.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,7 +67,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scam-back.h"
 #include "log.h"
+#include "smtp.h"
+#include "prober.h"
 
 static int	 tcp(const char *, int);
 static __dead void outcome(const char *, int);
@@ -102,7 +112,8 @@ sandbox_test(const char *proc, int stage)
 	else if (strcmp(action, "socket") == 0)
 		rc = socket(AF_INET, SOCK_STREAM, 0);
 	else if (strcmp(action, "connect") == 0 ||
-	    strcmp(action, "bind") == 0) {
+	    strcmp(action, "bind") == 0 || strcmp(action, "dest") == 0 ||
+	    strcmp(action, "dest6") == 0) {
 		if (arg == NULL)
 			fatalx("sandbox test: %s needs a port", action);
 		rc = strtonum(arg, 1, 65535, &errstr);
@@ -125,26 +136,43 @@ sandbox_test(const char *proc, int stage)
 			rc = setpriority(PRIO_PROCESS, getppid(), rc);
 	} else if (strcmp(action, "pidfd") == 0)
 		rc = syscall(SYS_pidfd_open, getppid(), 0);
+	else if (strcmp(action, "listen") == 0) {
+		if ((rc = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1)
+			rc = listen(rc, 1);
+	} else if (strcmp(action, "udpbind") == 0)
+		rc = tcp(action, 0);
 	else
 		fatalx("sandbox test: unknown action %s", action);
 	outcome(action, rc);
 }
 
 /* A TCP socket to connect from or bind to 127.0.0.1:port. */
+/* TCP connect or bind, or a UDP bind, to 127.0.0.1 (dest6: [::1]). */
 static int
 tcp(const char *action, int port)
 {
 	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
 	int			 s, rc, saved;
 
-	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return (-1);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(port);
+	sin6.sin6_addr = in6addr_loopback;
+	if ((s = socket(strcmp(action, "dest6") == 0 ? AF_INET6 : AF_INET,
+	    (strcmp(action, "udpbind") == 0 ? SOCK_DGRAM : SOCK_STREAM) |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
 	if (strcmp(action, "connect") == 0)
 		rc = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	else if (strcmp(action, "dest") == 0)
+		rc = dest_connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	else if (strcmp(action, "dest6") == 0)
+		rc = dest_connect(s, (struct sockaddr *)&sin6, sizeof(sin6));
 	else
 		rc = bind(s, (struct sockaddr *)&sin, sizeof(sin));
 	saved = errno;

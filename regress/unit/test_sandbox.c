@@ -396,6 +396,36 @@ t_kill_other(void)
 	forbidden();
 }
 
+/* sandbox_net_client(): inet for connect(2) only. */
+static void
+t_client_listen(void)
+{
+	int	s;
+
+	check(sandbox_net_client() == 0, "sandbox_net_client");
+	must_pledge("stdio inet");
+	check((s = socket(AF_INET, SOCK_STREAM, 0)) != -1, "socket");
+	check(tcp_connect(port_a) == 0, "connect still works");
+	listen(s, 1);
+	forbidden();
+}
+
+static void
+t_client_bind(void)
+{
+	struct sockaddr_in	 sin;
+	int			 s;
+
+	check(sandbox_net_client() == 0, "sandbox_net_client");
+	must_pledge("stdio inet");
+	check((s = socket(AF_INET, SOCK_DGRAM, 0)) != -1, "socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(s, (struct sockaddr *)&sin, sizeof(sin));
+	forbidden();
+}
+
 /* proc: itself, and processes by pid; never a group or everyone. */
 static void
 t_proc_self_works(void)
@@ -1108,6 +1138,10 @@ static const struct tcase cases[] = {
 	    t_scope_abstract, EXPECT_OK, NULL, 6, NULL },
 	{ "landlock: proc reaches only later children",
 	    t_scope_children, EXPECT_OK, NULL, 6, NULL },
+	{ "inet client: connect works, listen killed",
+	    t_client_listen, EXPECT_KILLED, "listen", 0, NULL },
+	{ "inet client: UDP bind killed",
+	    t_client_bind, EXPECT_KILLED, "bind", 0, NULL },
 	{ "proc: limits, priority and signals of its own work",
 	    t_proc_self_works, EXPECT_OK, NULL, 0, NULL },
 	{ "proc: prlimit64 of another process killed",
