@@ -409,3 +409,28 @@ config_fopen(const char *path, const char **why)
 	}
 	return (fp);
 }
+
+/*
+ * A cache file's path.  The parent may create, write and remove any file
+ * in its directory (the kernel's rules cannot name one file and its
+ * temporary), so it must be absolute, to be the same after the daemon
+ * changed its working directory, and not directly in "/", which would
+ * let the parent, root, write anywhere.  Returns -1 with *why set.
+ */
+int
+config_cache_path(const char *path, const char **why)
+{
+	const char	*p;
+
+	if (path[0] != '/') {
+		*why = "must be an absolute path";
+		return (-1);
+	}
+	for (p = path; *p == '/'; p++)
+		;
+	if (strchr(p, '/') == NULL) {
+		*why = "must be in a directory of its own, not directly in /";
+		return (-1);
+	}
+	return (0);
+}

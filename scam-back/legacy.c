@@ -65,6 +65,8 @@ static int	number(struct legacy *, const char *, const char *, long long,
 		    long long, long long *);
 static void	legacy_line(struct legacy *, char *, char *);
 static void	legacy_args(struct legacy *, int, char **);
+static void	legacy_cache_file(struct legacy *, const char *,
+		    const char *);
 static struct backend_conf *legacy_backend(struct legacy *, const char *);
 static int	legacy_host(struct legacy *, struct backend_conf *,
 		    const char *);
@@ -102,6 +104,23 @@ note(struct legacy *l, int error, const char *fmt, ...)
 		l->errors++;
 	free(where);
 	free(msg);
+}
+
+/* BackList or -b: the cache file, where scam-back.conf allows it. */
+static void
+legacy_cache_file(struct legacy *l, const char *key, const char *value)
+{
+	const char	*why;
+
+	if (*value == '\0' || strlen(value) >= sizeof(l->conf->cache_file)) {
+		note(l, 1, "%s: bad path", key);
+		return;
+	}
+	if (config_cache_path(value, &why) == -1) {
+		note(l, 1, "%s %s: %s", key, value, why);
+		return;
+	}
+	strlcpy(l->conf->cache_file, value, sizeof(l->conf->cache_file));
 }
 
 /* The old switches were on when present: an empty value is yes. */
@@ -249,9 +268,7 @@ legacy_line(struct legacy *l, char *key, char *value)
 		if (number(l, key, value, 1, MAX_EXPIRE, &v) == 0)
 			conf->invalid_expire = v;
 	} else if (strcasecmp(key, "BackList") == 0) {
-		if (*value == '\0' || strlcpy(conf->cache_file, value,
-		    sizeof(conf->cache_file)) >= sizeof(conf->cache_file))
-			note(l, 1, "%s: bad path", key);
+		legacy_cache_file(l, key, value);
 	} else if (strcasecmp(key, "TimeoutSMTPConnect") == 0) {
 		if (number(l, key, value, 1, MAX_TIMEOUT, &v) == 0)
 			conf->timeout_connect = v;
@@ -455,10 +472,7 @@ legacy_args(struct legacy *l, int argc, char **argv)
 				note(l, 1, "-g: too long");
 			break;
 		case 'b':
-			if (strlcpy(l->conf->cache_file, arg,
-			    sizeof(l->conf->cache_file)) >=
-			    sizeof(l->conf->cache_file))
-				note(l, 1, "-b: too long");
+			legacy_cache_file(l, "-b", arg);
 			break;
 		case 'T':
 			note(l, 0, "-T %s: no equivalent; scam-back keeps its "

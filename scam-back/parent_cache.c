@@ -106,7 +106,7 @@ static struct save_waiters	 next_waiters =
 void
 parent_cache_init(struct scamback_conf *conf, struct imsgev *iev)
 {
-	struct stat	 sb;
+	struct stat	 sb, root;
 	char		 buf[PATH_MAX];
 	int		 fd = -1;
 
@@ -118,6 +118,14 @@ parent_cache_init(struct scamback_conf *conf, struct imsgev *iev)
 		strlcpy(path, conf->cache_file, sizeof(path));
 		strlcpy(buf, path, sizeof(buf));
 		strlcpy(dir, dirname(buf), sizeof(dir));
+		/*
+		 * The parent may write anything in this directory: "/" by
+		 * another name ("/var/..") passed config_cache_path().
+		 */
+		if (stat("/", &root) == 0 && stat(dir, &sb) == 0 &&
+		    sb.st_dev == root.st_dev && sb.st_ino == root.st_ino)
+			fatalx("cache file %s: its directory is /; give it "
+			    "a directory of its own", path);
 		cache_remove_stale();
 
 		/* O_NONBLOCK: a FIFO in its place must not hang the start. */

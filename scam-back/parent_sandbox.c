@@ -120,7 +120,7 @@ parent_sandbox(const char *file, struct scamback_conf *c)
 	sandbox_dir(file, "r", 0);
 	for (i = 0; (f = parse_readfile(i)) != NULL; i++)
 		sandbox_dir(f, "r", 0);
-	/* An absolute path in a directory of its own: see parse.y. */
+	/* Not "/" by any name: config_cache_path(), parent_cache_init(). */
 	if (c->cache_file[0] != '\0')
 		sandbox_dir(c->cache_file, "rwc", 1);
 	if (c->listen.family == LISTEN_UNIX)

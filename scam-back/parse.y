@@ -334,12 +334,18 @@ main		: LISTEN ON STRING		{
 			}
 		}
 		| CACHE CFILE STRING		{
+			const char	*why;
+
 			if (check_string("cache file", $3,
 			    sizeof(conf->cache_file)) == -1)
 				YYERROR;
 			if (*$3 == '\0') {
 				yyerror("cache file is empty: use cache file "
 				    "none to keep the cache in memory only");
+				YYERROR;
+			}
+			if (config_cache_path($3, &why) == -1) {
+				yyerror("cache file \"%s\" %s", $3, why);
 				YYERROR;
 			}
 			strlcpy(conf->cache_file, $3, sizeof(conf->cache_file));

@@ -430,6 +430,7 @@ int			 config_send(struct imsgbuf *, struct scamback_conf *);
 int			 config_recv(struct scamback_conf **, struct imsg *);
 const char		*config_sender(const struct scamback_conf *);
 FILE			*config_fopen(const char *, const char **);
+int			 config_cache_path(const char *, const char **);
 struct backend_conf	*config_backend_byname(struct scamback_conf *,
 			    const char *);
 struct backend_conf	*config_backend_byid(struct scamback_conf *, uint32_t);
