@@ -875,6 +875,16 @@ msgbuf_read(int fd, struct msgbuf *msgbuf)
 	}
 
 	/*
+	 * MSG_CTRUNC: a descriptor did not fit, because this process is out
+	 * of descriptors (EMFILE) or the peer sent more than the buffer
+	 * holds; the kernel closed what it could not deliver.  The bytes all
+	 * arrived and the stream stays in step: the message the descriptor
+	 * belonged to comes with none (imsg_get_fd() gives -1), and its
+	 * receiver takes that for the failure of that one request
+	 * (regress/unit/test_imsg.c, test_fdpass_lost).
+	 */
+
+	/*
 	 * Keep one descriptor.  The control buffer may hold more than one
 	 * because of padding, and a peer may send several: close the rest.
 	 */

@@ -350,6 +350,7 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 	struct probe_res	 res;
 	struct ctl_result	 result;
 	struct ctl_backend	 cb;
+	struct cache_save_done	 saved;
 	ssize_t			 n;
 	int			 from_parent = iev == &iev_parent, v, sfd;
 
@@ -399,10 +400,21 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 			log_setverbose(v);
 			break;
 		case IMSG_CACHE_SAVE_FD:
-			sfd = imsg_get_fd(&imsg);
-			if (!from_parent || imsg_get_len(&imsg) != 0 ||
-			    sfd == -1)
+			if (!from_parent || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_CACHE_SAVE_FD");
+			/*
+			 * The parent always sends one: out of descriptors,
+			 * the kernel could not hand it over (MSG_CTRUNC).
+			 * This save fails; the parent tries again.
+			 */
+			if ((sfd = imsg_get_fd(&imsg)) == -1) {
+				log_warnx("cache save: the file did not arrive "
+				    "from the parent: out of descriptors");
+				memset(&saved, 0, sizeof(saved));
+				saved.error = EMFILE;
+				engine_cache_written(&saved);
+				break;
+			}
 			cachefile_save(engine_cache, sfd, engine_cache_written);
 			break;
 		case IMSG_CACHE_SAVE_RESULT:

@@ -22,6 +22,8 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -29,6 +31,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -42,6 +45,23 @@
 
 /* The macros a verdict needs, asked for at RCPT (SPEC section 6). */
 #define RCPT_MACROS	"{rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
+
+/*
+ * How long a session may say nothing before libmilter closes it, in
+ * seconds: libmilter's own default is two hours, which lets idle
+ * connections pile up.  Postfix gives an SMTP client 300 seconds between
+ * commands (smtpd_timeout) and forwards each one at once; sendmail's
+ * clients may take longer, and a session that outlives this is then the
+ * MTA's to handle (its milter default action).
+ */
+#define MILTER_TIMEOUT	360
+
+/*
+ * Descriptors libmilter may not take: the last of them stay for the
+ * cache file the parent passes, scambackctl's connections and the
+ * logger.  A quarter of the limit when that is smaller.
+ */
+#define MILTER_FD_RESERVE	64
 
 /* Steps scam-back has no use for; the MTA skips them when it can. */
 #define SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | \
@@ -73,8 +93,12 @@ static sfsistat	milter_envrcpt(SMFICTX *, char **);
 static sfsistat	milter_eom(SMFICTX *);
 static sfsistat	milter_abort(SMFICTX *);
 static sfsistat	milter_close(SMFICTX *);
+static void	milter_fd_warn(const char *, int);
 
 /* The engine's answer to a RCPT, set by milter_init(). */
+static int	 milter_fd_limit;	/* accept() hands out fds below */
+static time_t	 milter_fd_warned;
+
 static void	(*milter_rcpt)(const struct rcpt_query *, const char *,
 		    struct policy_reply *);
 
@@ -103,13 +127,23 @@ milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
 	struct passwd	*pw;
 	struct group	*gr;
 	struct stat	 sb;
+	struct rlimit	 rl;
 	uid_t		 uid = (uid_t)-1;
 	gid_t		 gid = (gid_t)-1;
+	rlim_t		 reserve;
 
 	milter_rcpt = rcpt;
 	memset(ready, 0, sizeof(*ready));
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	reserve = rl.rlim_cur / 4 < MILTER_FD_RESERVE ? rl.rlim_cur / 4 :
+	    MILTER_FD_RESERVE;
+	milter_fd_limit = rl.rlim_cur - reserve > INT_MAX ? INT_MAX :
+	    (int)(rl.rlim_cur - reserve);
 	if (smfi_register(milter_desc) == MI_FAILURE)
 		fatalx("smfi_register failed");
+	if (smfi_settimeout(MILTER_TIMEOUT) == MI_FAILURE)
+		fatalx("smfi_settimeout failed");
 	if (smfi_setconn(l->spec) == MI_FAILURE)
 		fatalx("smfi_setconn %s failed", l->spec);
 	if (smfi_opensocket(1) == MI_FAILURE)
@@ -142,6 +176,64 @@ int
 milter_run(void)
 {
 	return (smfi_main() == MI_SUCCESS ? 0 : -1);
+}
+
+/*
+ * libmilter's listener calls accept(2) through the dynamic linker, so
+ * it gets this one.  Out of descriptors, libmilter would retry at once
+ * and for ever, a core spinning while idle connections, however many a
+ * local user opens, leave the engine nothing for the cache file the
+ * parent passes or for scambackctl.  Here a connection that lands among
+ * the last descriptors is closed at once (the MTA applies its milter
+ * default action), a failure for want of descriptors waits a moment,
+ * and both are logged now and then, with what to do.  libmilter takes
+ * ECONNABORTED and EMFILE for "try again".
+ */
+int
+accept(int s, struct sockaddr *addr, socklen_t *len)
+{
+	struct timespec	ts = { 0, 100000000 };
+	int		fd, saved;
+
+	if ((fd = accept4(s, addr, len, 0)) == -1) {
+		saved = errno;
+		if (saved == EMFILE || saved == ENFILE) {
+			milter_fd_warn("cannot accept MTA connections", 0);
+			nanosleep(&ts, NULL);
+		}
+		errno = saved;
+		return (-1);
+	}
+	if (milter_fd_limit > 0 && fd >= milter_fd_limit) {
+		close(fd);
+		milter_fd_warn("MTA connections beyond", milter_fd_limit);
+		errno = ECONNABORTED;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* At most one line an hour: an attack must not flood the log. */
+static void
+milter_fd_warn(const char *what, int n)
+{
+	struct rlimit	rl;
+	time_t		now = time(NULL);
+
+	if (milter_fd_warned != 0 && now - milter_fd_warned < 3600)
+		return;
+	milter_fd_warned = now;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		rl.rlim_cur = 0;
+	if (n > 0)
+		log_warnx("out of descriptors (limit %llu): %s %d are closed "
+		    "at once; idle ones end after %d s; raise the limit "
+		    "(LimitNOFILE in the systemd unit, ulimit -n)",
+		    (unsigned long long)rl.rlim_cur, what, n, MILTER_TIMEOUT);
+	else
+		log_warnx("out of descriptors (limit %llu): %s; raise the "
+		    "limit (LimitNOFILE in the systemd unit, ulimit -n)",
+		    (unsigned long long)rl.rlim_cur, what);
 }
 
 /* The connection's state, made on first use. */

@@ -56,6 +56,7 @@
  * With their 5 seconds it stays within rc.d's 30 second stop timeout.
  */
 #define SAVE_SHUTDOWN_TIMEOUT	20
+#define SAVE_RETRY		10	/* seconds, after running out of fds */
 #define TMP_SUFFIX		".tmp."
 #define TMP_XS			"XXXXXXXXXX"
 
@@ -323,6 +324,7 @@ cache_save_end(int error, uint64_t entries, const char *what)
 	struct ctl_result	 res;
 	struct save_waiter	*w;
 	struct timespec		 now;
+	struct timeval		 tv;
 	long long		 ms;
 
 	if (error == 0) {
@@ -388,7 +390,14 @@ cache_save_end(int error, uint64_t entries, const char *what)
 
 	if (next_pending)
 		cache_save_start();
-	else if (shutting_down) {
+	else if (error == EMFILE && !shutting_down) {
+		/* Descriptors come back as connections end: soon again. */
+		tv.tv_sec = SAVE_RETRY;
+		tv.tv_usec = 0;
+		evtimer_del(&interval_ev);
+		evtimer_add(&interval_ev, &tv);
+		log_info("cache save: trying again in %d s", SAVE_RETRY);
+	} else if (shutting_down) {
 		evtimer_del(&shutdown_ev);
 		children_stopped = 1;
 		shutdown_done();
@@ -468,6 +477,8 @@ parent_cache_saved(const struct cache_save_done *done)
 		return;
 	if (!cur.active)
 		fatalx("%s: IMSG_CACHE_SAVE_DONE without a save", __func__);
-	cache_save_end(done->error, done->entries,
-	    done->error != 0 ? "writing" : NULL);
+	/* EMFILE: the engine had no descriptor left to take the file. */
+	cache_save_end(done->error, done->entries, done->error == EMFILE ?
+	    "handing the file to the engine" : done->error != 0 ? "writing" :
+	    NULL);
 }

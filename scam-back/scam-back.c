@@ -23,6 +23,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -58,6 +59,7 @@ static void		parent_alarm(int);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
 static void		parent_milter_remove(void);
+static void		raise_nofile(void);
 
 #define PARENT_WAIT	5	/* seconds a child gets to stop */
 
@@ -218,6 +220,7 @@ main(int argc, char *argv[])
 	 */
 	if (sandbox_scope_signals() == -1)
 		fatal("signal scope");
+	raise_nofile();
 	children[PROC_ENGINE].pid = start_child(PROC_ENGINE, argv0,
 	    pipe_engine[1], debug, verbose);
 	children[PROC_PROBER].pid = start_child(PROC_PROBER, argv0,
@@ -642,4 +645,31 @@ parent_milter_remove(void)
 	}
 	if (unlink(path) == -1)
 		log_warn("cannot remove %s", path);
+}
+
+/*
+ * Every idle MTA connection holds a descriptor in the engine, and the
+ * soft limit is often 1024 (systemd's default) where the hard one is far
+ * higher: take what the hard limit allows, for the children too.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+	rlim_t		old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("setrlimit");
+		return;
+	}
+	log_debug("descriptors: limit raised from %llu to %llu",
+	    (unsigned long long)old, (unsigned long long)rl.rlim_max);
 }

@@ -10,7 +10,8 @@
 # with the configuration read from stdin, after a listen line for
 # $T/milter.sock (unless the body has its own) and "cache file none".
 # Sets SB_PID, MILTER (the libmilter spec for milterdrv) and SB_LOG (the
-# daemon's -d output).
+# daemon's -d output).  SB_ULIMIT: ulimit options to start it under
+# ("-n 40").
 start_scamback() {
 	ensure_user
 	cat >"$T/sb.body"
@@ -25,7 +26,8 @@ start_scamback() {
 	SB_LOG=$T/sb.log
 	# A socket left by an earlier daemon of this test must not fool us.
 	rm -f "$T/milter.sock" "$T/ctl.sock"
-	"$SCAMBACK" -d -f "$T/sb.conf" -s "$T/ctl.sock" "$@" >>"$SB_LOG" 2>&1 &
+	sh -c "${SB_ULIMIT:+ulimit $SB_ULIMIT && }exec \"\$@\"" sh \
+	    "$SCAMBACK" -d -f "$T/sb.conf" -s "$T/ctl.sock" "$@" >>"$SB_LOG" 2>&1 &
 	SB_PID=$!
 	track $SB_PID
 	case "$MILTER" in

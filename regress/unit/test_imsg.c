@@ -22,6 +22,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -83,6 +84,7 @@ static void	 test_fdpass_many(void);
 static void	 test_fdpass_straddle(void);
 static void	 test_fdpass_stray(void);
 static void	 test_fdpass_refused(void);
+static void	 test_fdpass_lost(void);
 static void	 test_split(void);
 static void	 test_many(void);
 static void	 test_bad_headers(void);
@@ -1046,6 +1048,68 @@ test_fdpass_refused(void)
 	    "no fd leak");
 }
 
+/*
+ * Out of descriptors, the kernel cannot deliver one (MSG_CTRUNC): its
+ * message arrives without it, the stream stays in step, nothing leaks,
+ * and once descriptors are free again they pass as before.
+ */
+static void
+test_fdpass_lost(void)
+{
+	struct imsgbuf	 a, b;
+	struct imsg	 imsg;
+	struct rlimit	 rl, low;
+	int		 sv[2], p[2], p2[2], fd, lowest, nfds;
+
+	nfds = count_fds();
+	mkpair(sv);
+	CHECK(imsgbuf_init(&a, sv[0]) == 0);
+	CHECK(imsgbuf_init(&b, sv[1]) == 0);
+	imsgbuf_allow_fdpass(&a);
+	imsgbuf_allow_fdpass(&b);
+	CHECK(pipe(p) == 0 && pipe(p2) == 0);
+	CHECK(imsg_compose(&a, 42, 0, 0, p[1], "lost", 4) == 1);
+	CHECK(imsg_compose(&a, 43, 0, 0, -1, "plain", 5) == 1);
+	CHECK(imsg_compose(&a, 44, 0, 0, p2[1], "kept", 4) == 1);
+	CHECK(imsgbuf_flush(&a) == 0);
+
+	/* No descriptor below the limit is free. */
+	CHECK((lowest = dup(0)) != -1);
+	close(lowest);
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	low = rl;
+	low.rlim_cur = lowest;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	recv_one(&b, &imsg);
+	CHECK(imsg_get_type(&imsg) == 42 && imsg_get_len(&imsg) == 4);
+	CHECK(imsg_get_fd(&imsg) == -1);
+	imsg_free(&imsg);
+	recv_one(&b, &imsg);
+	CHECK(imsg_get_type(&imsg) == 43 && imsg_get_len(&imsg) == 5);
+	imsg_free(&imsg);
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	/* The kernel closed the lost one. */
+	CHECK(pipe_writers_gone(p[0]));
+
+	recv_one(&b, &imsg);
+	CHECK(imsg_get_type(&imsg) == 44 && imsg_get_len(&imsg) == 4);
+	CHECK((fd = imsg_get_fd(&imsg)) >= 0);
+	imsg_free(&imsg);
+	CHECK(write(fd, "x", 1) == 1);
+	close(fd);
+	CHECK(pipe_writers_gone(p2[0]) == 0);
+	close(p[0]);
+	close(p2[0]);
+
+	imsgbuf_clear(&a);
+	imsgbuf_clear(&b);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(count_fds() == nfds);
+	ok("a descriptor the kernel cannot deliver (MSG_CTRUNC): its message "
+	    "comes without it, the rest as before, no leak");
+}
+
 static void
 test_split(void)
 {
@@ -1481,6 +1545,7 @@ main(void)
 	test_fdpass_straddle();
 	test_fdpass_stray();
 	test_fdpass_refused();
+	test_fdpass_lost();
 	test_split();
 	test_many();
 	test_bad_headers();
