@@ -164,7 +164,7 @@ imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
 {
 	iev->handler = handler;
 	iev->data = data;
-	iev->events = EV_READ;
+	iev->events = EV_READ | EV_PERSIST;
 	event_set(&iev->ev, iev->ibuf.fd, iev->events, iev->handler, iev);
 	event_add(&iev->ev, NULL);
 	imsgev_add(iev);
@@ -177,14 +177,23 @@ imsgev_set(struct imsgev *iev, void (*handler)(int, short, void *),
 	event_active(&iev->ev, EV_TIMEOUT, 1);
 }
 
-/* Listen for writability only while something waits to be written. */
+/*
+ * Listen for writability only while something waits to be written.  The
+ * event persists: it changes (two epoll_ctl on Linux) only when what it
+ * waits for does, not after every message.
+ */
 void
 imsgev_add(struct imsgev *iev)
 {
-	iev->events = EV_READ;
-	if (imsgbuf_queuelen(&iev->ibuf) > 0)
-		iev->events |= EV_WRITE;
+	short	events = EV_READ | EV_PERSIST;
 
+	if (imsgbuf_queuelen(&iev->ibuf) > 0)
+		events |= EV_WRITE;
+	if (events == iev->events &&
+	    event_pending(&iev->ev, EV_READ | EV_WRITE, NULL))
+		return;
+
+	iev->events = events;
 	event_del(&iev->ev);
 	event_set(&iev->ev, iev->ibuf.fd, iev->events, iev->handler, iev);
 	event_add(&iev->ev, NULL);
