@@ -115,6 +115,7 @@ prober_main(int debug, int verbose)
 	imsgev_set(&iev_parent, prober_dispatch_imsg, NULL);
 	imsgev_init(&iev_engine, engine_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
+	session_init();
 
 	probe_init(prober_answer);
 	prober_apply(prober_conf);

@@ -126,6 +126,8 @@ enum session_timer {
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 flush_entry;
+	int			 flushing;	/* on the flush queue */
 	struct backend		*backend;
 	struct host		*host;
 	int			 addr;		/* index in host->addrs */
@@ -187,6 +189,7 @@ TAILQ_HEAD(backend_head, backend);
  */
 
 /* session.c: sessions, and the hand-over of queued probes to them */
+void	 session_init(void);
 void	 session_dispatch(struct backend *);
 void	 session_retire(struct backend *);
 void	 host_resolve(struct host *);

@@ -71,11 +71,22 @@ static void	session_close(struct session *);
 static void	session_fail(struct session *, const char *, int);
 static void	session_stalled(struct session *);
 static void	session_free(struct session *);
+static void	session_flush(int, short, void *);
 static void	host_resolve_timer(int, short, void *);
 static void	host_resolve_later(struct host *);
 static void	host_resolved(void *, const struct sockaddr_storage *, int,
 		    const char *);
 static void	host_failed(struct session *, struct host *);
+
+/* Sessions with commands to write at the end of this turn of the loop. */
+static TAILQ_HEAD(, session)	flushq = TAILQ_HEAD_INITIALIZER(flushq);
+static struct event		flush_ev;
+
+void
+session_init(void)
+{
+	event_set(&flush_ev, -1, 0, session_flush, NULL);
+}
 
 static void
 session_new(struct backend *b)
@@ -349,11 +360,16 @@ session_read(struct session *s)
 {
 	char		 buf[8192], text[REPLY_TEXT_LEN];
 	ssize_t		 n;
+	int		 drained = 0;
 #ifdef TCP_QUICKACK
 	int		 one = 1;
 #endif
 
-	for (;;) {
+	/*
+	 * Plain TCP: a read that did not fill the buffer took all there
+	 * was; the next read would only say EAGAIN.
+	 */
+	while (!drained) {
 		if (s->tls != NULL) {
 			n = tls_read(s->tls, buf, sizeof(buf));
 			if (n == TLS_WANT_POLLIN)
@@ -375,7 +391,8 @@ session_read(struct session *s)
 			    s->peer, strerror(errno));
 			session_fail(s, text, 1);
 			return (-1);
-		}
+		} else
+			drained = n > 0 && (size_t)n < sizeof(buf);
 		s->read_wants_write = 0;
 		if (n == 0) {
 			if (s->state == SS_CLOSING ||
@@ -464,6 +481,27 @@ session_write(struct session *s)
 	return (0);
 }
 
+/*
+ * Commands go out once per turn of the loop, after every probe handed
+ * over in it: one write for a batch of pipelined RCPTs, and no
+ * writability event (two epoll_ctl and a wakeup) unless the socket is
+ * full.
+ */
+static void
+session_flush(int fd, short event, void *arg)
+{
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&flushq)) != NULL) {
+		TAILQ_REMOVE(&flushq, s, flush_entry);
+		s->flushing = 0;
+		if (session_write(s) == -1)
+			continue;
+		if (s->smtp.outlen > 0 && !s->write_wants_read)
+			event_add(&s->ev_write, NULL);
+	}
+}
+
 /* Events and timers for what the session waits for now. */
 static void
 session_update(struct session *s)
@@ -472,9 +510,15 @@ session_update(struct session *s)
 
 	if (s->state != SS_SMTP && s->state != SS_CLOSING)
 		return;
-	if ((s->smtp.outlen > 0 && !s->write_wants_read) ||
-	    s->read_wants_write)
+	if (s->read_wants_write)
 		event_add(&s->ev_write, NULL);
+	else if (s->smtp.outlen > 0 && !s->write_wants_read &&
+	    !s->flushing && !event_pending(&s->ev_write, EV_WRITE, NULL)) {
+		if (TAILQ_EMPTY(&flushq))
+			event_active(&flush_ev, EV_TIMEOUT, 1);
+		TAILQ_INSERT_TAIL(&flushq, s, flush_entry);
+		s->flushing = 1;
+	}
 
 	if (smtp_waiting(&s->smtp)) {
 		/* Each reply gets the whole timeout, a drip does not. */
@@ -673,6 +717,8 @@ session_free(struct session *s)
 
 	while ((p = TAILQ_FIRST(&s->probes)) != NULL)
 		probe_unknown(p, "session closed");
+	if (s->flushing)
+		TAILQ_REMOVE(&flushq, s, flush_entry);
 	evtimer_del(&s->ev_timer);
 	if (s->fd != -1) {
 		event_del(&s->ev_read);
