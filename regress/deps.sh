@@ -9,7 +9,7 @@ BUILD="build-essential pkg-config bison libmilter-dev libevent-dev
     libtls-dev libbsd-dev libseccomp-dev"
 DEMO="$BUILD python3 procps util-linux"
 TEST="$BUILD postfix miltertest swaks openssl python3 jq mandoc procps
-    iproute2 util-linux passwd"
+    iproute2 util-linux passwd strace"
 
 case ${1:-build} in
 build)	want=$BUILD ;;

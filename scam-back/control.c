@@ -94,64 +94,43 @@ static struct event	 ctl_pause_ev;
 static struct control_engine engine;	/* what the engine lends us */
 
 /*
- * Create the listening socket, root-only.  A socket that answers belongs
- * to a running daemon: refuse to start rather than steal it.
+ * Create the listening socket, root-only (0600).  A socket that answers
+ * belongs to a running daemon: refuse to start rather than steal it
+ * (sockfile.c).  *sb gets its inode, for the parent to remove it at a
+ * clean stop.
  */
 int
-control_init(const char *path)
+control_init(const char *path, struct stat *sb)
 {
+	struct sockplace	 sp;
 	struct sockaddr_un	 sun;
+	mode_t			 omask;
 	int			 fd;
-	mode_t			 old_umask;
 
+	if (sock_prepare(&sp, path, "control socket") == -1)
+		return (-1);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		log_warnx("control socket path too long: %s", path);
-		return (-1);
-	}
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("%s: socket", __func__);
-		return (-1);
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		log_warnx("control socket %s is in use: is another scam-back "
-		    "running?", path);
-		close(fd);
-		return (-1);
-	}
-	close(fd);
-
+	strlcpy(sun.sun_path, sp.tmp, sizeof(sun.sun_path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1) {
 		log_warn("%s: socket", __func__);
+		sock_abort(&sp);
 		return (-1);
 	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("%s: unlink %s", __func__, path);
+	omask = umask(S_IRWXG | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 16) == -1) {
+		log_warn("control socket %s", path);
+		umask(omask);
 		close(fd);
+		sock_abort(&sp);
 		return (-1);
 	}
-	old_umask = umask(S_IXUSR | S_IRWXG | S_IRWXO);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("%s: bind %s", __func__, path);
-		umask(old_umask);
+	umask(omask);
+	if (sock_place(&sp, (uid_t)-1, (gid_t)-1, S_IRUSR | S_IWUSR,
+	    sb) == -1) {
 		close(fd);
-		return (-1);
-	}
-	umask(old_umask);
-	if (chmod(path, S_IRUSR | S_IWUSR) == -1) {
-		log_warn("%s: chmod %s", __func__, path);
-		close(fd);
-		(void)unlink(path);
-		return (-1);
-	}
-	if (listen(fd, 16) == -1) {
-		log_warn("%s: listen", __func__);
-		close(fd);
-		(void)unlink(path);
 		return (-1);
 	}
 	return (fd);

@@ -128,6 +128,7 @@ engine_main(int debug, int verbose)
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
 	log_procinit(proc_title(PROC_ENGINE));
+	child_stderr(debug);
 	/* At once, so that ps and pgrep know the child before it is ready. */
 	setproctitle("%s", proc_title(PROC_ENGINE));
 
@@ -140,9 +141,6 @@ engine_main(int debug, int verbose)
 
 	/* The milter socket is opened while root, then root is gone. */
 	milter_init(&engine_conf->listen, engine_rcpt, &ready);
-	if (imsg_compose(&iev_parent.ibuf, IMSG_MILTER_READY, 0, 0, -1,
-	    &ready, sizeof(ready)) == -1)
-		fatal("imsg_compose");
 	drop_privileges(PROC_ENGINE, engine_conf->user);
 
 #ifdef M_ARENA_MAX
@@ -228,6 +226,9 @@ engine_main(int debug, int verbose)
 		control_fd = -1;
 	}
 
+	/* Up: the parent may detach (before the event thread shares it). */
+	child_ready(&iev_parent.ibuf, IMSG_MILTER_READY, &ready,
+	    sizeof(ready));
 	if (pthread_create(&tid, NULL, engine_event_thread, NULL) != 0)
 		fatalx("cannot start the event thread");
 

@@ -44,6 +44,7 @@ static void	log_flush(void);
 
 static int		 debug;
 static int		 verbose;
+static int		 also_stderr;
 static const char	*log_procname;
 
 /* The queue: lines for stderr, or a priority octet and a string each. */
@@ -75,6 +76,17 @@ log_init(int n_debug, int facility)
 		openlog(__progname, LOG_PID | LOG_NDELAY, facility);
 
 	tzset();
+}
+
+/*
+ * Without -d, until the daemon serves: warnings and errors to standard
+ * error too, so that a start that fails says why where it was started.
+ */
+void
+log_stderr(int on)
+{
+	log_flush();
+	also_stderr = on;
 }
 
 void
@@ -211,6 +223,9 @@ log_write(const char *buf, size_t len)
 	for (p = buf; p < end; p += strlen(p) + 1) {
 		pri = (unsigned char)*p++;
 		syslog(pri, "%s", p);
+		if (also_stderr && pri <= LOG_WARNING)
+			dprintf(STDERR_FILENO, "%s: %s: %s\n", getprogname(),
+			    log_procname, p);
 	}
 }
 

@@ -21,6 +21,7 @@
 
 void	log_init(int, int);
 void	log_procinit(const char *);
+void	log_stderr(int);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...)

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ struct mconn {
 	unsigned int		 ndrop;
 };
 
+static void	milter_inet_check(const char *);
 static struct mconn *milter_conn(SMFICTX *);
 static void	milter_reset(struct mconn *);
 static sfsistat	milter_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -116,21 +118,68 @@ static struct smfiDesc milter_desc = {
 };
 
 /*
- * Register and open the socket while still root: a unix socket is created
- * (a stale one replaced) and given its owner, group and mode here.  What
- * the parent needs to remove it at the end goes into *ready.
+ * libmilter tells why it cannot listen to syslog only: bind the address
+ * first, as it will, so that a start that fails says why ("Address
+ * already in use") wherever it is read.  "inet:port@host" or
+ * "inet6:port@[host]"; what does not parse is left to libmilter.
+ */
+static void
+milter_inet_check(const char *spec)
+{
+	struct addrinfo	 hints, *res;
+	char		 buf[SPEC_LEN], *port, *host;
+	size_t		 len;
+	int		 fd, on = 1;
+
+	strlcpy(buf, spec, sizeof(buf));
+	if ((port = strchr(buf, ':')) == NULL ||
+	    (host = strchr(++port, '@')) == NULL)
+		return;
+	*host++ = '\0';
+	len = strlen(host);
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		host[len - 1] = '\0';
+		host++;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = strncmp(spec, "inet6:", 6) == 0 ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return;
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1) {
+		freeaddrinfo(res);
+		return;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		fatal("cannot open milter socket %s", spec);
+	close(fd);
+	freeaddrinfo(res);
+}
+
+/*
+ * Register and open the socket while still root.  A unix socket is put
+ * in place by sockfile.c: never over one that something listens on (a
+ * stale one is replaced), with its owner, group and mode set before it
+ * can be reached.  What the parent needs to remove it at the end goes
+ * into *ready.
  */
 void
 milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
     const char *, struct policy_reply *), struct milter_ready *ready)
 {
-	struct passwd	*pw;
-	struct group	*gr;
-	struct stat	 sb;
-	struct rlimit	 rl;
-	uid_t		 uid = (uid_t)-1;
-	gid_t		 gid = (gid_t)-1;
-	rlim_t		 reserve;
+	struct sockplace	 sp;
+	struct passwd		*pw;
+	struct group		*gr;
+	struct stat		 sb;
+	struct rlimit		 rl;
+	char			 spec[SPEC_LEN];
+	mode_t			 omask;
+	uid_t			 uid = (uid_t)-1;
+	gid_t			 gid = (gid_t)-1;
+	rlim_t			 reserve;
 
 	milter_rcpt = rcpt;
 	memset(ready, 0, sizeof(*ready));
@@ -144,13 +193,15 @@ milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
 		fatalx("smfi_register failed");
 	if (smfi_settimeout(MILTER_TIMEOUT) == MI_FAILURE)
 		fatalx("smfi_settimeout failed");
-	if (smfi_setconn(l->spec) == MI_FAILURE)
-		fatalx("smfi_setconn %s failed", l->spec);
-	if (smfi_opensocket(1) == MI_FAILURE)
-		fatalx("cannot open milter socket %s", l->spec);
-
-	if (l->family != LISTEN_UNIX)
+	if (l->family != LISTEN_UNIX) {
+		milter_inet_check(l->spec);
+		if (smfi_setconn(l->spec) == MI_FAILURE)
+			fatalx("smfi_setconn %s failed", l->spec);
+		if (smfi_opensocket(0) == MI_FAILURE)
+			fatalx("cannot open milter socket %s", l->spec);
 		return;
+	}
+
 	if (l->owner[0] != '\0') {
 		if ((pw = getpwnam(l->owner)) == NULL)
 			fatalx("unknown user %s", l->owner);
@@ -161,13 +212,19 @@ milter_init(struct listen_conf *l, void (*rcpt)(const struct rcpt_query *,
 			fatalx("unknown group %s", l->group);
 		gid = gr->gr_gid;
 	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(l->path, uid, gid) == -1)
-		fatal("chown %s", l->path);
-	if (chmod(l->path, l->mode) == -1)
-		fatal("chmod %s", l->path);
-	if (lstat(l->path, &sb) == -1)
-		fatal("%s", l->path);
+	if (sock_prepare(&sp, l->path, "milter socket") == -1)
+		fatalx("cannot open milter socket %s", l->spec);
+	(void)snprintf(spec, sizeof(spec), "unix:%s", sp.tmp);
+	/* Root's alone until sock_place() gives it its owner and mode. */
+	omask = umask(S_IRWXG | S_IRWXO);
+	if (smfi_setconn(spec) == MI_FAILURE ||
+	    smfi_opensocket(0) == MI_FAILURE) {
+		sock_abort(&sp);
+		fatalx("cannot open milter socket %s", l->spec);
+	}
+	umask(omask);
+	if (sock_place(&sp, uid, gid, l->mode, &sb) == -1)
+		fatalx("cannot open milter socket %s", l->spec);
 	ready->dev = sb.st_dev;
 	ready->ino = sb.st_ino;
 }

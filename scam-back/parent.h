@@ -20,14 +20,17 @@
 #define PARENT_H
 
 struct cache_save_done;
+struct stat;
 
 /* scam-back.c */
 void		 parent_shutdown(void);
 void		 parent_stop_children(void);
 const char	*parent_reload_config(void);
-void		 parent_sandbox(const char *, struct scamback_conf *);
+void		 parent_sandbox(const char *, const char *,
+		    struct scamback_conf *);
 
 /* parent_cache.c: the cache file is the parent's, its contents the engine's */
+int		 parent_cache_dir(struct scamback_conf *);
 void		 parent_cache_init(struct scamback_conf *, struct imsgev *);
 void		 parent_cache_reconf(struct scamback_conf *);
 void		 parent_cache_shutdown(void (*)(void));
@@ -36,6 +39,6 @@ void		 parent_cache_save(uint32_t);
 void		 parent_cache_saved(const struct cache_save_done *);
 
 /* control.c */
-int		 control_init(const char *);
+int		 control_init(const char *, struct stat *);
 
 #endif /* PARENT_H */

@@ -104,6 +104,59 @@ static struct save_waiters	 next_waiters =
  * directory.  Open it for the engine to load; a missing file is a first
  * start, not an error.
  */
+/*
+ * The cache file's directory must exist before the sandbox fixes what
+ * the parent may write.  The default one, /var/db/scam-back, is made as
+ * make install makes it (root's, 0700); another is the administrator's
+ * to make, and the start says so.  Returns 0, or -1 with the reason
+ * logged.
+ */
+int
+parent_cache_dir(struct scamback_conf *conf)
+{
+	struct stat	 sb;
+	char		 d[PATH_MAX], *p;
+
+	if (conf->cache_file[0] == '\0')
+		return (0);
+	strlcpy(d, conf->cache_file, sizeof(d));
+	strlcpy(d, dirname(d), sizeof(d));
+	if (stat(d, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return (0);
+		log_warnx("cache file %s: %s is not a directory",
+		    conf->cache_file, d);
+		return (-1);
+	}
+	if (errno != ENOENT) {
+		log_warn("cache file %s: %s", conf->cache_file, d);
+		return (-1);
+	}
+	if (strcmp(conf->cache_file, SCAMBACK_CACHEFILE) != 0) {
+		log_warnx("cache file %s: the directory %s does not exist; "
+		    "create it (root's, mode 0700) or set cache file none",
+		    conf->cache_file, d);
+		return (-1);
+	}
+	/* /var/db itself may be missing (Linux): 0755, as on OpenBSD. */
+	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(d, 0755) == -1 && errno != EEXIST) {
+			log_warn("cache file %s: cannot create %s",
+			    conf->cache_file, d);
+			return (-1);
+		}
+		*p = '/';
+	}
+	if (mkdir(d, 0700) == -1) {
+		log_warn("cache file %s: cannot create %s", conf->cache_file,
+		    d);
+		return (-1);
+	}
+	log_info("created %s (mode 0700) for the cache file", d);
+	return (0);
+}
+
 void
 parent_cache_init(struct scamback_conf *conf, struct imsgev *iev)
 {

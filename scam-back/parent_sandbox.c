@@ -19,8 +19,9 @@
  * What the parent may touch once it is confined: the directories of the
  * configuration and of what it includes (a reload reads them again), /etc
  * for users and groups, the cache file's directory (a save writes a
- * temporary file there and renames it over the cache file) and the milter
- * socket's directory (the socket is removed at a clean stop).  A
+ * temporary file there and renames it over the cache file) and the
+ * directories of the milter and the control socket (they are removed at
+ * a clean stop).  A
  * directory named twice gets one unveil(2) with everything asked of it:
  * a second call would replace the first one's permissions.
  */
@@ -101,10 +102,10 @@ sandbox_dir(const char *path, const char *perms, int required)
 /*
  * The parent keeps what reload, the cache file and the stop need: read
  * the configuration, write the cache directory, check users, signal and
- * reap the children, remove the milter socket.
+ * reap the children, remove the sockets.
  */
 void
-parent_sandbox(const char *file, struct scamback_conf *c)
+parent_sandbox(const char *file, const char *csock, struct scamback_conf *c)
 {
 	const char	*f;
 	size_t		 i;
@@ -125,6 +126,7 @@ parent_sandbox(const char *file, struct scamback_conf *c)
 		sandbox_dir(c->cache_file, "rwc", 1);
 	if (c->listen.family == LISTEN_UNIX)
 		sandbox_dir(c->listen.path, "c", 0);
+	sandbox_dir(csock, "c", 0);
 	for (i = 0; i < ndirs; i++) {
 		if (unveil(dirs[i].path, dirs[i].perms) == -1)
 			fatal("unveil %s", dirs[i].path);

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <event.h>
 #include <grp.h>
+#include <paths.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -244,6 +245,43 @@ imsgev_read(struct imsgev *iev, short event)
 		}
 	}
 	return (1);
+}
+
+/*
+ * Without -d, a child's messages go to the standard error it was started
+ * with as well as to syslog until it serves (child_ready()): a start
+ * that fails says why on the terminal or to the script that started the
+ * daemon.  /dev/null is opened now, before the chroot, to take its place.
+ */
+static int	child_devnull = -1;
+
+void
+child_stderr(int debug)
+{
+	if (debug)
+		return;
+	if ((child_devnull = open(_PATH_DEVNULL, O_RDWR | O_CLOEXEC)) == -1)
+		fatal("%s", _PATH_DEVNULL);
+	log_stderr(1);
+}
+
+/*
+ * The child serves: its standard error lets go of the starter's, which
+ * is going away, and the parent hears it (type, with its payload).
+ */
+void
+child_ready(struct imsgbuf *ibuf, uint32_t type, const void *data,
+    size_t len)
+{
+	if (child_devnull != -1) {
+		log_stderr(0);
+		if (dup2(child_devnull, STDERR_FILENO) == -1)
+			fatal("dup2");
+		close(child_devnull);
+		child_devnull = -1;
+	}
+	if (imsg_compose(ibuf, type, 0, 0, -1, data, len) == -1)
+		fatal("imsg_compose");
 }
 
 /*

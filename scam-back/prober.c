@@ -78,6 +78,7 @@ prober_main(int debug, int verbose)
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
 	log_procinit(proc_title(PROC_PROBER));
+	child_stderr(debug);
 	/* At once, so that ps and pgrep know the child before it is ready. */
 	setproctitle("%s", proc_title(PROC_PROBER));
 
@@ -112,6 +113,7 @@ prober_main(int debug, int verbose)
 		fatal("pledge");
 
 	signal(SIGPIPE, SIG_IGN);
+	child_ready(&iev_parent.ibuf, IMSG_PROBER_READY, NULL, 0);
 	imsgev_set(&iev_parent, prober_dispatch_imsg, NULL);
 	imsgev_init(&iev_engine, engine_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);

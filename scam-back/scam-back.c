@@ -31,6 +31,8 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
+#include <paths.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,8 +60,10 @@ __dead static void	parent_exit(void);
 static void		parent_alarm(int);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
-static void		parent_milter_remove(void);
 static void		raise_nofile(void);
+static void		parent_sockets_remove(void);
+static void		parent_detach_begin(void);
+static void		parent_detach_end(enum scamback_proc);
 
 #define PARENT_WAIT	5	/* seconds a child gets to stop */
 
@@ -74,6 +78,10 @@ static enum scamback_proc	 lost = PROC_MAX; /* the child that died */
 static struct event		 stop_ev;
 static struct milter_ready	 milter_ready;
 static int			 milter_ready_got;
+static struct stat		 control_sb;
+static int			 detach_fd = -1;	/* to the starter */
+static int			 devnull = -1;
+static int			 ready;		/* 1 << proc: serving */
 
 static struct child {
 	pid_t		 pid;
@@ -197,12 +205,14 @@ main(int argc, char *argv[])
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
-	if (!debug && daemon(1, 0) == -1)
-		err(1, "daemon");
+	if (!debug)
+		parent_detach_begin();
+	if (parent_cache_dir(conf) == -1)
+		fatalx("cannot start without the cache file's directory");
 	log_procinit("parent");
 	setproctitle("%s", proc_title(PROC_PARENT));
 
-	if ((control_fd = control_init(csock)) == -1)
+	if ((control_fd = control_init(csock, &control_sb)) == -1)
 		fatalx("control socket setup failed");
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -266,7 +276,7 @@ main(int argc, char *argv[])
 	    NULL, 0) == -1)
 		fatal("imsg_compose");
 
-	parent_sandbox(conffile, conf);
+	parent_sandbox(conffile, csock, conf);
 
 	event_dispatch();
 	if (!quit)
@@ -434,9 +444,10 @@ parent_exit(void)
 		else if (errno != EINTR)
 			fatal("wait");
 	}
+	/* A daemon that failed to start leaves nothing behind either. */
+	parent_sockets_remove();
 	if (lost != PROC_MAX)
 		exit(1);
-	parent_milter_remove();
 	log_info("terminating");
 	exit(0);
 }
@@ -613,6 +624,12 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 				fatalx("bad IMSG_MILTER_READY");
 			/* Kept to remove the socket at a clean stop. */
 			milter_ready_got = 1;
+			parent_detach_end(p);
+			break;
+		case IMSG_PROBER_READY:
+			if (p != PROC_PROBER || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_PROBER_READY");
+			parent_detach_end(p);
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from %s", __func__,
@@ -624,27 +641,85 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 }
 
 /*
- * A clean stop takes the milter socket with it: the MTA then finds no
- * socket rather than one that nobody answers.  Only while the path is
- * still the socket our engine made, not one of a daemon started since.
+ * Without -d the daemon goes to the background, but the command that
+ * started it returns only once the daemon serves: it waits here, in the
+ * process the shell started, until the daemon says so (exit 0) or dies
+ * (exit with its status, its reasons already on standard error, where
+ * every process logs too until then).
  */
 static void
-parent_milter_remove(void)
+parent_detach_begin(void)
 {
-	struct stat	 sb;
-	const char	*path = conf->listen.path;
+	pid_t	 pid;
+	ssize_t	 n;
+	int	 p[2], status;
+	char	 c;
 
-	if (!milter_ready_got || conf->listen.family != LISTEN_UNIX ||
-	    lstat(path, &sb) == -1)
-		return;
-	if (!S_ISSOCK(sb.st_mode) || (uint64_t)sb.st_dev != milter_ready.dev ||
-	    (uint64_t)sb.st_ino != milter_ready.ino) {
-		log_info("%s is no longer our milter socket; left alone",
-		    path);
-		return;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		err(1, "pipe");
+	switch (pid = fork()) {
+	case -1:
+		err(1, "fork");
+	case 0:
+		break;
+	default:
+		close(p[1]);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		if (n == 1)
+			_exit(0);
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR)
+				_exit(1);
+		_exit(WIFEXITED(status) && WEXITSTATUS(status) != 0 ?
+		    WEXITSTATUS(status) : 1);
 	}
-	if (unlink(path) == -1)
-		log_warn("cannot remove %s", path);
+	close(p[0]);
+	detach_fd = p[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	/* Standard error stays the starter's until parent_detach_end(). */
+	if ((devnull = open(_PATH_DEVNULL, O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(devnull, STDOUT_FILENO) == -1)
+		fatal("%s", _PATH_DEVNULL);
+	log_stderr(1);
+}
+
+/* Child p serves; once both do, the starter may return. */
+static void
+parent_detach_end(enum scamback_proc p)
+{
+	ready |= 1 << p;
+	if (detach_fd == -1 ||
+	    ready != (1 << PROC_ENGINE | 1 << PROC_PROBER))
+		return;
+	log_info("serving");
+	log_stderr(0);
+	if (dup2(devnull, STDERR_FILENO) == -1)
+		fatal("dup2");
+	close(devnull);
+	devnull = -1;
+	if (write(detach_fd, "", 1) != 1)
+		log_warn("cannot tell the starting process");
+	close(detach_fd);
+	detach_fd = -1;
+}
+
+/*
+ * The parent's end takes the sockets with it: the MTA then finds no
+ * socket rather than one that nobody answers, and the next start no
+ * stale one.  Only while each path is still the socket we made, not one
+ * of a daemon started since.
+ */
+static void
+parent_sockets_remove(void)
+{
+	if (milter_ready_got && conf->listen.family == LISTEN_UNIX)
+		sock_remove(conf->listen.path, milter_ready.dev,
+		    milter_ready.ino, "milter socket");
+	sock_remove(csock, control_sb.st_dev, control_sb.st_ino,
+	    "control socket");
 }
 
 /*

@@ -126,8 +126,9 @@ enum imsg_type {
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
 
-	/* engine -> parent */
-	IMSG_MILTER_READY		/* struct milter_ready: it listens */
+	/* children -> parent: started, the parent may detach */
+	IMSG_MILTER_READY,		/* struct milter_ready: it listens */
+	IMSG_PROBER_READY		/* none */
 };
 
 /*
@@ -139,6 +140,21 @@ struct milter_ready {
 	uint64_t		 dev;
 	uint64_t		 ino;
 };
+
+/* sockfile.c: a unix socket on its way into place */
+struct sockplace {
+	const char		*what;		/* for messages */
+	char			 path[PATH_MAX];	/* where it goes */
+	char			 dir[PATH_MAX];	/* private, beside it, or "" */
+	char			 tmp[PATH_MAX];	/* bind here */
+	char			 name[NAME_MAX + 1];	/* of tmp, in dfd */
+	int			 dfd;		/* tmp's directory */
+};
+struct stat;
+int	sock_prepare(struct sockplace *, const char *, const char *);
+int	sock_place(struct sockplace *, uid_t, gid_t, mode_t, struct stat *);
+void	sock_abort(struct sockplace *);
+void	sock_remove(const char *, uint64_t, uint64_t, const char *);
 
 /*
  * Configuration.  The structs travel as imsg payloads (the list pointers
@@ -499,6 +515,9 @@ void			 imsgev_set(struct imsgev *,
 void			 imsgev_add(struct imsgev *);
 void			 child_startup(struct imsgbuf *,
 			    void (*)(struct imsg *, void *), void *);
+void			 child_stderr(int);
+void			 child_ready(struct imsgbuf *, uint32_t,
+			    const void *, size_t);
 void			 imsgev_clear(struct imsgev *);
 int			 imsgev_compose(struct imsgev *, uint32_t, uint32_t,
 			    pid_t, int, const void *, size_t);

@@ -37,7 +37,9 @@ start_scamback() {
 	inet6:*) _p=${MILTER#inet6:}
 		waitfor python3 -c "import socket; socket.create_connection(('::1', ${_p%@*}), 1)" ;;
 	esac || fail "scam-back did not start: $(tail -5 "$SB_LOG")"
-	waitfor test -S "$T/ctl.sock" || fail "no control socket"
+	# The engine answers on the control socket once it serves: the
+	# milter socket has its owner and mode by then.
+	waitfor ctl show stats || fail "no control socket: $(tail -5 "$SB_LOG")"
 }
 
 # stop_scamback: SIGTERM, wait, fail unless the daemon exited 0.
