@@ -32,13 +32,16 @@ static size_t	 title_len;
  * setproctitle(3) for Linux.  The title is written over the argument
  * vector, the rest of it cleared, so ps shows "scam-back: prober" and
  * nothing else.  libbsd's version marks its end with a '.', which is why
- * it is not used.  The children are started with a long enough argv.
+ * it is not used.  A short command line ("scam-back") leaves too little
+ * room: the environment's strings, which follow the arguments, serve too
+ * once the environment has moved to the heap.
  */
 void
 compat_init_setproctitle(int argc, char *argv[])
 {
-	char	*end, *name, *short_name;
-	int	 i;
+	extern char	**environ;
+	char		 *end, *name, *short_name, **env;
+	int		  i, n;
 
 	if (argc < 1 || argv[0] == NULL)
 		return;
@@ -47,6 +50,19 @@ compat_init_setproctitle(int argc, char *argv[])
 		if (argv[i] != end + 1)
 			break;
 		end = argv[i] + strlen(argv[i]);
+	}
+	if (i == argc && environ != NULL) {
+		for (n = 0; environ[n] != NULL; n++)
+			;
+		if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+			return;
+		for (i = 0; i < n; i++) {
+			if (environ[i] == end + 1)
+				end = environ[i] + strlen(environ[i]);
+			if ((env[i] = strdup(environ[i])) == NULL)
+				return;
+		}
+		environ = env;
 	}
 	title_start = argv[0];
 	title_len = end - argv[0];	/* without the last NUL */
@@ -72,14 +88,13 @@ compat_init_setproctitle(int argc, char *argv[])
 void
 setproctitle(const char *fmt, ...)
 {
-	extern char	*__progname;
 	char		 buf[256];
 	va_list		 ap;
 	int		 n;
 
 	if (fmt == NULL)
 		return;
-	n = snprintf(buf, sizeof(buf), "%s: ", __progname);
+	n = snprintf(buf, sizeof(buf), "%s: ", getprogname());
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
 	va_start(ap, fmt);

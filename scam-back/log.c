@@ -62,18 +62,17 @@ static pthread_mutex_t	 write_mtx = PTHREAD_MUTEX_INITIALIZER;
 void
 log_init(int n_debug, int facility)
 {
-	extern char	*__progname;
 	static int	 registered;
 
 	log_flush();
 	debug = n_debug;
-	log_procinit(__progname);
+	log_procinit(getprogname());
 	/* What is queued when the process exits goes out first. */
 	if (!registered && atexit(log_flush) == 0)
 		registered = 1;
 
 	if (!debug)
-		openlog(__progname, LOG_PID | LOG_NDELAY, facility);
+		openlog(getprogname(), LOG_PID | LOG_NDELAY, facility);
 
 	tzset();
 }

@@ -113,6 +113,8 @@ main(int argc, char *argv[])
 	const char	*procarg = NULL, *legacyconf = NULL;
 
 	compat_init_setproctitle(argc, argv);
+	/* Titles and syslog say scam-back, however it was started. */
+	setprogname("scam-back");
 	log_init(1, LOG_MAIL);	/* log to stderr until daemonized */
 
 	while ((ch = getopt(argc, argv, "dD:f:m:nP:s:v")) != -1) {

@@ -14,12 +14,15 @@ for f in usr/local/sbin/scam-back:555 usr/local/sbin/scambackctl:555 \
     usr/local/share/man/man5/scam-back.conf.5:444 \
     usr/local/share/examples/scam-back/scam-back.conf:444 \
     usr/local/share/examples/scam-back/scam_back:444 \
-    usr/local/share/examples/scam-back/scam-back.service:644 \
+    usr/local/share/examples/scam-back/scam-back.service:444 \
     etc/scam-back.conf:644 etc/systemd/system/scam-back.service:444; do
 	path=${f%:*} mode=${f##*:}
 	[ -f "$R/$path" ] || fail "not installed: $path"
 	expect_eq "mode of $path" "$(stat -c %a "$R/$path")" "$mode"
 done
+# The examples share one mode, read-only.
+expect_eq "example modes" "$(cd "$R/usr/local/share/examples/scam-back" &&
+    stat -c %a ./* | sort -u | tr '\n' ' ')" "444 "
 grep -q '^ExecStart=/usr/local/sbin/scam-back -d$' \
     "$R/etc/systemd/system/scam-back.service" || fail "unit ExecStart"
 "$R/usr/local/sbin/scam-back" -n -f "$R/etc/scam-back.conf" 2>&1 |
@@ -48,6 +51,9 @@ ksh_ok=$(sh -n etc/rc.d/scam_back 2>&1) || fail "rc.d script: $ksh_ok"
 grep -q '^daemon="/usr/local/sbin/scam-back"$' etc/rc.d/scam_back || fail "rc.d daemon="
 grep -q '^rc_configtest()' etc/rc.d/scam_back || fail "rc.d configtest"
 grep -q '^rc_cmd \$1$' etc/rc.d/scam_back || fail "rc.d rc_cmd"
+# pexp finds the daemon by the title it gives itself (privsep/startup.t
+# checks it against a running daemon).
+grep -q '^pexp="scam-back: parent"$' etc/rc.d/scam_back || fail "rc.d pexp"
 
 if command -v mandoc >/dev/null 2>&1; then
 	for m in scam-back/scam-back.8 scambackctl/scambackctl.8; do

@@ -3,7 +3,8 @@
 # scam-back.conf.5 against the parser: every keyword of the grammar is
 # documented, every configuration example of the manual parses (its
 # mailertable and transport examples as tables), and mandoc -Tlint finds
-# nothing worse than references to manuals not installed here.
+# nothing worse than references to manuals not installed here; no
+# manual renders with unbalanced quotes.
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -58,5 +59,13 @@ if command -v mandoc >/dev/null 2>&1; then
 	mandoc -Tlint "$man" 2>&1 | grep -v 'referenced manual not found' |
 	    grep -v 'mandoc.db' >"$T/lint"
 	[ -s "$T/lint" ] && fail "mandoc -Tlint: $(cat "$T/lint")"
+	# Quotes that render unbalanced: ".Pq Ql a , Ql b" gives
+	# (`a, `b'') where ".Po / .Ql a , / .Ql b / .Pc" gives (`a', `b').
+	for m in "$man" "$TOP/scam-back/scam-back.8" \
+	    "$TOP/scambackctl/scambackctl.8"; do
+		MANWIDTH=80 mandoc -Tascii "$m" | sed 's/.\x08//g' |
+		    grep -n "\`[^']*\`" >"$T/quotes" &&
+		    fail "$(basename "$m"): unbalanced quotes: $(cat "$T/quotes")"
+	done
 fi
 echo "$n configuration examples parse"

@@ -56,6 +56,9 @@ expect_match "verdict" "$out" 'rcpt <bob@example.net>: continue'
 a=$(daemon_pid "$T/a.ctl") || fail "no daemon behind $T/a.ctl"
 track "$a"
 expect_eq "title" "$(ps -o args= -p "$a" | sed 's/ *$//')" "scam-back: parent"
+# rc.d finds it by that title.
+pexp=$(sed -n 's/^pexp="\(.*\)"$/\1/p' "$TOP/etc/rc.d/scam_back")
+pgrep -xf "$pexp" | grep -qx "$a" || fail "rc.d's pexp '$pexp' does not find $a"
 
 # 2. The same milter socket: refused, not stolen.
 conf b "unix:$T/a.sock"
@@ -153,6 +156,30 @@ if command -v strace >/dev/null 2>&1; then
 		ls -a "$d" | grep -q '^\.sb' && fail "a private directory is left in $d"
 	done
 fi
+
+# 7b. The titles do not depend on how the daemon was started: a link
+# with a short name and a short command line leave less room than
+# "scam-back: milter engine" takes.
+ln -s "$SCAMBACK" "$T/s"
+cp "$T/a.conf" "$T/x"
+sed -i "s|$T/a.sock|$T/t.sock|" "$T/x"
+(cd "$T" && exec ./s -f x -s y) >"$T/t.err" 2>&1 || fail "short start: $(cat "$T/t.err")"
+# Found by its working directory: the control socket's name is "y".
+t=""
+for p in $(pgrep -xf "scam-back: parent"); do
+	[ "$(readlink "/proc/$p/cwd")" = "$T" ] && t=$p
+done
+[ -n "$t" ] || fail "short start: no parent titled 'scam-back: parent' in $T"
+track "$t"
+expect_eq "short start: parent" "$(ps -o args= -p "$t" | sed 's/ *$//')" "scam-back: parent"
+for c in $(cat "/proc/$t/task/$t/children"); do
+	case "$(ps -o args= -p "$c" | sed 's/ *$//')" in
+	"scam-back: milter engine"|"scam-back: prober") ;;
+	*)	fail "short start: child title '$(ps -o args= -p "$c")'" ;;
+	esac
+done
+kill -TERM "$t"
+WAIT=15 waitfor sh -c "[ ! -e '$T/y' ]" || fail "short start did not stop"
 
 # 8. A clean stop takes both sockets with it.
 kill -TERM "$a"
