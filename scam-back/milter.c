@@ -67,6 +67,11 @@
 /* Steps scam-back has no use for; the MTA skips them when it can. */
 #define SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | \
 			 SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+/*
+ * Steps scam-back reads but always lets pass: the MTA need not wait for
+ * an answer (a round trip per connection and per message).
+ */
+#define NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_MAIL)
 
 /* An invalid recipient kept for removal at end of message (discard). */
 struct drop {
@@ -90,6 +95,7 @@ static sfsistat	milter_negotiate(SMFICTX *, unsigned long, unsigned long,
 		    unsigned long, unsigned long, unsigned long *,
 		    unsigned long *, unsigned long *, unsigned long *);
 static sfsistat	milter_connect(SMFICTX *, char *, struct sockaddr *);
+static sfsistat	milter_pass(unsigned long);
 static sfsistat	milter_envfrom(SMFICTX *, char **);
 static sfsistat	milter_envrcpt(SMFICTX *, char **);
 static sfsistat	milter_eom(SMFICTX *);
@@ -103,6 +109,14 @@ static time_t	 milter_fd_warned;
 
 static void	(*milter_rcpt)(const struct rcpt_query *, const char *,
 		    struct policy_reply *);
+
+/*
+ * The NR_STEPS every connection negotiated: libmilter offers them to each
+ * negotiation (and answers in our place an MTA that lacks them), so all
+ * get the same.  Kept here, not per connection, because a connection the
+ * MTA goes on with after QUIT_NC does not negotiate again.
+ */
+static unsigned long	noreply;
 
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "scam-back",
@@ -329,7 +343,8 @@ milter_reset(struct mconn *c)
 
 /*
  * Ask for the macros RCPT needs, so that neither MTA needs configuring,
- * and skip the steps that cannot change a verdict.
+ * skip the steps that cannot change a verdict, and answer none of those
+ * that always pass.
  */
 static sfsistat
 milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -337,7 +352,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_SETSYMLIST);
-	*pf1 = f1 & SKIP_STEPS;
+	*pf1 = f1 & (SKIP_STEPS | NR_STEPS);
+	__atomic_store_n(&noreply, f1 & NR_STEPS, __ATOMIC_RELAXED);
 	*pf2 = 0;
 	*pf3 = 0;
 	if ((f0 & SMFIF_SETSYMLIST) &&
@@ -346,15 +362,22 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return (SMFIS_CONTINUE);
 }
 
+/* A step that passes: no answer at all if the MTA expects none. */
+static sfsistat
+milter_pass(unsigned long step)
+{
+	return (__atomic_load_n(&noreply, __ATOMIC_RELAXED) & step ?
+	    SMFIS_NOREPLY : SMFIS_CONTINUE);
+}
+
 static sfsistat
 milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 {
 	struct mconn	*c;
 
-	if ((c = milter_conn(ctx)) == NULL)
-		return (SMFIS_ACCEPT);
-	client_from_sockaddr(&c->client, sa);
-	return (SMFIS_CONTINUE);
+	if ((c = milter_conn(ctx)) != NULL)
+		client_from_sockaddr(&c->client, sa);
+	return (milter_pass(SMFIP_NR_CONN));
 }
 
 static sfsistat
@@ -365,7 +388,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	size_t		 len;
 
 	if ((c = milter_conn(ctx)) == NULL)
-		return (SMFIS_ACCEPT);
+		return (milter_pass(SMFIP_NR_MAIL));
 	milter_reset(c);
 	/*
 	 * For the log only, without its brackets; the verdict line makes
@@ -381,7 +404,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		len = sizeof(c->from) - 1;
 	memcpy(c->from, s, len);
 	c->from[len] = '\0';
-	return (SMFIS_CONTINUE);
+	return (milter_pass(SMFIP_NR_MAIL));
 }
 
 static sfsistat

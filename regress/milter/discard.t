@@ -28,9 +28,9 @@ drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' \
     'mail <z@remote.test>' 'rcpt <bob@example.net>' 'eom' \
     >"$T/o" || fail "driver exited $?"
 cat >"$T/w" <<'EOF2'
-negotiate: version 6 actions 0x108 protocol 0x372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
-connect mx.remote.test [203.0.113.5]: continue
-mail <x@remote.test>: continue
+negotiate: version 6 actions 0x108 protocol 0x5372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
+connect mx.remote.test [203.0.113.5]: noreply
+mail <x@remote.test>: noreply
 rcpt <bob@example.net>: continue
 rcpt <nobody@example.net>: continue
 rcpt <carol@example.net>: continue
@@ -42,15 +42,15 @@ eoh: skipped (milter asked)
 eom: delrcpt <nobody@example.net>
 eom: delrcpt <nobody2@example.net>
 eom: continue
-mail <y@remote.test>: continue
+mail <y@remote.test>: noreply
 rcpt <nobody@example.net>: continue
 rcpt <nobody2@example.net>: continue
 data: skipped (milter asked)
 eoh: skipped (milter asked)
 eom: discard
-mail <z@remote.test>: continue
+mail <z@remote.test>: noreply
 rcpt <nobody@example.net>: continue
-mail <z@remote.test>: continue
+mail <z@remote.test>: noreply
 rcpt <bob@example.net>: continue
 data: skipped (milter asked)
 eoh: skipped (milter asked)

@@ -5,7 +5,10 @@
 # they become (a % in the text doubled, as libmilter asks), address
 # normalisation, domain matching, each skip rule (and that skipped or
 # unmatched recipients reach no backend), the second lookup answered from
-# the cache, the log line per verdict, show stats.
+# the cache, the log line per verdict, show stats.  Negotiation: the steps
+# scam-back skips (0x372: HELO, DATA, headers, end of headers, body,
+# unknown commands) and those it does not answer (0x1000 CONNECT, 0x4000
+# MAIL: "noreply"), so that the MTA waits for it at RCPT only.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../milter/engine.sh"
@@ -54,9 +57,9 @@ drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' 'mail <x@remote.test>' \
     'rcpt <100%@example.net>' \
     >"$T/o1" || fail "session 1: driver exited $?"
 cat >"$T/w1" <<EOF
-negotiate: version 6 actions 0x108 protocol 0x372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
-connect mx.remote.test [203.0.113.5]: continue
-mail <x@remote.test>: continue
+negotiate: version 6 actions 0x108 protocol 0x5372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
+connect mx.remote.test [203.0.113.5]: noreply
+mail <x@remote.test>: noreply
 rcpt <bob@example.net>: continue
 rcpt <nobody@example.net>: reject 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown
 rcpt <@relay.test:bob@EXAMPLE.NET.>: continue
