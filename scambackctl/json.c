@@ -65,6 +65,29 @@ json_do_finish(void)
 		err(1, "stdout");
 }
 
+/*
+ * An error ends the document: closed where it stands, "error" added at
+ * its top, or a document of its own when none was started.
+ */
+void
+json_do_error(const char *msg, const char *const *valid, size_t nvalid)
+{
+	size_t	i;
+
+	if (depth < 0)
+		json_do_start();
+	while (depth > 0)
+		json_do_end();
+	json_do_string("error", msg);
+	if (nvalid > 0) {
+		json_do_array("valid");
+		for (i = 0; i < nvalid; i++)
+			json_do_string("", valid[i]);
+		json_do_end();
+	}
+	json_do_finish();
+}
+
 void
 json_do_array(const char *name)
 {

@@ -21,6 +21,7 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -154,37 +155,79 @@ show_backend(struct ctl_backend *b, time_t now)
 	    b->latency_p99_ms);
 }
 
+/*
+ * The counters of show stats, in the order both printers give them.
+ * The text label is the JSON name with its group: "verdicts valid" is
+ * "verdicts": { "valid" }, "waits timed out" is "waits_timed_out".
+ */
+const struct stat_field stat_fields[] = {
+	{ NULL,		"lookups",	offsetof(struct ctl_stats, lookups) },
+	{ NULL,		"hits_valid",	offsetof(struct ctl_stats, hits_valid) },
+	{ NULL,		"hits_invalid",
+	    offsetof(struct ctl_stats, hits_invalid) },
+	{ NULL,		"misses",	offsetof(struct ctl_stats, misses) },
+	{ NULL,		"probes",	offsetof(struct ctl_stats, probes) },
+	{ NULL,		"coalesced",	offsetof(struct ctl_stats, coalesced) },
+	{ NULL,		"waits_timed_out",
+	    offsetof(struct ctl_stats, waits_timed_out) },
+	{ NULL,		"probes_pending",
+	    offsetof(struct ctl_stats, probes_pending) },
+	{ "verdicts",	"valid",	offsetof(struct ctl_stats, verdict_valid) },
+	{ "verdicts",	"invalid",
+	    offsetof(struct ctl_stats, verdict_invalid) },
+	{ "verdicts",	"unknown",
+	    offsetof(struct ctl_stats, verdict_unknown) },
+	{ "verdicts",	"impossible",	offsetof(struct ctl_stats, impossible) },
+	{ "skipped",	"from",		offsetof(struct ctl_stats, skip_from) },
+	{ "skipped",	"local",	offsetof(struct ctl_stats, skip_local) },
+	{ "skipped",	"daemon",	offsetof(struct ctl_stats, skip_daemon) },
+	{ "skipped",	"authenticated",
+	    offsetof(struct ctl_stats, skip_auth) },
+	{ "skipped",	"no_domain",
+	    offsetof(struct ctl_stats, skip_nodomain) },
+	{ "skipped",	"unmatched",
+	    offsetof(struct ctl_stats, skip_unmatched) },
+	{ "skipped",	"bad_address",
+	    offsetof(struct ctl_stats, skip_bad_address) },
+	{ NULL,		NULL,		0 }
+};
+
+uint64_t
+stat_value(const struct ctl_stats *s, const struct stat_field *f)
+{
+	uint64_t	v;
+
+	memcpy(&v, (const char *)s + f->off, sizeof(v));
+	return (v);
+}
+
+/* "verdicts", "no_domain": "verdicts no domain" */
+static const char *
+stat_label(const struct stat_field *f, char *buf, size_t len)
+{
+	char	*p;
+
+	snprintf(buf, len, "%s%s%s", f->group != NULL ? f->group : "",
+	    f->group != NULL ? " " : "", f->key);
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '_')
+			*p = ' ';
+	return (buf);
+}
+
 static void
 show_stats(struct ctl_stats *s, time_t now)
 {
-	char	buf[32], tbuf[32];
+	const struct stat_field	*f;
+	char			 buf[32], tbuf[32], lbuf[48];
 
-	printf("%-24s %s\n", "up for", fmt_duration(now - s->started, buf,
+	printf("%-24s %s\n", "uptime", fmt_duration(now - s->started, buf,
 	    sizeof(buf)));
 	printf("%-24s %" PRIu64 " of %" PRIu64 "\n", "cache entries",
 	    s->cache_entries, s->cache_size);
-	printf("%-24s %" PRIu64 "\n", "lookups", s->lookups);
-	printf("%-24s %" PRIu64 "\n", "  hits valid", s->hits_valid);
-	printf("%-24s %" PRIu64 "\n", "  hits invalid", s->hits_invalid);
-	printf("%-24s %" PRIu64 "\n", "  misses", s->misses);
-	printf("%-24s %" PRIu64 "\n", "probes", s->probes);
-	printf("%-24s %" PRIu64 "\n", "  coalesced", s->coalesced);
-	printf("%-24s %" PRIu64 "\n", "  waits timed out", s->waits_timed_out);
-	printf("%-24s %" PRIu64 "\n", "  in flight", s->probes_pending);
-	printf("%-24s %" PRIu64 "\n", "verdicts valid", s->verdict_valid);
-	printf("%-24s %" PRIu64 "\n", "verdicts invalid", s->verdict_invalid);
-	printf("%-24s %" PRIu64 "\n", "verdicts unknown", s->verdict_unknown);
-	printf("%-24s %" PRIu64 "\n", "verdicts impossible", s->impossible);
-	printf("%-24s %" PRIu64 "\n", "skipped: skip from", s->skip_from);
-	printf("%-24s %" PRIu64 "\n", "skipped: local", s->skip_local);
-	printf("%-24s %" PRIu64 "\n", "skipped: skip daemon", s->skip_daemon);
-	printf("%-24s %" PRIu64 "\n", "skipped: authenticated",
-	    s->skip_auth);
-	printf("%-24s %" PRIu64 "\n", "skipped: no domain", s->skip_nodomain);
-	printf("%-24s %" PRIu64 "\n", "skipped: other domain",
-	    s->skip_unmatched);
-	printf("%-24s %" PRIu64 "\n", "skipped: bad address",
-	    s->skip_bad_address);
+	for (f = stat_fields; f->key != NULL; f++)
+		printf("%-24s %" PRIu64 "\n", stat_label(f, lbuf,
+		    sizeof(lbuf)), stat_value(s, f));
 	if (s->cache_saved_at > 0)
 		printf("%-24s %" PRIu64 ", last %s (%s ago)\n", "cache saves",
 		    s->cache_saves, fmt_time(s->cache_saved_at, tbuf,

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "scam-back.h"
@@ -114,34 +115,23 @@ json_backend(struct ctl_backend *b, time_t now)
 static void
 json_stats(struct ctl_stats *s, time_t now)
 {
+	const struct stat_field	*f;
+
 	json_do_object("stats");
 	json_do_int("started", s->started);
 	json_do_int("uptime", now - s->started);
 	json_do_uint("cache_entries", s->cache_entries);
 	json_do_uint("cache_size", s->cache_size);
-	json_do_uint("lookups", s->lookups);
-	json_do_uint("hits_valid", s->hits_valid);
-	json_do_uint("hits_invalid", s->hits_invalid);
-	json_do_uint("misses", s->misses);
-	json_do_uint("probes", s->probes);
-	json_do_uint("coalesced", s->coalesced);
-	json_do_uint("waits_timed_out", s->waits_timed_out);
-	json_do_uint("probes_pending", s->probes_pending);
-	json_do_object("verdicts");
-	json_do_uint("valid", s->verdict_valid);
-	json_do_uint("invalid", s->verdict_invalid);
-	json_do_uint("unknown", s->verdict_unknown);
-	json_do_uint("impossible", s->impossible);
-	json_do_end();
-	json_do_object("skipped");
-	json_do_uint("from", s->skip_from);
-	json_do_uint("local", s->skip_local);
-	json_do_uint("daemon", s->skip_daemon);
-	json_do_uint("authenticated", s->skip_auth);
-	json_do_uint("no_domain", s->skip_nodomain);
-	json_do_uint("unmatched", s->skip_unmatched);
-	json_do_uint("bad_address", s->skip_bad_address);
-	json_do_end();
+	for (f = stat_fields; f->key != NULL; f++) {
+		/* A group opens where it starts, closes where it ends. */
+		if (f->group != NULL && (f == stat_fields ||
+		    f[-1].group == NULL || strcmp(f[-1].group, f->group) != 0))
+			json_do_object(f->group);
+		json_do_uint(f->key, stat_value(s, f));
+		if (f->group != NULL && (f[1].key == NULL ||
+		    f[1].group == NULL || strcmp(f[1].group, f->group) != 0))
+			json_do_end();
+	}
 	json_do_uint("cache_saves", s->cache_saves);
 	json_do_int("cache_saved_at", s->cache_saved_at);
 	json_do_end();

@@ -130,7 +130,6 @@ parse(int argc, char *argv[])
 	for (;;) {
 		word = argc > 0 ? argv[0] : NULL;
 		if ((match = match_token(word, table)) == NULL) {
-			fprintf(stderr, "valid commands/args:\n");
 			show_valid_args(table);
 			return (NULL);
 		}
@@ -143,7 +142,7 @@ parse(int argc, char *argv[])
 		table = match->next;
 	}
 	if (argc > 0) {
-		fprintf(stderr, "superfluous argument: %s\n", argv[0]);
+		ctl_error("superfluous argument: %s", argv[0]);
 		return (NULL);
 	}
 	/* Keywords that only lead on ("show") never end a command. */
@@ -153,7 +152,7 @@ parse(int argc, char *argv[])
 	case FLUSH:
 	case SAVE:
 	case LOG:
-		fprintf(stderr, "incomplete command\n");
+		ctl_error("incomplete command");
 		return (NULL);
 	default:
 		break;
@@ -210,11 +209,11 @@ match_token(const char *word, const struct token table[])
 	}
 	if (match != 1) {
 		if (word == NULL)
-			fprintf(stderr, "missing argument:\n");
+			ctl_error("missing argument");
 		else if (match > 1)
-			fprintf(stderr, "ambiguous argument: %s\n", word);
+			ctl_error("ambiguous argument: %s", word);
 		else
-			fprintf(stderr, "unknown argument: %s\n", word);
+			ctl_error("unknown argument: %s", word);
 		return (NULL);
 	}
 
@@ -243,17 +242,18 @@ show_valid_args(const struct token table[])
 	for (i = 0; table[i].type != ENDTOKEN; i++) {
 		switch (table[i].type) {
 		case NOTOKEN:
-			fprintf(stderr, "  <cr>\n");
+			ctl_valid("<cr>");
 			break;
 		case KEYWORD:
 		case STATE:
-			fprintf(stderr, "  %s\n", table[i].keyword);
+			ctl_valid(table[i].keyword);
 			break;
 		case MATCH:
-			fprintf(stderr, "  <address>\n  @<domain>\n");
+			ctl_valid("<address>");
+			ctl_valid("@<domain>");
 			break;
 		case ADDRESS:
-			fprintf(stderr, "  <address>\n");
+			ctl_valid("<address>");
 			break;
 		case ENDTOKEN:
 			break;
@@ -284,7 +284,7 @@ parse_match(const char *word, int full)
 			    *p == '>' || *p == '@')
 				break;
 		if (len < 2 || len >= sizeof(res.filter.match) || *p != '\0') {
-			fprintf(stderr, "%s: want @domain\n",
+			ctl_error("%s: want @domain",
 			    printable(word, pbuf, sizeof(pbuf)));
 			return (0);
 		}
@@ -303,13 +303,13 @@ parse_match(const char *word, int full)
 			    sizeof(res.filter.match));
 			return (1);
 		}
-		fprintf(stderr, "%s: cannot be a mailbox (%s)%s\n",
+		ctl_error("%s: cannot be a mailbox (%s)%s",
 		    printable(word, pbuf, sizeof(pbuf)), why, full ?
 		    "; refused with 550 5.1.3 in a domain scam-back verifies" :
 		    "; never cached");
 		return (0);
 	}
-	fprintf(stderr, "%s: want %s\n", printable(word, pbuf, sizeof(pbuf)),
+	ctl_error("%s: want %s", printable(word, pbuf, sizeof(pbuf)),
 	    full ? "local-part@domain" : "local-part@domain or @domain");
 	return (0);
 }

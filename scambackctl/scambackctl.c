@@ -24,6 +24,7 @@
 #include <err.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,25 @@ static void		send_request(struct imsgbuf *, struct parse_result *);
 static int		handle_reply(struct imsg *, struct parse_result *,
 			    const struct output *, int *);
 static void		terminate(char *, size_t);
+__dead static void	ctl_errors_end(void);
+static char		*vstr(const char *, va_list);
+static void		cache_add(const struct ctl_cache_entry *);
+static int		cache_cmp(const void *, const void *);
+static void		cache_print(const struct output *, time_t);
+
+/* show cache's entries, until the last is in */
+static struct cached {
+	char			*addr;
+	enum verdict		 state;
+	int64_t			 expires;
+	uint32_t		 hits;
+}			*cached;
+static size_t		 ncached, cachedsz;
+
+static int		 json_mode;	/* -j */
+static char		*errors;	/* -j: complaints so far */
+static const char	**valid;	/* -j: what was valid there */
+static size_t		 nvalid;
 
 __dead static void
 usage(void)
@@ -69,6 +89,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'j':
 			out = &json_output;
+			json_mode = 1;
 			break;
 		case 's':
 			sockname = optarg;
@@ -83,17 +104,17 @@ main(int argc, char *argv[])
 		usage();
 
 	if ((res = parse(argc, argv)) == NULL)
-		exit(1);
+		ctl_errors_end();
 
 	fd = ctl_connect(sockname);
 	if (pledge("stdio", NULL) == -1)
-		err(1, "pledge");
+		ctl_fatal(errno, "pledge");
 
 	if (imsgbuf_init(&ibuf, fd) == -1)
-		err(1, NULL);
+		ctl_fatal(errno, "imsgbuf_init");
 	send_request(&ibuf, res);
 	if (imsgbuf_flush(&ibuf) == -1)
-		err(1, "write to %s", sockname);
+		ctl_fatal(errno, "write to %s", sockname);
 
 	out->head(res);
 	while (!done) {
@@ -103,19 +124,19 @@ main(int argc, char *argv[])
 		case -1:
 			if (errno == EINTR)
 				continue;
-			err(1, "poll");
+			ctl_fatal(errno, "poll");
 		case 0:
-			errx(1, "no answer from scam-back");
+			ctl_fatal(0, "no answer from scam-back");
 		}
 		switch (imsgbuf_read(&ibuf)) {
 		case -1:
-			err(1, "read from %s", sockname);
+			ctl_fatal(errno, "read from %s", sockname);
 		case 0:
-			errx(1, "scam-back closed the connection");
+			ctl_fatal(0, "scam-back closed the connection");
 		}
 		while (!done) {
 			if ((n = imsg_get(&ibuf, &imsg)) == -1)
-				errx(1, "bad reply from scam-back");
+				ctl_fatal(0, "bad reply from scam-back");
 			if (n == 0)
 				break;
 			done = handle_reply(&imsg, res, out, &failed);
@@ -138,22 +159,22 @@ ctl_connect(const char *sockname)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, sockname, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
-		errx(1, "socket name too long: %s", sockname);
+		ctl_fatal(0, "socket name too long: %s", sockname);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		err(1, "socket");
+		ctl_fatal(errno, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		switch (errno) {
 		case ENOENT:
 		case ECONNREFUSED:
 		case ENOTSOCK:
-			errx(1, "scam-back is not running (no control socket "
+			ctl_fatal(0, "scam-back is not running (no control socket "
 			    "at %s)", sockname);
 		case EACCES:
 		case EPERM:
-			errx(1, "%s: permission denied (the control socket "
+			ctl_fatal(0, "%s: permission denied (the control socket "
 			    "is root's)", sockname);
 		default:
-			err(1, "connect %s", sockname);
+			ctl_fatal(errno, "connect %s", sockname);
 		}
 	}
 	return (fd);
@@ -229,13 +250,15 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 	case IMSG_CTL_END:
 		if (imsg_get_len(imsg) != 0)
 			break;
+		if (res->action == SHOW_CACHE)
+			cache_print(out, now);
 		return (1);
 	case IMSG_CTL_CACHE_ENTRY:
 		if (res->action != SHOW_CACHE ||
 		    imsg_get_data(imsg, &entry, sizeof(entry)) == -1)
 			break;
 		terminate(entry.address, sizeof(entry.address));
-		out->cache_entry(&entry, now);
+		cache_add(&entry);
 		return (0);
 	case IMSG_CTL_BACKEND:
 		if (res->action != SHOW_BACKENDS ||
@@ -272,18 +295,171 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 		terminate(result.text, sizeof(result.text));
 		if (!result.ok) {
 			*failed = 1;
-			fflush(stdout);
-			fprintf(stderr, "scambackctl: %s\n",
-			    result.text[0] != '\0' ? result.text : "failed");
-			/* JSON readers still get a document that says so. */
+			/* JSON readers get a document that says so. */
 			if (out == &json_output)
 				out->result(res, &result);
+			else {
+				fflush(stdout);
+				fprintf(stderr, "scambackctl: %s\n",
+				    result.text[0] != '\0' ? result.text :
+				    "failed");
+			}
 		} else
 			out->result(res, &result);
 		return (0);
 	}
-	errx(1, "bad reply from scam-back (type %u, %zu bytes)", type,
+	ctl_fatal(0, "bad reply from scam-back (type %u, %zu bytes)", type,
 	    imsg_get_len(imsg));
+}
+
+static char *
+vstr(const char *fmt, va_list ap)
+{
+	char	*m;
+
+	if (vasprintf(&m, fmt, ap) == -1)
+		err(1, NULL);
+	return (m);
+}
+
+/* One line of a complaint about the command line. */
+void
+ctl_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m, *n;
+
+	va_start(ap, fmt);
+	m = vstr(fmt, ap);
+	va_end(ap);
+	if (!json_mode) {
+		fprintf(stderr, "%s\n", m);
+		free(m);
+		return;
+	}
+	if (errors != NULL) {
+		if (asprintf(&n, "%s; %s", errors, m) == -1)
+			err(1, NULL);
+		free(errors);
+		free(m);
+		m = n;
+	}
+	errors = m;
+}
+
+/* One of what would have been valid there. */
+void
+ctl_valid(const char *arg)
+{
+	const char	**v;
+
+	if (!json_mode) {
+		if (nvalid++ == 0)
+			fprintf(stderr, "valid commands/args:\n");
+		fprintf(stderr, "  %s\n", arg);
+		return;
+	}
+	if ((v = reallocarray(valid, nvalid + 1, sizeof(*valid))) == NULL)
+		err(1, NULL);
+	valid = v;
+	valid[nvalid++] = arg;
+}
+
+/* The command line was refused: say so, and go. */
+__dead static void
+ctl_errors_end(void)
+{
+	if (json_mode)
+		json_do_error(errors != NULL ? errors : "bad command line",
+		    valid, nvalid);
+	exit(1);
+}
+
+/* A failure once the command is under way; errno if code is one. */
+__dead void
+ctl_fatal(int code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m, *n;
+
+	va_start(ap, fmt);
+	m = vstr(fmt, ap);
+	va_end(ap);
+	if (code != 0) {
+		if (asprintf(&n, "%s: %s", m, strerror(code)) == -1)
+			err(1, NULL);
+		free(m);
+		m = n;
+	}
+	if (json_mode)
+		json_do_error(m, NULL, 0);
+	else {
+		fflush(stdout);
+		fprintf(stderr, "%s: %s\n", getprogname(), m);
+	}
+	exit(1);
+}
+
+/*
+ * show cache: the engine walks its cache in no order; entries are kept
+ * (as small as they go) and printed sorted by domain, then local part,
+ * once the last one is in.
+ */
+static void
+cache_add(const struct ctl_cache_entry *e)
+{
+	struct cached	*n;
+
+	if (ncached == cachedsz) {
+		cachedsz = cachedsz == 0 ? 1024 : cachedsz * 2;
+		if ((n = reallocarray(cached, cachedsz, sizeof(*cached))) ==
+		    NULL)
+			err(1, NULL);
+		cached = n;
+	}
+	n = &cached[ncached++];
+	/* Only the address's bytes are kept, not its whole array. */
+	if ((n->addr = strdup(e->address)) == NULL)
+		err(1, NULL);
+	n->state = e->state;
+	n->expires = e->expires;
+	n->hits = e->hits;
+}
+
+static int
+cache_cmp(const void *a, const void *b)
+{
+	const char	*x = ((const struct cached *)a)->addr;
+	const char	*y = ((const struct cached *)b)->addr;
+	const char	*dx, *dy;
+	int		 c;
+
+	dx = (dx = strrchr(x, '@')) != NULL ? dx + 1 : "";
+	dy = (dy = strrchr(y, '@')) != NULL ? dy + 1 : "";
+	if ((c = strcmp(dx, dy)) != 0)
+		return (c);
+	return (strcmp(x, y));
+}
+
+static void
+cache_print(const struct output *out, time_t now)
+{
+	struct ctl_cache_entry	 e;
+	size_t			 i;
+
+	qsort(cached, ncached, sizeof(*cached), cache_cmp);
+	for (i = 0; i < ncached; i++) {
+		memset(&e, 0, sizeof(e));
+		strlcpy(e.address, cached[i].addr, sizeof(e.address));
+		e.state = cached[i].state;
+		e.expires = cached[i].expires;
+		e.hits = cached[i].hits;
+		out->cache_entry(&e, now);
+		free(cached[i].addr);
+	}
+	free(cached);
+	cached = NULL;
+	ncached = cachedsz = 0;
 }
 
 /* The daemon is trusted, but a string without its NUL is still a bug. */

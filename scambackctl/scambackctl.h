@@ -64,6 +64,15 @@ struct output {
 extern const struct output	show_output;	/* output.c */
 extern const struct output	json_output;	/* output_json.c */
 
+/* output.c: show stats's counters, for both printers */
+struct stat_field {
+	const char	*group;		/* JSON object, or NULL */
+	const char	*key;		/* NULL ends the table */
+	size_t		 off;		/* of a uint64_t in ctl_stats */
+};
+extern const struct stat_field	stat_fields[];
+uint64_t	stat_value(const struct ctl_stats *, const struct stat_field *);
+
 /* output.c: shared helpers */
 const char	*fmt_duration(int64_t, char *, size_t);
 const char	*fmt_verdict(enum verdict);
@@ -79,5 +88,16 @@ void	json_do_string(const char *, const char *);
 void	json_do_uint(const char *, uint64_t);
 void	json_do_int(const char *, int64_t);
 void	json_do_bool(const char *, int);
+void	json_do_error(const char *, const char *const *, size_t);
+
+/*
+ * scambackctl.c: a complaint, on standard error, or with -j as the
+ * "error" (and "valid") of a JSON document on standard output.
+ */
+void	ctl_error(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	ctl_valid(const char *);
+__dead void	ctl_fatal(int, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
 
 #endif /* SCAMBACKCTL_H */

@@ -27,6 +27,11 @@ expect_eq "show cache lines" "$(echo "$out" | tail -n +2 | wc -l)" 5
 expect_match "show cache row" "$out" \
     "invalid1@example.net +invalid +(9m|10m)[0-9]*s? +0"
 expect_match "show cache domain lowercased" "$out" "Mixed@example.net +valid"
+# Sorted by domain, then local part, in text and JSON alike.
+expect_eq "show cache order" "$(echo "$out" | tail -n +2 | awk '{ print $1 }' | tr '\n' ' ')" \
+    "Mixed@example.net invalid1@example.net valid1@example.net invalid2@example.org valid2@example.org "
+expect_eq "show cache order, JSON" "$(ctl -j show cache | jq -r '.cache[].address' | tr '\n' ' ')" \
+    "Mixed@example.net invalid1@example.net valid1@example.net invalid2@example.org valid2@example.org "
 
 count() {	# count JSON-entries-of "args"
 	_o=$(ctl -j "$@") || fail "-j $*: exit $?"
@@ -57,6 +62,20 @@ expect_match "stats text" "$out" "cache entries +5 of 1000000"
 o=$(ctl -j show stats)
 json "show stats" "$o"
 expect_eq "stats json" "$(echo "$o" | jq .stats.cache_entries)" 5
+# The same labels: a text label is its JSON name, group and key, with
+# blanks for underscores ("cache entries" also shows cache_size, "cache
+# saves" cache_saved_at; "started" is the JSON time uptime counts from).
+echo "$out" | cut -c1-24 | sed 's/ *$//' | sort >"$T/text-labels"
+echo "$o" | jq -r '.stats | paths(scalars) | map(tostring) | join(" ")' |
+    tr _ ' ' | grep -vx -e started -e 'cache size' -e 'cache saved at' |
+    sort >"$T/json-labels"
+diff -u "$T/json-labels" "$T/text-labels" >&2 || fail "stats labels differ"
+for v in $(echo "$o" | jq -r '.stats | paths(scalars) | map(tostring) | join(".")'); do
+	t=$(echo "$v" | tr '._' '  ')
+	case $t in started|"cache size"|"cache saved at"|uptime|"cache entries"|"cache saves") continue ;; esac
+	expect_eq "stats $t" "$(echo "$out" | awk -v l="$t" 'substr($0, 1, 24) ~ "^" l " *$" { print $NF }')" \
+	    "$(echo "$o" | jq ".stats.$v")"
+done
 
 # show backends
 out=$(ctl show backends) || fail "show backends: exit $?"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # scambackctl without a daemon: one clear line and exit 1; the command
 # line grammar (abbreviations, ambiguity, missing and extra words) is
-# checked before any connection.
+# checked before any connection.  With -j, errors are JSON.
 . "$(dirname "$0")/../lib.sh"
 
 sock=$T/none.sock
@@ -65,6 +65,24 @@ bad "valid commands/args" show cache valid invalid
 bad "cannot be a mailbox \(syntax\); never cached" show cache "a b@example.net"
 bad "cannot be a mailbox \(too-long\)" check "$(printf '%0300d' 0)@example.net"
 bad "@a.b: want @domain" show cache "@a b"
+
+# With -j every error is a JSON document on standard output, with its
+# message (and what was valid there), exit 1, nothing on stderr.
+if command -v jq >/dev/null 2>&1; then
+	for args in "show cache" "frob" "show" "sh ca a@b extra" \
+	    "check @example.net" "show cache a<b@example.net"; do
+		# shellcheck disable=SC2086
+		out=$("$SCAMBACKCTL" -j -s "$sock" $args 2>"$T/err")
+		rc=$?
+		expect_eq "-j $args: exit" "$rc" 1
+		[ -s "$T/err" ] && fail "-j $args: stderr: $(cat "$T/err")"
+		printf '%s\n' "$out" | jq -e '.error | length > 0' >/dev/null ||
+		    fail "-j $args: not a JSON error: $out"
+	done
+	out=$("$SCAMBACKCTL" -j frob)
+	expect_eq "-j valid" "$(printf '%s\n' "$out" | jq -r '.valid | join(" ")')" \
+	    "show flush save check reload log"
+fi
 
 out=$("$SCAMBACKCTL" 2>&1)
 expect_eq "no command: exit" "$?" 1
