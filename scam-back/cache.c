@@ -83,6 +83,7 @@ static struct shard *cache_shard(struct cache *, uint32_t);
 static struct centry **shard_find(struct shard *, const char *, uint32_t);
 static void	 shard_unlink(struct cache *, struct shard *, struct centry *);
 static void	 shard_grow(struct shard *);
+static void	 shard_rehash(struct shard *, uint32_t);
 static int	 shard_evict_one(struct cache *, struct shard *);
 static void	 cache_shrink_to_size(struct cache *, struct shard *);
 static int	 cache_match(const char *, enum verdict, enum ctl_state_filter,
@@ -140,6 +141,34 @@ cache_free(struct cache *c)
 	}
 	free(c->shards);
 	free(c);
+}
+
+/*
+ * Room for n entries (at most the size) without growing: a load that
+ * knows about how many are coming spares the table its doublings, each
+ * of which visits every entry again.  The buckets are those the entries
+ * would have grown to.
+ */
+void
+cache_reserve(struct cache *c, uint32_t n)
+{
+	struct shard	*s;
+	uint32_t	 i, per, want;
+
+	if (n > c->size)
+		n = c->size;
+	per = n / c->nshards;
+	for (i = 0; i < c->nshards; i++) {
+		s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		/* What growth would reach: nbuckets >= count. */
+		for (want = s->nbuckets; want < per && want <= UINT32_MAX / 2;
+		    want *= 2)
+			;
+		if (want > s->nbuckets)
+			shard_rehash(s, want);
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 /* A new limit; the least recently used entries go if there are too many. */
@@ -471,12 +500,17 @@ shard_unlink(struct cache *c, struct shard *s, struct centry *e)
 static void
 shard_grow(struct shard *s)
 {
-	struct centry	**nb, *e, *next;
-	uint32_t	 n, i;
+	if (s->nbuckets <= UINT32_MAX / 2)
+		shard_rehash(s, s->nbuckets * 2);
+}
 
-	if (s->nbuckets > UINT32_MAX / 2)
-		return;
-	n = s->nbuckets * 2;
+/* n buckets, a power of two: every entry is visited, and moved. */
+static void
+shard_rehash(struct shard *s, uint32_t n)
+{
+	struct centry	**nb, *e, *next;
+	uint32_t	 i;
+
 	if ((nb = calloc(n, sizeof(*nb))) == NULL) {
 		/* Longer chains are slower, not wrong. */
 		log_warn("%s", __func__);

@@ -40,6 +40,8 @@ struct cache_info {
 struct cache	*cache_new(uint32_t);
 void		 cache_free(struct cache *);
 void		 cache_resize(struct cache *, uint32_t);
+/* Room for about this many entries, made at once (before a load). */
+void		 cache_reserve(struct cache *, uint32_t);
 size_t		 cache_count(struct cache *);
 
 /*

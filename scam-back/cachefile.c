@@ -29,6 +29,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -50,6 +51,8 @@
 /* Entries per slice: well under a millisecond of work. */
 #define SAVE_SLICE	1024
 #define READ_CHUNK	(64 * 1024)
+/* Octets of a short line ("a@example.net invalid 1700000000"). */
+#define LINE_GUESS	40
 
 static int	parse_cache_line(char *, size_t, time_t, uint32_t, uint32_t,
 		    void (*)(const char *, enum verdict, time_t, void *),
@@ -84,6 +87,7 @@ void
 cachefile_load(struct cache *c, int fd, uint32_t vexp, uint32_t iexp)
 {
 	struct cachefile_stats	 st;
+	struct stat		 sb;
 	struct timespec		 t0, t1;
 	char			 legacy[64] = "";
 	int			 rv;
@@ -91,6 +95,10 @@ cachefile_load(struct cache *c, int fd, uint32_t vexp, uint32_t iexp)
 	if (fd == -1)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Buckets for about as many entries as the file has lines. */
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+		cache_reserve(c, sb.st_size / LINE_GUESS > UINT32_MAX ?
+		    UINT32_MAX : (uint32_t)(sb.st_size / LINE_GUESS));
 	rv = cachefile_parse(fd, time(NULL), vexp, iexp, load_put, c, &st);
 	if (rv == -1)
 		log_warn("cache file: read error after %zu lines", st.lines);
