@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +30,21 @@ static char	*title_start;
 static size_t	 title_len;
 
 /*
- * setproctitle(3) for Linux.  The title is written over the argument
- * vector, the rest of it cleared, so ps shows "scam-back: prober" and
- * nothing else.  libbsd's version marks its end with a '.', which is why
- * it is not used.  A short command line ("scam-back") leaves too little
- * room: the environment's strings, which follow the arguments, serve too
- * once the environment has moved to the heap.
+ * What main() needs first on Linux.  argv[0] becomes the running
+ * program's absolute path (/proc/self/exe), so that re-executing argv[0],
+ * as bgpd does for its children, starts this very program whatever the
+ * daemon was started as.  And setproctitle(3): the title is written over
+ * the argument vector, the rest of it cleared, so ps shows "scam-back:
+ * prober" and nothing else.  libbsd's version marks its end with a '.',
+ * which is why it is not used.  A short command line ("scam-back") leaves
+ * too little room: the environment's strings, which follow the arguments,
+ * serve too once the environment has moved to the heap.
  */
 void
-compat_init_setproctitle(int argc, char *argv[])
+compat_init(int argc, char *argv[])
 {
 	extern char	**environ;
-	char		 *end, *name, *short_name, **env;
+	char		 *end, *name, *short_name, **env, *self;
 	int		  i, n;
 
 	if (argc < 1 || argv[0] == NULL)
@@ -76,6 +80,10 @@ compat_init_setproctitle(int argc, char *argv[])
 			title_start = NULL;
 			return;
 		}
+	if ((self = realpath("/proc/self/exe", NULL)) != NULL) {
+		free(argv[0]);
+		argv[0] = self;
+	}
 	if ((name = strdup(program_invocation_name)) == NULL ||
 	    (short_name = strdup(program_invocation_short_name)) == NULL) {
 		title_start = NULL;

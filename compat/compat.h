@@ -46,8 +46,11 @@
 int	pledge(const char *, const char *);
 int	unveil(const char *, const char *);
 
-/* libbsd's setproctitle needs the argument vector on Linux: compat/compat.c */
-void	compat_init_setproctitle(int, char *[]);
+/*
+ * First in main() on Linux: argv[0] becomes the program's absolute path,
+ * and setproctitle(3) gets the argument vector to write over.
+ */
+void	compat_init(int, char *[]);
 
 #endif /* !__OpenBSD__ */
 

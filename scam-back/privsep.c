@@ -61,7 +61,8 @@ proc_title(enum scamback_proc p)
  * finds its socketpair on fd 3.
  */
 pid_t
-start_child(enum scamback_proc p, char *argv0, int fd, int debug, int verbose)
+start_child(enum scamback_proc p, const char *argv0, int fd, int debug,
+    int verbose)
 {
 	char	*argv[8];
 	int	 argc = 0;
@@ -94,7 +95,7 @@ start_child(enum scamback_proc p, char *argv0, int fd, int debug, int verbose)
 	/* Nothing but stdio and the imsg socket crosses into the child. */
 	closefrom(PARENT_SOCK_FILENO + 1);
 
-	argv[argc++] = argv0;
+	argv[argc++] = (char *)argv0;
 	argv[argc++] = "-P";
 	argv[argc++] = (char *)proc_args[p];
 	if (debug)

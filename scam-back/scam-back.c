@@ -71,7 +71,7 @@ static int			 verbose;
 static struct scamback_conf	*conf;
 static const char		*conffile = SCAMBACK_CONF;
 static const char		*csock = SCAMBACK_SOCKET;
-static char			*argv0;
+static const char		*argv0;
 static int			 stopping;
 static int			 quit;		/* leave the event loop */
 static enum scamback_proc	 lost = PROC_MAX; /* the child that died */
@@ -112,10 +112,14 @@ main(int argc, char *argv[])
 	enum scamback_proc proc = PROC_PARENT;
 	const char	*procarg = NULL, *legacyconf = NULL;
 
-	compat_init_setproctitle(argc, argv);
+	compat_init(argc, argv);
 	/* Titles and syslog say scam-back, however it was started. */
 	setprogname("scam-back");
 	log_init(1, LOG_MAIL);	/* log to stderr until daemonized */
+
+	/* The children are this program again, as bgpd's. */
+	if ((argv0 = argv[0]) == NULL)
+		argv0 = "scam-back";
 
 	while ((ch = getopt(argc, argv, "dD:f:m:nP:s:v")) != -1) {
 		switch (ch) {
@@ -200,10 +204,6 @@ main(int argc, char *argv[])
 	} else
 		log_warnx("not running as root: no chroot and no change of "
 		    "user for the children");
-
-	if ((argv0 = realpath("/proc/self/exe", NULL)) == NULL &&
-	    (argv0 = strdup(getprogname())) == NULL)
-		err(1, NULL);
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);

@@ -505,7 +505,8 @@ struct imsgev {
 };
 
 /* privsep.c */
-pid_t			 start_child(enum scamback_proc, char *, int, int, int);
+pid_t			 start_child(enum scamback_proc, const char *, int, int,
+			    int);
 void			 drop_privileges(enum scamback_proc, const char *);
 const char		*proc_title(enum scamback_proc);
 void			 imsgev_init(struct imsgev *, int,

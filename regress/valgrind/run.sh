@@ -31,8 +31,9 @@ tests=${*:-"milter/verdicts.t milter/coalesce.t milter/reload.t
 
 VG=$(mktemp -d /tmp/scamback-valgrind.XXXXXX)
 chmod 755 "$VG"
-# The daemon re-executes itself for its children (realpath of
-# /proc/self/exe, which valgrind reports as the program): with
+# The daemon re-executes itself for its children (argv[0], which compat/
+# makes the realpath of /proc/self/exe, which valgrind reports as the
+# program): with
 # --trace-children they run under valgrind too, each with a log.
 cat >"$VG/scam-back" <<EOW
 #!/bin/sh
