@@ -33,6 +33,7 @@
 #include <sys/queue.h>
 
 #include <pthread.h>
+#include <siphash.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ struct cache {
 	uint32_t		 nshards;	/* a power of two */
 	uint32_t		 size;		/* most entries, >= 1 */
 	uint64_t		 count;		/* atomic */
-	uint64_t		 key[2];	/* SipHash key */
+	SIPHASH_KEY		 key;	/* addresses come from strangers */
 };
 
 static uint32_t	 cache_hash(const struct cache *, const char *, size_t);
@@ -91,7 +92,6 @@ static int	 cache_match(const char *, enum verdict, enum ctl_state_filter,
 static void	 walk_copy(struct cache_info *, size_t *, char *, size_t *,
 		    const struct centry *);
 static uint32_t	 bitrev32(uint32_t);
-static uint64_t	 siphash24(const uint64_t[2], const void *, size_t);
 
 struct cache *
 cache_new(uint32_t size)
@@ -107,7 +107,7 @@ cache_new(uint32_t size)
 	    CACHE_SHARDS_SMALL;
 	if ((c->shards = calloc(c->nshards, sizeof(*c->shards))) == NULL)
 		fatal(NULL);
-	arc4random_buf(c->key, sizeof(c->key));
+	arc4random_buf(&c->key, sizeof(c->key));
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		if (pthread_mutex_init(&s->lock, NULL) != 0)
@@ -447,7 +447,7 @@ walk_copy(struct cache_info *info, size_t *n, char *keys, size_t *klen,
 static uint32_t
 cache_hash(const struct cache *c, const char *key, size_t len)
 {
-	return ((uint32_t)siphash24(c->key, key, len));
+	return ((uint32_t)SipHash24(&c->key, key, len));
 }
 
 /* UNIX time as stored: 32 bits unsigned, saturated, good until 2106. */
@@ -599,55 +599,4 @@ bitrev32(uint32_t v)
 	v = ((v >> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
 	v = ((v >> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
 	return ((v >> 16) | (v << 16));
-}
-
-/* SipHash-2-4 (Aumasson, Bernstein): addresses come from strangers. */
-#define ROTL64(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);	\
-	v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;			\
-	v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;			\
-	v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);	\
-} while (0)
-
-static uint64_t
-siphash24(const uint64_t k[2], const void *data, size_t len)
-{
-	const uint8_t	*p = data;
-	uint64_t	 v0 = 0x736f6d6570736575ULL ^ k[0];
-	uint64_t	 v1 = 0x646f72616e646f6dULL ^ k[1];
-	uint64_t	 v2 = 0x6c7967656e657261ULL ^ k[0];
-	uint64_t	 v3 = 0x7465646279746573ULL ^ k[1];
-	uint64_t	 m, b = (uint64_t)len << 56;
-	size_t		 i, left = len & 7;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 |
-		    (uint64_t)p[i + 2] << 16 | (uint64_t)p[i + 3] << 24 |
-		    (uint64_t)p[i + 4] << 32 | (uint64_t)p[i + 5] << 40 |
-		    (uint64_t)p[i + 6] << 48 | (uint64_t)p[i + 7] << 56;
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	switch (left) {
-	case 7: b |= (uint64_t)p[i + 6] << 48;	/* FALLTHROUGH */
-	case 6: b |= (uint64_t)p[i + 5] << 40;	/* FALLTHROUGH */
-	case 5: b |= (uint64_t)p[i + 4] << 32;	/* FALLTHROUGH */
-	case 4: b |= (uint64_t)p[i + 3] << 24;	/* FALLTHROUGH */
-	case 3: b |= (uint64_t)p[i + 2] << 16;	/* FALLTHROUGH */
-	case 2: b |= (uint64_t)p[i + 1] << 8;	/* FALLTHROUGH */
-	case 1: b |= (uint64_t)p[i];		break;
-	}
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return (v0 ^ v1 ^ v2 ^ v3);
 }
