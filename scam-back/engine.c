@@ -161,9 +161,6 @@ engine_main(int debug, int verbose)
 		fatal("unveil /");
 	if (unveil(NULL, NULL) == -1)
 		fatal("unveil");
-#ifdef SANDBOX_TEST
-	sandbox_test("engine", SANDBOX_TEST_UNVEILED);
-#endif
 	/*
 	 * accept(2) on a TCP milter socket needs "inet" on OpenBSD.  On
 	 * Linux "unix" allows accept(2) on any socket, and "inet" would let
@@ -175,9 +172,6 @@ engine_main(int debug, int verbose)
 #endif
 	if (pledge(promises, NULL) == -1)
 		fatal("pledge");
-#ifdef SANDBOX_TEST
-	sandbox_test("engine", SANDBOX_TEST_PLEDGED);
-#endif
 
 	/*
 	 * Stopping is the parent's business (IMSG_STOP): no thread created

@@ -121,9 +121,6 @@ prober_main(int debug, int verbose)
 
 	probe_init(prober_answer);
 	prober_apply(prober_conf);
-#ifdef SANDBOX_TEST
-	sandbox_test("prober", SANDBOX_TEST_PLEDGED);
-#endif
 	evtimer_set(&prune_ev, prober_prune, NULL);
 	evtimer_add(&prune_ev, &tv);
 

@@ -16,8 +16,8 @@
 
 # With the test hooks, to see first that a violation shows.
 build_variant debug SANDBOX_DEBUG=1 \
-    VFLAGS="-DSANDBOX_TEST -include regress/sandbox/sandbox_test.h" \
-    VSRCS=regress/sandbox/sandbox_test.c
+    VSRCS=regress/sandbox/sandbox_test.c \
+    VLDFLAGS="-Wl,--wrap=pledge -Wl,--wrap=unveil"
 ensure_user
 sb_conf "$T/c"
 SCAMBACK_SANDBOX_TEST=engine:open sb_start "$VARIANT" "$T/c"

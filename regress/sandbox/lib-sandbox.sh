@@ -5,7 +5,7 @@
 #		(see variant.mk) with the main build's compiler and sanitizers;
 #		sets VARIANT to the binary
 #	build_test_variant
-#		the binary with the test hooks (-DSANDBOX_TEST, sandbox_test.c)
+#		the binary with the test hooks (sandbox_test.c, --wrap)
 #	landlock_abi	the kernel's Landlock ABI version, 0 without Landlock
 #	sb_conf FILE [lines...]
 #		a configuration: milter and control sockets in $T, no cache
@@ -36,8 +36,8 @@ build_variant() {
 
 build_test_variant() {
 	build_variant test \
-	    VFLAGS="-DSANDBOX_TEST -include regress/sandbox/sandbox_test.h" \
-	    VSRCS=regress/sandbox/sandbox_test.c
+	    VSRCS=regress/sandbox/sandbox_test.c \
+	    VLDFLAGS="-Wl,--wrap=pledge -Wl,--wrap=unveil"
 }
 
 landlock_abi() {

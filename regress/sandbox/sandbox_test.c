@@ -71,9 +71,73 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
+#include "sandbox_test.h"
 
+int		 __real_pledge(const char *, const char *);
+int		 __real_unveil(const char *, const char *);
+int		 __wrap_pledge(const char *, const char *);
+int		 __wrap_unveil(const char *, const char *);
+static void	 whoami(int, char *[]);
+static void	 prober_hook(int, short, void *);
 static int	 tcp(const char *, int);
 static __dead void outcome(const char *, int);
+
+static char	 hook_proc[16] = "parent";	/* engine, prober, parent */
+
+/*
+ * The hooks ride on the daemon's own calls: the test build links with
+ * --wrap=pledge --wrap=unveil, so that the daemon's files hold no test
+ * code.  unveil(NULL, NULL) commits Landlock (SANDBOX_TEST_UNVEILED);
+ * pledge(2) confines (SANDBOX_TEST_PLEDGED).  The prober's hook waits for
+ * the first turn of its event loop: its configuration is applied by then
+ * (dest_connect() needs the addresses it was given).
+ */
+int
+__wrap_unveil(const char *path, const char *permissions)
+{
+	int		 rc;
+
+	if ((rc = __real_unveil(path, permissions)) == 0 && path == NULL &&
+	    permissions == NULL)
+		sandbox_test(hook_proc, SANDBOX_TEST_UNVEILED);
+	return (rc);
+}
+
+int
+__wrap_pledge(const char *promises, const char *execpromises)
+{
+	static struct timeval	 now = { 0, 0 };
+	int			 rc;
+
+	if ((rc = __real_pledge(promises, execpromises)) == 0) {
+		if (strcmp(hook_proc, "prober") == 0)
+			event_once(-1, EV_TIMEOUT, prober_hook, NULL, &now);
+		else
+			sandbox_test(hook_proc, SANDBOX_TEST_PLEDGED);
+	}
+	return (rc);
+}
+
+static void
+prober_hook(int fd, short event, void *arg)
+{
+	sandbox_test("prober", SANDBOX_TEST_PLEDGED);
+}
+
+/*
+ * Which process this is, from its arguments ("-P engine", "-P prober",
+ * none for the parent), which glibc hands to constructors: by the time
+ * of the sandbox the process may be chrooted, its /proc out of reach.
+ */
+__attribute__((__constructor__)) static void
+whoami(int argc, char *argv[])
+{
+	int	i;
+
+	for (i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-P") == 0)
+			strlcpy(hook_proc, argv[i + 1], sizeof(hook_proc));
+}
 
 void
 sandbox_test(const char *proc, int stage)

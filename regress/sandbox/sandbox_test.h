@@ -16,10 +16,10 @@
 
 /*
  * Test hooks of the sandbox, only in the binary that the tests in
- * regress/sandbox build with -DSANDBOX_TEST and this header forced in
- * with -include: the daemon's files call sandbox_test() under #ifdef
- * SANDBOX_TEST, so a production build holds neither the calls nor the
- * code.
+ * regress/sandbox build with sandbox_test.c and --wrap=pledge
+ * --wrap=unveil: the hooks run inside the daemon's own pledge(2) and
+ * unveil(2) calls, so neither the daemon's files nor a production build
+ * hold any of it.
  */
 
 #ifndef SANDBOX_TEST_H
