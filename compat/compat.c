@@ -20,6 +20,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +34,17 @@
 static char	*title_start;
 static size_t	 title_len;
 
+static void	 malloc_prepare(void);
+#ifdef __GLIBC__
+static void	*malloc_warmup(void *);
+#endif
+
 /*
- * What main() needs first on Linux.  argv[0] becomes the running
- * program's absolute path (/proc/self/exe), so that re-executing argv[0],
- * as bgpd does for its children, starts this very program whatever the
- * daemon was started as.  And setproctitle(3): the title is written over
+ * What main() needs first on Linux.  malloc is readied for the sandbox
+ * (malloc_prepare).  argv[0] becomes the running program's absolute path
+ * (/proc/self/exe), so that re-executing argv[0], as bgpd does for its
+ * children, starts this very program whatever the daemon was started
+ * as.  And setproctitle(3): the title is written over
  * the argument vector, the rest of it cleared, so ps shows "scam-back:
  * prober" and nothing else.  libbsd's version marks its end with a '.',
  * which is why it is not used.  A short command line ("scam-back") leaves
@@ -47,6 +58,7 @@ compat_init(int argc, char *argv[])
 	char		 *end, *name, *short_name, **env, *self;
 	int		  i, n;
 
+	malloc_prepare();
 	if (argc < 1 || argv[0] == NULL)
 		return;
 	end = argv[0] + strlen(argv[0]);
@@ -114,3 +126,46 @@ setproctitle(const char *fmt, ...)
 	memset(title_start, '\0', title_len + 1);
 	strlcpy(title_start, buf, title_len + 1);
 }
+
+/*
+ * glibc's malloc reads files the sandbox refuses, later, in threads:
+ * /sys/devices/system/cpu/online to size its arenas when a new thread
+ * (libmilter's) first allocates, /proc/sys/vm/overcommit_memory the
+ * first time it shrinks a thread's arena (seccomp would kill the
+ * process).  Fix the arena limit now, and make the second read happen in
+ * a thread that frees enough; wait until that thread is gone: Landlock
+ * refuses rules while other threads exist.
+ */
+static void
+malloc_prepare(void)
+{
+#ifdef __GLIBC__
+	pthread_t	 tid;
+	pid_t		 t;
+	int		 i;
+
+	(void)mallopt(M_ARENA_MAX, 8);
+	if (pthread_create(&tid, NULL, malloc_warmup, &t) != 0)
+		return;
+	if (pthread_join(tid, NULL) != 0)
+		return;
+	for (i = 0; i < 1000 && tgkill(getpid(), t, 0) == 0; i++)
+		usleep(1000);
+#endif
+}
+
+#ifdef __GLIBC__
+static void *
+malloc_warmup(void *arg)
+{
+	void *volatile	 p[8];
+	int		 i;
+
+	*(pid_t *)arg = gettid();
+	for (i = 0; i < 8; i++)
+		p[i] = malloc(64 * 1024);
+	for (i = 0; i < 8; i++)
+		free(p[i]);
+	return (NULL);
+}
+#endif

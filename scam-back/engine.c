@@ -29,9 +29,6 @@
 #include <errno.h>
 #include <event.h>
 #include <event2/thread.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,10 +84,6 @@ static const char *engine_rcpt_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
 		    const char *, const struct client_addr *, const char *,
 		    const char *, const char *);
-#ifdef __GLIBC__
-static void	*engine_malloc_warmup_thread(void *);
-static void	engine_malloc_warmup(void);
-#endif
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -142,19 +135,6 @@ engine_main(int debug, int verbose)
 	/* The milter socket is opened while root, then root is gone. */
 	milter_init(&engine_conf->listen, engine_rcpt, &ready);
 	drop_privileges(PROC_ENGINE, engine_conf->user);
-
-#ifdef M_ARENA_MAX
-	/*
-	 * glibc sizes its malloc arenas by reading /sys/devices/system/
-	 * cpu/online when a new libmilter thread first allocates: a file
-	 * the sandbox rightly refuses.  Fixing the limit now spares it.
-	 */
-	if (mallopt(M_ARENA_MAX, 8) == 0)
-		log_debug("mallopt M_ARENA_MAX failed (not glibc's malloc?)");
-#endif
-#ifdef __GLIBC__
-	engine_malloc_warmup();
-#endif
 
 	/* No file at all: every descriptor comes from the parent. */
 	if (unveil("/", "") == -1)
@@ -232,42 +212,6 @@ engine_main(int debug, int verbose)
 	log_debug("libmilter stopped");
 	exit(0);
 }
-
-#ifdef __GLIBC__
-/*
- * glibc reads /proc/sys/vm/overcommit_memory the first time it shrinks a
- * thread's arena, a file the sandbox refuses (seccomp kills the engine).
- * Make it happen now in a thread that frees enough, and wait until the
- * thread is gone: Landlock refuses rules while other threads exist.
- */
-static void *
-engine_malloc_warmup_thread(void *arg)
-{
-	void *volatile	 p[8];
-	int		 i;
-
-	*(pid_t *)arg = gettid();
-	for (i = 0; i < 8; i++)
-		p[i] = malloc(64 * 1024);
-	for (i = 0; i < 8; i++)
-		free(p[i]);
-	return (NULL);
-}
-
-static void
-engine_malloc_warmup(void)
-{
-	pthread_t	 tid;
-	pid_t		 t;
-	int		 i;
-
-	if (pthread_create(&tid, NULL, engine_malloc_warmup_thread, &t) != 0 ||
-	    pthread_join(tid, NULL) != 0)
-		fatalx("cannot start a thread");
-	for (i = 0; i < 1000 && tgkill(getpid(), t, 0) == 0; i++)
-		usleep(1000);
-}
-#endif
 
 static void *
 engine_event_thread(void *arg)
