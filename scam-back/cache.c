@@ -78,6 +78,17 @@ struct cache {
 	SIPHASH_KEY		 key;	/* addresses come from strangers */
 };
 
+/* What cache_flush() and cache_filter() hand to cache_remove(). */
+struct flush_filter {
+	enum ctl_state_filter	 state;
+	const char		*match;
+};
+
+struct filter_keep {
+	int			(*keep)(const char *, void *);
+	void			*arg;
+};
+
 static uint32_t	 cache_hash(const struct cache *, const char *, size_t);
 static uint32_t	 cache_time(time_t);
 static struct shard *cache_shard(struct cache *, uint32_t);
@@ -87,8 +98,11 @@ static void	 shard_grow(struct shard *);
 static void	 shard_rehash(struct shard *, uint32_t);
 static int	 shard_evict_one(struct cache *, struct shard *);
 static void	 cache_shrink_to_size(struct cache *, struct shard *);
-static int	 cache_match(const char *, enum verdict, enum ctl_state_filter,
-		    const char *);
+static size_t	 cache_remove(struct cache *,
+		    int (*)(const struct centry *, void *), void *);
+static int	 flush_gone(const struct centry *, void *);
+static int	 filter_gone(const struct centry *, void *);
+static int	 expire_gone(const struct centry *, void *);
 static void	 walk_copy(struct cache_info *, size_t *, char *, size_t *,
 		    const struct centry *);
 static uint32_t	 bitrev32(uint32_t);
@@ -273,21 +287,25 @@ cache_put(struct cache *c, const char *address, enum verdict state,
 		cache_shrink_to_size(c, s);
 }
 
-size_t
-cache_flush(struct cache *c, enum ctl_state_filter filter, const char *match)
+/*
+ * Remove every entry gone() says should go, a shard locked at a time;
+ * returns how many.  gone() runs with the shard locked: it must not call
+ * back into the cache.
+ */
+static size_t
+cache_remove(struct cache *c, int (*gone)(const struct centry *, void *),
+    void *arg)
 {
 	struct shard	*s;
 	struct centry	*e, *next;
 	uint32_t	 i;
 	size_t		 n = 0;
 
-	if (match == NULL)
-		match = "";
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_lock(&s->lock);
 		TAILQ_FOREACH_SAFE(e, &s->lru, lru, next) {
-			if (!cache_match(e->key, e->state, filter, match))
+			if (!gone(e, arg))
 				continue;
 			shard_unlink(c, s, e);
 			free(e);
@@ -296,53 +314,57 @@ cache_flush(struct cache *c, enum ctl_state_filter filter, const char *match)
 		pthread_mutex_unlock(&s->lock);
 	}
 	return (n);
+}
+
+size_t
+cache_flush(struct cache *c, enum ctl_state_filter filter, const char *match)
+{
+	struct flush_filter	 f;
+
+	f.state = filter;
+	f.match = match != NULL ? match : "";
+	return (cache_remove(c, flush_gone, &f));
+}
+
+static int
+flush_gone(const struct centry *e, void *arg)
+{
+	const struct flush_filter	*f = arg;
+
+	return (cache_match(e->key, e->state, f->state, f->match));
 }
 
 /* keep() runs with a shard locked: it must not call back into the cache. */
 size_t
 cache_filter(struct cache *c, int (*keep)(const char *, void *), void *arg)
 {
-	struct shard	*s;
-	struct centry	*e, *next;
-	uint32_t	 i;
-	size_t		 n = 0;
+	struct filter_keep	 k;
 
-	for (i = 0; i < c->nshards; i++) {
-		s = &c->shards[i];
-		pthread_mutex_lock(&s->lock);
-		TAILQ_FOREACH_SAFE(e, &s->lru, lru, next) {
-			if (keep(e->key, arg))
-				continue;
-			shard_unlink(c, s, e);
-			free(e);
-			n++;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-	return (n);
+	k.keep = keep;
+	k.arg = arg;
+	return (cache_remove(c, filter_gone, &k));
+}
+
+static int
+filter_gone(const struct centry *e, void *arg)
+{
+	const struct filter_keep	*k = arg;
+
+	return (!k->keep(e->key, k->arg));
 }
 
 size_t
 cache_expire(struct cache *c, time_t now)
 {
-	struct shard	*s;
-	struct centry	*e, *next;
-	uint32_t	 i, t = cache_time(now);
-	size_t		 n = 0;
+	uint32_t	t = cache_time(now);
 
-	for (i = 0; i < c->nshards; i++) {
-		s = &c->shards[i];
-		pthread_mutex_lock(&s->lock);
-		TAILQ_FOREACH_SAFE(e, &s->lru, lru, next) {
-			if (e->expires > t)
-				continue;
-			shard_unlink(c, s, e);
-			free(e);
-			n++;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-	return (n);
+	return (cache_remove(c, expire_gone, &t));
+}
+
+static int
+expire_gone(const struct centry *e, void *arg)
+{
+	return (e->expires <= *(const uint32_t *)arg);
 }
 
 /*
@@ -567,7 +589,7 @@ cache_shrink_to_size(struct cache *c, struct shard *from)
 }
 
 /* The control filters: state, and "" (all), "address" or "@domain". */
-static int
+int
 cache_match(const char *key, enum verdict state, enum ctl_state_filter filter,
     const char *match)
 {

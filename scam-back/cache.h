@@ -57,6 +57,13 @@ int		 cache_lookup(struct cache *, const char *, time_t,
  */
 void		 cache_put(struct cache *, const char *, enum verdict, time_t);
 
+/*
+ * Whether an entry passes a filter of show and flush cache: its state,
+ * and "" (any), "address" (the domain's case ignored) or "@domain".
+ */
+int		 cache_match(const char *, enum verdict, enum ctl_state_filter,
+		    const char *);
+
 /* Remove entries by state and/or "address" / "@domain"; returns how many. */
 size_t		 cache_flush(struct cache *, enum ctl_state_filter,
 		    const char *);

@@ -331,8 +331,8 @@ parse_expiry(const char *s, time_t *t)
 }
 
 /*
- * By hand rather than snprintf: this runs a million times per save, with
- * a shard of the cache locked.
+ * By hand rather than snprintf: this runs a million times per save (on
+ * entries cache_walk() copied out, no lock held).
  */
 size_t
 cachefile_format(char *buf, size_t size, const char *address, enum verdict v,

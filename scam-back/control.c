@@ -75,8 +75,6 @@ static int		 control_request(struct ctl_conn *, struct imsg *);
 static int		 control_filter(struct imsg *, struct ctl_filter *);
 static void		 control_walk(int, short, void *);
 static int		 control_walk_entry(const struct cache_info *, void *);
-static int		 control_match(const char *, enum verdict,
-			    const struct ctl_filter *);
 static void		 control_check_done(uint32_t, struct ctl_check *);
 static void		 control_simple(struct ctl_conn *, int, uint64_t,
 			    const char *, ...)
@@ -449,7 +447,10 @@ control_walk(int fd, short event, void *arg)
 	evtimer_add(&c->walk_ev, &tv);
 }
 
-/* Runs with a shard locked: it only queues a message. */
+/*
+ * One entry of a show cache walk, copied out by cache_walk(): no lock is
+ * held here, a lookup never waits for this.
+ */
 static int
 control_walk_entry(const struct cache_info *ci, void *arg)
 {
@@ -457,7 +458,8 @@ control_walk_entry(const struct cache_info *ci, void *arg)
 	struct ctl_cache_entry	 e;
 
 	if (ci->expires <= c->now ||
-	    !control_match(ci->address, ci->state, &c->filter))
+	    !cache_match(ci->address, ci->state, c->filter.state,
+	    c->filter.match))
 		return (0);
 	memset(&e, 0, sizeof(e));
 	strlcpy(e.address, ci->address, sizeof(e.address));
@@ -470,30 +472,6 @@ control_walk_entry(const struct cache_info *ci, void *arg)
 		return (-1);
 	}
 	return (0);
-}
-
-/* The filters of show and flush: cache.c's rules for cache_flush. */
-static int
-control_match(const char *key, enum verdict state, const struct ctl_filter *f)
-{
-	const char	*at, *mat;
-
-	if (f->state == CTL_STATE_VALID && state != VERDICT_VALID)
-		return (0);
-	if (f->state == CTL_STATE_INVALID && state != VERDICT_INVALID)
-		return (0);
-	if (f->match[0] == '\0')
-		return (1);
-	if ((at = strrchr(key, '@')) == NULL)
-		return (0);
-	if (f->match[0] == '@')
-		return (strcasecmp(at + 1, f->match + 1) == 0);
-	/* The local part keeps its case, the domain does not. */
-	if ((mat = strrchr(f->match, '@')) == NULL)
-		return (strcmp(key, f->match) == 0);
-	return (at - key == mat - f->match &&
-	    strncmp(key, f->match, at - key) == 0 &&
-	    strcasecmp(at + 1, mat + 1) == 0);
 }
 
 static void
