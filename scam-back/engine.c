@@ -59,7 +59,6 @@ struct check {
 	struct ctl_check	 cc;
 };
 
-static void	engine_startup_imsg(struct imsg *, void *);
 static void	engine_stop(void);
 static void	engine_rcpt(const struct rcpt_query *, const char *,
 		    struct policy_reply *);
@@ -99,9 +98,6 @@ static struct scamback_conf	*new_conf;
 static struct domain_index	*engine_domains;
 static struct imsgev		 iev_parent;
 static struct imsgev		 iev_prober;
-static int			 prober_fd = -1;
-static int			 control_fd = -1;
-static int			 cache_fd = -1;
 static int			 stopping;
 static struct event		 stop_ev;
 static struct event		 wake_ev;
@@ -111,6 +107,7 @@ static struct event		 expire_ev;
 __dead void
 engine_main(int debug, int verbose)
 {
+	struct child_start	 st;
 	struct control_engine	 ce;
 	pthread_t		 tid;
 	sigset_t		 set;
@@ -128,9 +125,8 @@ engine_main(int debug, int verbose)
 	if (imsgbuf_init(&iev_parent.ibuf, PARENT_SOCK_FILENO) == -1)
 		fatal("imsgbuf_init");
 	imsgbuf_allow_fdpass(&iev_parent.ibuf);
-	child_startup(&iev_parent.ibuf, engine_startup_imsg, NULL);
-	if (engine_conf == NULL || prober_fd == -1)
-		fatalx("incomplete start from the parent");
+	child_startup(&iev_parent.ibuf, PROC_ENGINE, &st);
+	engine_conf = st.conf;
 
 	/* The milter socket is opened while root, then root is gone. */
 	milter_init(&engine_conf->listen, engine_rcpt, &ready);
@@ -169,7 +165,7 @@ engine_main(int debug, int verbose)
 		fatalx("evthread_use_pthreads");
 	event_init();
 	imsgev_set(&iev_parent, engine_dispatch_imsg, &iev_parent);
-	imsgev_init(&iev_prober, prober_fd, engine_dispatch_imsg,
+	imsgev_init(&iev_prober, st.ipc_fd, engine_dispatch_imsg,
 	    &iev_prober);
 
 	/* libmilter's threads make the event thread run engine_send(). */
@@ -187,17 +183,15 @@ engine_main(int debug, int verbose)
 	if ((engine_domains = domain_index_new(engine_conf)) == NULL)
 		fatal("domain index");
 	pending_init(engine_cache, engine_wake);
-	cachefile_load(engine_cache, cache_fd, engine_conf->valid_expire,
+	cachefile_load(engine_cache, st.cache_fd, engine_conf->valid_expire,
 	    engine_conf->invalid_expire);
-	cache_fd = -1;
-	if (control_fd != -1) {
+	if (st.control_fd != -1) {
 		ce.cache = engine_cache;
 		ce.parent = &iev_parent;
 		ce.prober = &iev_prober;
 		ce.stats = engine_stats;
 		ce.check = engine_check;
-		control_listen(control_fd, &ce);
-		control_fd = -1;
+		control_listen(st.control_fd, &ce);
 	}
 
 	/* Up: the parent may detach (before the event thread shares it). */
@@ -245,35 +239,6 @@ engine_stop_timeout(int fd, short event, void *arg)
 {
 	log_debug("exiting");
 	exit(0);
-}
-
-/* Messages before IMSG_START: configuration and descriptors. */
-static void
-engine_startup_imsg(struct imsg *imsg, void *arg)
-{
-	switch (imsg_get_type(imsg)) {
-	case IMSG_SOCKET_IPC:
-		if (prober_fd != -1 || (prober_fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad IMSG_SOCKET_IPC");
-		break;
-	case IMSG_CONTROL_FD:
-		if (control_fd != -1 || (control_fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad IMSG_CONTROL_FD");
-		break;
-	case IMSG_CACHE_LOAD:
-		if (cache_fd != -1)
-			fatalx("bad IMSG_CACHE_LOAD");
-		cache_fd = imsg_get_fd(imsg);
-		break;
-	default:
-		if (config_recv(&new_conf, imsg) == 1) {
-			if (engine_conf != NULL)
-				fatalx("second configuration at start");
-			engine_conf = new_conf;
-			new_conf = NULL;
-		}
-		break;
-	}
 }
 
 /*

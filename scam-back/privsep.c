@@ -37,6 +37,9 @@
 #include "scam-back.h"
 #include "log.h"
 
+static int	child_start_imsg(struct imsg *, enum scamback_proc,
+		    struct child_start *, struct scamback_conf **);
+
 static const char *const proc_titles[PROC_MAX] = {
 	[PROC_PARENT] = "parent",
 	[PROC_ENGINE] = "milter engine",
@@ -288,19 +291,23 @@ child_ready(struct imsgbuf *ibuf, uint32_t type, const void *data,
 /*
  * A child's start: before its event loop exists it needs the configuration
  * (its user, the milter socket), its descriptors and the go.  Read the
- * parent's messages in blocking mode until IMSG_START; every message but
- * that one goes to the child's callback.  The parent going away here is
- * the end.
+ * parent's messages in blocking mode until IMSG_START into *st; a message
+ * this child does not take is fatal, and so is a start without the
+ * configuration or the other child's socket.  The parent going away here
+ * is the end.
  */
 void
-child_startup(struct imsgbuf *ibuf, void (*cb)(struct imsg *, void *),
-    void *arg)
+child_startup(struct imsgbuf *ibuf, enum scamback_proc p,
+    struct child_start *st)
 {
-	struct pollfd	 pfd;
-	struct imsg	 imsg;
-	ssize_t		 n;
-	int		 started = 0;
+	struct scamback_conf	*pending = NULL;
+	struct pollfd		 pfd;
+	struct imsg		 imsg;
+	ssize_t			 n;
+	int			 started = 0;
 
+	memset(st, 0, sizeof(*st));
+	st->ipc_fd = st->control_fd = st->cache_fd = -1;
 	while (!started) {
 		pfd.fd = ibuf->fd;
 		pfd.events = POLLIN;
@@ -326,13 +333,48 @@ child_startup(struct imsgbuf *ibuf, void (*cb)(struct imsg *, void *),
 				fatal("imsg_get");
 			if (n == 0)
 				break;
-			if (imsg_get_type(&imsg) == IMSG_START) {
-				if (imsg_get_len(&imsg) != 0)
-					fatalx("bad IMSG_START");
-				started = 1;
-			} else
-				cb(&imsg, arg);
+			started = child_start_imsg(&imsg, p, st, &pending);
 			imsg_free(&imsg);
 		}
 	}
+	if (st->conf == NULL || st->ipc_fd == -1)
+		fatalx("incomplete start from the parent");
+}
+
+/* One message before the start; returns 1 for IMSG_START. */
+static int
+child_start_imsg(struct imsg *imsg, enum scamback_proc p,
+    struct child_start *st, struct scamback_conf **pending)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_START:
+		if (imsg_get_len(imsg) != 0)
+			fatalx("bad IMSG_START");
+		return (1);
+	case IMSG_SOCKET_IPC:
+		if (st->ipc_fd != -1 || (st->ipc_fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_SOCKET_IPC");
+		break;
+	case IMSG_CONTROL_FD:
+		if (p != PROC_ENGINE || st->control_fd != -1 ||
+		    (st->control_fd = imsg_get_fd(imsg)) == -1)
+			fatalx("bad IMSG_CONTROL_FD");
+		break;
+	case IMSG_CACHE_LOAD:
+		/* -1: no cache file to load. */
+		if (p != PROC_ENGINE || st->cache_fd != -1)
+			fatalx("bad IMSG_CACHE_LOAD");
+		st->cache_fd = imsg_get_fd(imsg);
+		break;
+	default:
+		/* IMSG_RECONF_*: any other type is fatal there. */
+		if (config_recv(pending, imsg) == 1) {
+			if (st->conf != NULL)
+				fatalx("second configuration at start");
+			st->conf = *pending;
+			*pending = NULL;
+		}
+		break;
+	}
+	return (0);
 }

@@ -50,7 +50,6 @@
 #include "printable.h"
 #include "sandbox.h"
 
-static void	prober_startup_imsg(struct imsg *, void *);
 static void	prober_dispatch_imsg(int, short, void *);
 static void	prober_apply(struct scamback_conf *);
 static void	prober_request(struct probe_req *);
@@ -64,7 +63,6 @@ static void	prober_answer(struct probe_res *);
 static struct scamback_conf	*pending_conf;
 static struct imsgev		 iev_parent;
 static struct imsgev		 iev_engine;
-static int			 engine_fd = -1;
 static struct event		 prune_ev;
 static struct event		 answer_ev;	/* answers go out */
 static int			 answer_due;
@@ -72,6 +70,7 @@ static int			 answer_due;
 __dead void
 prober_main(int debug, int verbose)
 {
+	struct child_start	 st;
 	struct event_base	*base;
 	struct timeval		 tv = { 60, 0 };
 
@@ -85,9 +84,8 @@ prober_main(int debug, int verbose)
 	if (imsgbuf_init(&iev_parent.ibuf, PARENT_SOCK_FILENO) == -1)
 		fatal("imsgbuf_init");
 	imsgbuf_allow_fdpass(&iev_parent.ibuf);
-	child_startup(&iev_parent.ibuf, prober_startup_imsg, NULL);
-	if (prober_conf == NULL || engine_fd == -1)
-		fatalx("incomplete start from the parent");
+	child_startup(&iev_parent.ibuf, PROC_PROBER, &st);
+	prober_conf = st.conf;
 
 	base = event_init();
 
@@ -115,7 +113,7 @@ prober_main(int debug, int verbose)
 	signal(SIGPIPE, SIG_IGN);
 	child_ready(&iev_parent.ibuf, IMSG_PROBER_READY, NULL, 0);
 	imsgev_set(&iev_parent, prober_dispatch_imsg, NULL);
-	imsgev_init(&iev_engine, engine_fd, prober_dispatch_imsg, NULL);
+	imsgev_init(&iev_engine, st.ipc_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 	session_init();
 
@@ -126,25 +124,6 @@ prober_main(int debug, int verbose)
 
 	event_dispatch();
 	fatalx("event loop ended");
-}
-
-static void
-prober_startup_imsg(struct imsg *imsg, void *arg)
-{
-	switch (imsg_get_type(imsg)) {
-	case IMSG_SOCKET_IPC:
-		if (engine_fd != -1 || (engine_fd = imsg_get_fd(imsg)) == -1)
-			fatalx("bad IMSG_SOCKET_IPC");
-		break;
-	default:
-		if (config_recv(&pending_conf, imsg) == 1) {
-			if (prober_conf != NULL)
-				fatalx("second configuration at start");
-			prober_conf = pending_conf;
-			pending_conf = NULL;
-		}
-		break;
-	}
 }
 
 /*

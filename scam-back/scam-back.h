@@ -504,6 +504,14 @@ struct imsgev {
 	short			 events;
 };
 
+/* What a child receives from the parent before IMSG_START. */
+struct child_start {
+	struct scamback_conf	*conf;
+	int			 ipc_fd;	/* to the other child */
+	int			 control_fd;	/* engine: control socket */
+	int			 cache_fd;	/* engine: cache file, or -1 */
+};
+
 /* privsep.c */
 pid_t			 start_child(enum scamback_proc, const char *, int, int,
 			    int);
@@ -514,8 +522,8 @@ void			 imsgev_init(struct imsgev *, int,
 void			 imsgev_set(struct imsgev *,
 			    void (*)(int, short, void *), void *);
 void			 imsgev_add(struct imsgev *);
-void			 child_startup(struct imsgbuf *,
-			    void (*)(struct imsg *, void *), void *);
+void			 child_startup(struct imsgbuf *, enum scamback_proc,
+			    struct child_start *);
 void			 child_stderr(int);
 void			 child_ready(struct imsgbuf *, uint32_t,
 			    const void *, size_t);
