@@ -48,6 +48,8 @@
 #include "smtp.h"
 #include "prober.h"
 
+#define SESSION_WAIT	(-2)	/* session_xfer(): it would block */
+
 static void	session_new(struct backend *);
 static struct session *session_pick(struct backend *);
 static void	session_try_host(struct session *, struct host *);
@@ -60,6 +62,7 @@ static void	session_tls_failed(struct session *, char *);
 static void	session_io(int, short, void *);
 static int	session_read(struct session *);
 static int	session_write(struct session *);
+static ssize_t	session_xfer(struct session *, int, void *, size_t);
 static void	session_update(struct session *);
 static void	session_timer_set(struct session *, enum session_timer,
 		    unsigned int);
@@ -370,28 +373,11 @@ session_read(struct session *s)
 	 * was; the next read would only say EAGAIN.
 	 */
 	while (!drained) {
-		if (s->tls != NULL) {
-			n = tls_read(s->tls, buf, sizeof(buf));
-			if (n == TLS_WANT_POLLIN)
-				break;
-			if (n == TLS_WANT_POLLOUT) {
-				s->read_wants_write = 1;
-				break;
-			}
-			if (n == -1) {
-				textf(text, sizeof(text), "TLS read from "
-				    "%s: %s", s->peer, tls_error(s->tls));
-				session_fail(s, text, 1);
-				return (-1);
-			}
-		} else if ((n = read(s->fd, buf, sizeof(buf))) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			textf(text, sizeof(text), "read from %s: %s",
-			    s->peer, strerror(errno));
-			session_fail(s, text, 1);
+		if ((n = session_xfer(s, 0, buf, sizeof(buf))) == SESSION_WAIT)
+			break;
+		if (n == -1)
 			return (-1);
-		} else
+		if (s->tls == NULL)
 			drained = n > 0 && (size_t)n < sizeof(buf);
 		s->read_wants_write = 0;
 		if (n == 0) {
@@ -448,34 +434,15 @@ session_read(struct session *s)
 static int
 session_write(struct session *s)
 {
-	char		 text[REPLY_TEXT_LEN];
 	ssize_t		 n;
 
 	s->write_wants_read = 0;
 	while (s->smtp.outlen > 0) {
-		if (s->tls != NULL) {
-			n = tls_write(s->tls, s->smtp.out, s->smtp.outlen);
-			if (n == TLS_WANT_POLLOUT)
-				break;
-			if (n == TLS_WANT_POLLIN) {
-				s->write_wants_read = 1;
-				break;
-			}
-			if (n == -1) {
-				textf(text, sizeof(text), "TLS write to "
-				    "%s: %s", s->peer, tls_error(s->tls));
-				session_fail(s, text, 1);
-				return (-1);
-			}
-		} else if ((n = write(s->fd, s->smtp.out,
-		    s->smtp.outlen)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			textf(text, sizeof(text), "write to %s: %s",
-			    s->peer, strerror(errno));
-			session_fail(s, text, 1);
+		if ((n = session_xfer(s, 1, s->smtp.out, s->smtp.outlen)) ==
+		    SESSION_WAIT)
+			break;
+		if (n == -1)
 			return (-1);
-		}
 		smtp_consume(&s->smtp, n);
 	}
 	return (0);
@@ -500,6 +467,47 @@ session_flush(int fd, short event, void *arg)
 		if (s->smtp.outlen > 0 && !s->write_wants_read)
 			event_add(&s->ev_write, NULL);
 	}
+}
+
+/*
+ * One read (or write) on the session, with TLS or without: the octets
+ * moved (0 at the end of the stream), SESSION_WAIT when it would block
+ * (TLS may want the other direction first: read_wants_write,
+ * write_wants_read), or -1 once the session has failed.
+ */
+static ssize_t
+session_xfer(struct session *s, int writing, void *buf, size_t len)
+{
+	const char	*what = writing ? "write to" : "read from";
+	char		 text[REPLY_TEXT_LEN];
+	ssize_t		 n;
+
+	if (s->tls != NULL) {
+		n = writing ? tls_write(s->tls, buf, len) :
+		    tls_read(s->tls, buf, len);
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			if (writing && n == TLS_WANT_POLLIN)
+				s->write_wants_read = 1;
+			else if (!writing && n == TLS_WANT_POLLOUT)
+				s->read_wants_write = 1;
+			return (SESSION_WAIT);
+		}
+		if (n == -1) {
+			textf(text, sizeof(text), "TLS %s %s: %s", what,
+			    s->peer, tls_error(s->tls));
+			session_fail(s, text, 1);
+		}
+		return (n);
+	}
+	n = writing ? write(s->fd, buf, len) : read(s->fd, buf, len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return (SESSION_WAIT);
+		textf(text, sizeof(text), "%s %s: %s", what, s->peer,
+		    strerror(errno));
+		session_fail(s, text, 1);
+	}
+	return (n);
 }
 
 /* Events and timers for what the session waits for now. */
