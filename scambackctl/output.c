@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "scam-back.h"
+#include "policy.h"
 #include "printable.h"
 #include "scambackctl.h"
 
@@ -67,19 +68,6 @@ fmt_duration(int64_t secs, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%" PRId64 "s", secs);
 	return (buf);
-}
-
-const char *
-fmt_verdict(enum verdict v)
-{
-	switch (v) {
-	case VERDICT_VALID:
-		return ("valid");
-	case VERDICT_INVALID:
-		return ("invalid");
-	default:
-		return ("unknown");
-	}
 }
 
 const char *
@@ -124,7 +112,8 @@ show_cache_entry(struct ctl_cache_entry *e, time_t now)
 
 	/* Addresses come from the MTA: nothing in them reaches a terminal. */
 	printf("%-40s %-7s %10s %8u\n",
-	    printable(e->address, abuf, sizeof(abuf)), fmt_verdict(e->state),
+	    printable(e->address, abuf, sizeof(abuf)),
+	    policy_verdict_name(e->state),
 	    fmt_duration(e->expires - now, buf, sizeof(buf)), e->hits);
 }
 
@@ -244,7 +233,7 @@ show_check(struct ctl_check *c)
 	char			 abuf[ADDR_LEN];
 
 	printf("%s: %s", printable(c->address, abuf, sizeof(abuf)),
-	    fmt_verdict(r->verdict));
+	    policy_verdict_name(r->verdict));
 	if (r->catchall)
 		printf(" (the domain accepts any recipient)");
 	printf("\n");

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "scam-back.h"
+#include "policy.h"
 #include "scambackctl.h"
 
 static void	json_head(struct parse_result *);
@@ -66,7 +67,7 @@ json_cache_entry(struct ctl_cache_entry *e, time_t now)
 {
 	json_do_object("");
 	json_do_string("address", e->address);
-	json_do_string("state", fmt_verdict(e->state));
+	json_do_string("state", policy_verdict_name(e->state));
 	json_do_int("expires", e->expires);
 	json_do_int("expires_in", e->expires > now ? e->expires - now : 0);
 	json_do_uint("hits", e->hits);
@@ -142,7 +143,7 @@ json_check(struct ctl_check *c)
 {
 	json_do_object("check");
 	json_do_string("address", c->address);
-	json_do_string("verdict", fmt_verdict(c->res.verdict));
+	json_do_string("verdict", policy_verdict_name(c->res.verdict));
 	json_do_string("backend", c->backend);
 	json_do_uint("code", c->res.code > 0 ? c->res.code : 0);
 	json_do_string("enhanced", c->res.enhanced);

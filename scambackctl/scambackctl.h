@@ -75,7 +75,6 @@ uint64_t	stat_value(const struct ctl_stats *, const struct stat_field *);
 
 /* output.c: shared helpers */
 const char	*fmt_duration(int64_t, char *, size_t);
-const char	*fmt_verdict(enum verdict);
 const char	*fmt_host_state(enum host_state);
 
 /* json.c: a small JSON writer on stdout */

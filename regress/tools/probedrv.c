@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #include "scam-back.h"
+#include "policy.h"
 
 #define MAXPROBES	100000
 
@@ -87,7 +88,6 @@ static void	 probe(const char *, int);
 static void	 wait_all(void);
 static void	 backends(void);
 static void	 stop(int);
-static const char *verdict_name(enum verdict);
 static const char *host_state_name(enum host_state);
 
 static struct imsgbuf		 ibuf_parent, ibuf_engine;
@@ -363,7 +363,7 @@ handle_engine(struct imsg *imsg)
 		o->answered = 1;
 		nanswered++;
 		printf("%s %s %d %s \"%s\" %llums%s\n", o->address,
-		    verdict_name(res.verdict), res.code,
+		    policy_verdict_name(res.verdict), res.code,
 		    res.enhanced[0] != '\0' ? res.enhanced : "-", res.text,
 		    (unsigned long long)(now_ms() - o->start),
 		    res.catchall ? " catchall" : "");
@@ -542,19 +542,6 @@ stop(int status)
 	waitpid(prober_pid, NULL, 0);
 	warnx("the prober did not stop");
 	exit(2);
-}
-
-static const char *
-verdict_name(enum verdict v)
-{
-	switch (v) {
-	case VERDICT_VALID:
-		return ("valid");
-	case VERDICT_INVALID:
-		return ("invalid");
-	default:
-		return ("unknown");
-	}
 }
 
 static const char *
