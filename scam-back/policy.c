@@ -35,7 +35,10 @@
 /* The MTA's milter timeout is 10 s for sendmail: answer before it. */
 #define WAIT_CAP_MS		9000
 
-static const char *default_skip_daemons[] = { "MSA", "ORIGINATING" };
+/* Without skip daemon: Postfix's and Sendmail's submission services. */
+const char *const policy_default_skip_daemons[] = {
+	"MSA", "ORIGINATING", NULL
+};
 
 /* One name of the configuration, with its exact and subdomains entries. */
 struct dnode {
@@ -185,9 +188,9 @@ skip_daemon(const struct scamback_conf *conf, const char *daemon)
 	if (daemon == NULL || *daemon == '\0')
 		return (0);
 	if (!conf->skip_daemon_set) {
-		for (i = 0; i < sizeof(default_skip_daemons) /
-		    sizeof(default_skip_daemons[0]); i++)
-			if (strcasecmp(daemon, default_skip_daemons[i]) == 0)
+		for (i = 0; policy_default_skip_daemons[i] != NULL; i++)
+			if (strcasecmp(daemon,
+			    policy_default_skip_daemons[i]) == 0)
 				return (1);
 		return (0);
 	}

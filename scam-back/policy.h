@@ -125,6 +125,9 @@ void	policy_reply_impossible(const struct scamback_conf *,
 int	policy_verifies(const struct scamback_conf *,
 	    const struct domain_index *, const char *);
 const char *policy_skip_name(enum policy_skip);
+
+/* The daemons skipped without skip daemon, NULL at the end. */
+extern const char *const policy_default_skip_daemons[];
 const char *policy_action_name(enum policy_action);
 const char *policy_verdict_name(enum verdict);
 uint32_t policy_wait_ms(const struct scamback_conf *);

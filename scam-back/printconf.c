@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "scam-back.h"
+#include "policy.h"
 
 static const char	*print_time(uint32_t);
 static void		 print_listen(struct listen_conf *);
@@ -138,6 +139,7 @@ print_config(struct scamback_conf *conf)
 	struct skip_net		*n;
 	struct skip_daemon	*sd;
 	char			 addr[INET6_ADDRSTRLEN];
+	size_t			 i;
 
 	print_listen(&conf->listen);
 	printf("user \"%s\"\n", conf->user);
@@ -172,7 +174,9 @@ print_config(struct scamback_conf *conf)
 		TAILQ_FOREACH(sd, &conf->skip_daemons, entry)
 			printf("skip daemon \"%s\"\n", sd->name);
 	else
-		printf("skip daemon \"MSA\"\nskip daemon \"ORIGINATING\"\n");
+		for (i = 0; policy_default_skip_daemons[i] != NULL; i++)
+			printf("skip daemon \"%s\"\n",
+			    policy_default_skip_daemons[i]);
 	TAILQ_FOREACH(n, &conf->skip_from, entry) {
 		if (inet_ntop(n->af, &n->addr, addr, sizeof(addr)) == NULL)
 			strlcpy(addr, "?", sizeof(addr));
