@@ -239,32 +239,7 @@ fuzz_pending(int fd)
 	return (n);
 }
 
-#ifdef FUZZ_STANDALONE
-/* Without libFuzzer: run each file argument once. */
-int
-main(int argc, char *argv[])
-{
-	FILE	*f;
-	uint8_t	*buf;
-	size_t	 len;
-	int	 i;
-
-	LLVMFuzzerInitialize(&argc, &argv);
-	if ((buf = malloc(1 << 20)) == NULL)
-		return (1);
-	for (i = 1; i < argc; i++) {
-		if ((f = fopen(argv[i], "r")) == NULL) {
-			perror(argv[i]);
-			return (1);
-		}
-		len = fread(buf, 1, 1 << 20, f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	free(buf);
-	return (0);
-}
-#endif
+#include "fuzzmain.h"
 #endif /* IMSGFUZZ_H */
 
 /*
