@@ -16,10 +16,10 @@
 
 /*
  * What the prober's files share, and only they: prober.c (the process,
- * its imsg and configuration), backend.c (backends, hosts, backoff, CA
- * files), probe.c (probes, their deadlines, catch-all detection),
- * session.c (SMTP sessions to the backends, with TLS and I/O) and
- * resolve.c (host names, asynchronously).
+ * its imsg and configuration), session.c (SMTP sessions to the backends,
+ * with TLS and I/O), host.c (host names, backoff), probe.c (probes, their
+ * deadlines, catch-all detection), backend.c (the state: backends, hosts,
+ * CA files) and resolve.c (DNS, asynchronously).
  */
 
 #ifndef PROBER_H
@@ -184,15 +184,19 @@ TAILQ_HEAD(backend_head, backend);
 
 /*
  * The files call downwards only: prober.c (the process) uses session.c,
- * which uses probe.c, which uses backend.c; each tells the one above
- * through a callback it was given, never by name.
+ * which uses host.c and probe.c, which use backend.c; each tells the one
+ * above through a callback it was given, never by name.
  */
 
 /* session.c: sessions, and the hand-over of queued probes to them */
 void	 session_init(void);
 void	 session_dispatch(struct backend *);
 void	 session_retire(struct backend *);
+
+/* host.c: host names resolved, hosts put in backoff */
+void	 host_init(void (*)(struct host *));
 void	 host_resolve(struct host *);
+void	 host_failed(struct session *, struct host *);
 
 /* probe.c: probes, their deadlines, catch-all detection */
 void	 probe_init(void (*)(struct probe_res *));

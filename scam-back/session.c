@@ -17,7 +17,7 @@
 /*
  * The prober's SMTP sessions: queued probes handed to them, or sessions
  * opened for them up to the backend's limit; connect to the backend's
- * hosts in order (their names resolved here, again every few minutes),
+ * hosts in order (their names resolved by host.c),
  * STARTTLS, read and write with or without TLS, time out, and hand each
  * RCPT reply to its probe.  The dialogue itself is smtp.c's.
  *
@@ -74,12 +74,8 @@ static void	session_close(struct session *);
 static void	session_fail(struct session *, const char *, int);
 static void	session_stalled(struct session *);
 static void	session_free(struct session *);
+static void	session_host_resolved(struct host *);
 static void	session_flush(int, short, void *);
-static void	host_resolve_timer(int, short, void *);
-static void	host_resolve_later(struct host *);
-static void	host_resolved(void *, const struct sockaddr_storage *, int,
-		    const char *);
-static void	host_failed(struct session *, struct host *);
 
 /* Sessions with commands to write at the end of this turn of the loop. */
 static TAILQ_HEAD(, session)	flushq = TAILQ_HEAD_INITIALIZER(flushq);
@@ -89,6 +85,7 @@ void
 session_init(void)
 {
 	event_set(&flush_ev, -1, 0, session_flush, NULL);
+	host_init(session_host_resolved);
 }
 
 static void
@@ -844,59 +841,12 @@ session_retire(struct backend *b)
 	backend_maybe_free(b);
 }
 
-void
-host_resolve(struct host *h)
-{
-	if (h->literal || h->query != NULL)
-		return;
-	h->query = resolve_start(h->name, h->port,
-	    prober_conf->prefer == PREFER_INET6, host_resolved, h);
-}
-
+/* host.c resolved h, or failed to: the sessions waiting for it go on. */
 static void
-host_resolve_timer(int fd, short event, void *arg)
+session_host_resolved(struct host *h)
 {
-	host_resolve(arg);
-}
-
-/* Names are looked up again every PROBER_RESOLVE_EVERY seconds. */
-static void
-host_resolve_later(struct host *h)
-{
-	struct timeval	 tv = { PROBER_RESOLVE_EVERY, 0 };
-
-	if (event_initialized(&h->resolve_ev))
-		evtimer_del(&h->resolve_ev);
-	evtimer_set(&h->resolve_ev, host_resolve_timer, h);
-	evtimer_add(&h->resolve_ev, &tv);
-}
-
-/* Names are looked up again every few minutes; sessions may wait. */
-static void
-host_resolved(void *arg, const struct sockaddr_storage *addrs, int n,
-    const char *err)
-{
-	struct host	*h = arg;
 	struct backend	*b = h->backend;
 	struct session	*s, *next;
-	char		 buf[HOSTNAME_LEN + 16];
-
-	h->query = NULL;
-	if (err != NULL) {
-		textf(h->last_error, sizeof(h->last_error),
-		    "cannot resolve %s: %s", h->name, err);
-		backend_log(b, h->last_error);
-		/* Keep the addresses we had: stale beats none. */
-		if (h->naddrs > 0)
-			host_resolve_later(h);
-	} else {
-		memcpy(h->addrs, addrs, n * sizeof(addrs[0]));
-		h->naddrs = n;
-		log_debug("backend %s: %s is %s%s", b->conf.name, h->name,
-		    resolve_ntop(&addrs[0], buf, sizeof(buf)),
-		    n > 1 ? " and more" : "");
-		host_resolve_later(h);
-	}
 
 	for (s = TAILQ_FIRST(&b->sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
@@ -911,27 +861,4 @@ host_resolved(void *arg, const struct sockaddr_storage *addrs, int n,
 		} else
 			session_try_host(s, h);
 	}
-}
-
-/*
- * Every address of the host failed, its last_error says how; the session
- * (if any) remembers it for when no host is left.
- */
-static void
-host_failed(struct session *s, struct host *h)
-{
-	struct backend	*b = h->backend;
-	char		 text[REPLY_TEXT_LEN + 64];
-
-	if (s != NULL)
-		strlcpy(s->error, h->last_error, sizeof(s->error));
-
-	if (prober_conf->backoff == 0) {
-		backend_log(b, h->last_error);
-		return;
-	}
-	h->backoff_until = now_ms() + (uint64_t)prober_conf->backoff * 1000;
-	textf(text, sizeof(text), "%s; skipping %s for %u s",
-	    h->last_error, h->name, prober_conf->backoff);
-	backend_log(b, text);
 }

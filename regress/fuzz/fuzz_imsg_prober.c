@@ -52,6 +52,7 @@ static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 #include "backend.c"
 #include "probe.c"
 #include "session.c"
+#include "host.c"
 #undef exit
 #undef _exit
 #undef connect
