@@ -111,19 +111,30 @@ static const struct token t_log[] = {
 };
 
 static struct parse_result	res;
+/* Where the complaints go: the caller's (scambackctl.c). */
+static void			(*complain)(const char *, ...)
+				    __attribute__((__format__ (printf, 1, 2)));
+static void			(*valid)(const char *);
 
 static const struct token	*match_token(const char *,
 				    const struct token []);
 static void			 show_valid_args(const struct token []);
 static int			 parse_match(const char *, int);
 
+/*
+ * NULL when the command line is wrong: error() has said why and valid()
+ * has been given each word that would have fitted there.
+ */
 struct parse_result *
-parse(int argc, char *argv[])
+parse(int argc, char *argv[], void (*error)(const char *, ...),
+    void (*valid_arg)(const char *))
 {
 	const struct token	*table = t_main;
 	const struct token	*match;
 	const char		*word;
 
+	complain = error;
+	valid = valid_arg;
 	memset(&res, 0, sizeof(res));
 	res.filter.state = CTL_STATE_ANY;
 
@@ -142,7 +153,7 @@ parse(int argc, char *argv[])
 		table = match->next;
 	}
 	if (argc > 0) {
-		ctl_error("superfluous argument: %s", argv[0]);
+		complain("superfluous argument: %s", argv[0]);
 		return (NULL);
 	}
 	/* Keywords that only lead on ("show") never end a command. */
@@ -152,7 +163,7 @@ parse(int argc, char *argv[])
 	case FLUSH:
 	case SAVE:
 	case LOG:
-		ctl_error("incomplete command");
+		complain("incomplete command");
 		return (NULL);
 	default:
 		break;
@@ -209,11 +220,11 @@ match_token(const char *word, const struct token table[])
 	}
 	if (match != 1) {
 		if (word == NULL)
-			ctl_error("missing argument");
+			complain("missing argument");
 		else if (match > 1)
-			ctl_error("ambiguous argument: %s", word);
+			complain("ambiguous argument: %s", word);
 		else
-			ctl_error("unknown argument: %s", word);
+			complain("unknown argument: %s", word);
 		return (NULL);
 	}
 
@@ -242,18 +253,18 @@ show_valid_args(const struct token table[])
 	for (i = 0; table[i].type != ENDTOKEN; i++) {
 		switch (table[i].type) {
 		case NOTOKEN:
-			ctl_valid("<cr>");
+			valid("<cr>");
 			break;
 		case KEYWORD:
 		case STATE:
-			ctl_valid(table[i].keyword);
+			valid(table[i].keyword);
 			break;
 		case MATCH:
-			ctl_valid("<address>");
-			ctl_valid("@<domain>");
+			valid("<address>");
+			valid("@<domain>");
 			break;
 		case ADDRESS:
-			ctl_valid("<address>");
+			valid("<address>");
 			break;
 		case ENDTOKEN:
 			break;
@@ -284,7 +295,7 @@ parse_match(const char *word, int full)
 			    *p == '>' || *p == '@')
 				break;
 		if (len < 2 || len >= sizeof(res.filter.match) || *p != '\0') {
-			ctl_error("%s: want @domain",
+			complain("%s: want @domain",
 			    printable(word, pbuf, sizeof(pbuf)));
 			return (0);
 		}
@@ -303,13 +314,13 @@ parse_match(const char *word, int full)
 			    sizeof(res.filter.match));
 			return (1);
 		}
-		ctl_error("%s: cannot be a mailbox (%s)%s",
+		complain("%s: cannot be a mailbox (%s)%s",
 		    printable(word, pbuf, sizeof(pbuf)), why, full ?
 		    "; refused with 550 5.1.3 in a domain scam-back verifies" :
 		    "; never cached");
 		return (0);
 	}
-	ctl_error("%s: want %s", printable(word, pbuf, sizeof(pbuf)),
+	complain("%s: want %s", printable(word, pbuf, sizeof(pbuf)),
 	    full ? "local-part@domain" : "local-part@domain or @domain");
 	return (0);
 }

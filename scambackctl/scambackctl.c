@@ -103,7 +103,7 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage();
 
-	if ((res = parse(argc, argv)) == NULL)
+	if ((res = parse(argc, argv, ctl_error, ctl_valid)) == NULL)
 		ctl_errors_end();
 
 	fd = ctl_connect(sockname);

@@ -45,7 +45,8 @@ struct parse_result {
 };
 
 /* parser.c */
-struct parse_result	*parse(int, char *[]);
+struct parse_result	*parse(int, char *[], void (*)(const char *, ...),
+			    void (*)(const char *));
 
 /*
  * One printer per output format, as bgpctl's output.c and output_json.c:
