@@ -86,6 +86,11 @@ expect_match() {
 	printf '%s\n' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match '$3'"
 }
 
+# expect_le WHAT GOT MAX
+expect_le() {
+	[ -n "$2" ] && [ "$2" -le "$3" ] || fail "$1: $2, want at most $3"
+}
+
 # The unprivileged user the daemon drops to when the tests run as root.
 ensure_user() {
 	[ "$(id -u)" -eq 0 ] || return 0

@@ -61,6 +61,7 @@ alive() {
 # Every bad.test RCPT must end with verdict unknown (continue, or 451
 # with unreachable tempfail) within the engine's bound; the good.test
 # verdicts must not suffer.  Whatever is missing, wrong or late is lost.
+# FAULT_SLOWEST: the round's slowest unknown, in ms.
 # fault_end: nothing of bad.test cached, every good.test verdict cached;
 # the daemon and both backends stop cleanly.
 #
@@ -159,6 +160,7 @@ fault_round() {
 	set -- $_got
 	echo "round $_r ($1 unknown, $2 valid, $3 invalid of $FAULT_N each):" \
 	    "slowest unknown $4 ms, bound $FAULT_LIMIT ms"
+	FAULT_SLOWEST=$4
 	_lost=$((3 * FAULT_N - $1 - $2 - $3))
 	if [ "$_lost" -ne 0 ]; then
 		lost "$_lost"

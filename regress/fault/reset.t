@@ -1,7 +1,7 @@
 #!/bin/sh
 #
 # A backend that sends half a RCPT reply, then resets the connection,
-# under load: 20 concurrent MTA sessions through the whole daemon.
+# under load: FAULT_N (8) concurrent MTA sessions through the whole daemon.
 # Every RCPT for it ends with verdict unknown within the engine's bound,
 # never cached: continue with "unreachable accept", 451 4.4.3 with
 # "unreachable tempfail"; verdicts for a sound backend go on meanwhile.

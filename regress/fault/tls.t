@@ -1,12 +1,12 @@
 #!/bin/sh
 #
-# TLS failures with "tls require", under load: 20 concurrent MTA sessions
-# through the whole daemon against a backend whose handshake fails at
-# once (garbage after "220 ready"), one whose handshake hangs, and one
-# whose certificate the system CAs do not know.  Every RCPT for it ends
-# with verdict unknown within the engine's bound, never cached, and no
-# RCPT goes to the backend in the clear; verdicts for a sound backend go
-# on meanwhile.
+# TLS failures with "tls require", under load: FAULT_N (8) concurrent MTA
+# sessions through the whole daemon against a backend whose handshake
+# fails at once (garbage after "220 ready"), one whose handshake hangs,
+# and one whose certificate the system CAs do not know.  Every RCPT for
+# it ends with verdict unknown within the engine's bound, never cached,
+# and no RCPT goes to the backend in the clear; verdicts for a sound
+# backend go on meanwhile.
 
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../milter/engine.sh"

@@ -57,7 +57,3 @@ expect_answer() {
 	    fail "$2: got '$(answer "$1" "$2")', want '$3 $4 $5 ...'"
 }
 
-# expect_le WHAT GOT MAX
-expect_le() {
-	[ -n "$2" ] && [ "$2" -le "$3" ] || fail "$1: $2, want at most $3"
-}
