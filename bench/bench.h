@@ -19,8 +19,9 @@
  * SMTP) share, so that both draw the same recipients and report the same
  * figures: the recipient set, the latency histogram and the result line.
  * Each bench tool is one program built from one .c file; this header is
- * included by the two that use all of it, and by fastbackend and
- * cachebench for the clock and the histogram.
+ * included by the two that use all of it (they define BENCH_LOAD first,
+ * for the run they share), and by fastbackend and cachebench for the
+ * clock and the histogram.
  *
  * Recipients: index i in the set gives "v-<i>@<domain>" when i % 5 == 0
  * (20 %, a mailbox that exists: fastbackend answers 250 for "v-" local
@@ -192,5 +193,108 @@ print_result(const char *tool, int sessions, double secs,
 	printf("\"errors\": %" PRIu64 "}\n", errors);
 	fflush(stdout);
 }
+
+#ifdef BENCH_LOAD
+/*
+ * The run of a load generator: nsessions sessions, a warm-up, the
+ * measured window (a sequential pass is measured whole), then 2 s of
+ * grace for the answers under way, and the result line.  The tool counts
+ * verdicts into count[] and hist while measuring, and complains of
+ * errors.
+ */
+#include <err.h>
+#include <event.h>
+#include <signal.h>
+#include <stdarg.h>
+
+static int		 nsessions = 10;
+static int		 open_sessions;
+static double		 warmup = 1.0, duration = 3.0;
+static int		 measuring, stopping;
+static uint64_t		 measure_start, measure_end;
+static struct rcptset	 rs;
+static struct hist	 hist;
+static uint64_t		 count[V_MAX];
+static uint64_t		 errors;
+static struct event	 phase_ev;
+static const char	*client_base = "192.0.2.";
+
+static void	 complain(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static void	 phase_timer(int, short, void *);
+static void	 run(const char *, void (*)(int));
+
+/* Count every error; show the first few, not a flood. */
+static void
+complain(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (errors++ < 5) {
+		va_start(ap, fmt);
+		vwarnx(fmt, ap);
+		va_end(ap);
+	} else if (errors == 6)
+		warnx("more errors: only counted");
+}
+
+/* Warm-up over: measure.  Measuring over: stop.  Then a grace period. */
+static void
+phase_timer(int fd, short event, void *arg)
+{
+	struct timeval	tv;
+
+	if (!measuring && !stopping) {
+		measuring = 1;
+		measure_start = now_ns();
+		tv.tv_sec = (time_t)duration;
+		tv.tv_usec = (suseconds_t)((duration - tv.tv_sec) * 1e6);
+		evtimer_add(&phase_ev, &tv);
+		return;
+	}
+	if (stopping) {
+		/* Sessions still waiting for an answer are left behind. */
+		event_loopexit(NULL);
+		return;
+	}
+	measuring = 0;
+	stopping = 1;
+	measure_end = now_ns();
+	tv.tv_sec = 2;
+	tv.tv_usec = 0;
+	evtimer_add(&phase_ev, &tv);
+}
+
+/* start(i) opens session i; then the run, and its result line. */
+static void
+run(const char *tool, void (*start)(int))
+{
+	struct timeval	 tv;
+	double		 secs;
+	int		 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	hist_init(&hist);
+	event_init();
+	for (i = 0; i < nsessions; i++)
+		start(i);
+
+	evtimer_set(&phase_ev, phase_timer, NULL);
+	if (rs.sequential) {
+		measuring = 1;
+		measure_start = now_ns();
+	} else {
+		tv.tv_sec = (time_t)warmup;
+		tv.tv_usec = (suseconds_t)((warmup - tv.tv_sec) * 1e6);
+		evtimer_add(&phase_ev, &tv);
+	}
+	event_dispatch();
+
+	if (measure_end == 0)
+		measure_end = now_ns();
+	secs = measure_start ? (double)(measure_end - measure_start) / 1e9 : 0;
+	print_result(tool, nsessions, secs, &hist, count, errors);
+}
+#endif /* BENCH_LOAD */
 
 #endif /* BENCH_H */

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define BENCH_LOAD
 #include "bench.h"
 
 /* The milter protocol, version 6 (libmilter/mfdef.h spells the same). */
@@ -88,6 +89,7 @@ struct session {
 };
 
 static __dead void usage(void);
+static void	 session_begin(int);
 static int	 milter_connect(const char *);
 static void	 session_start(struct session *);
 static void	 session_advance(struct session *);
@@ -98,25 +100,11 @@ static void	 session_error(struct bufferevent *, short, void *);
 static void	 send_pkt(struct session *, char, const void *, size_t);
 static void	 send_macros(struct session *, int, ...);
 static void	 reply(struct session *, char, const char *, size_t);
-static void	 phase_timer(int, short, void *);
 static void	 slow_verdict(struct session *, uint64_t);
-static void	 complain(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
 
 static const char	*spec;
 static struct session	*sessions;
-static int		 nsessions = 10;
 static int		 per_mail = 100;
-static int		 open_sessions;
-static double		 warmup = 1.0, duration = 3.0;
-static int		 measuring, stopping;
-static uint64_t		 measure_start, measure_end;
-static struct rcptset	 rs;
-static struct hist	 hist;
-static uint64_t		 count[V_MAX];
-static uint64_t		 errors;
-static struct event	 phase_ev;
-static const char	*client_base = "192.0.2.";
 static uint64_t		 slow_ms;
 
 static __dead void
@@ -133,9 +121,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*errstr;
-	struct timeval	 tv;
-	double		 secs;
-	int		 ch, i;
+	int		 ch;
 
 	rs.size = 1000;
 	rs.domain = "example.net";
@@ -197,76 +183,20 @@ main(int argc, char *argv[])
 	if (spec == NULL || argc != optind || duration <= 0 || warmup < 0)
 		usage();
 
-	signal(SIGPIPE, SIG_IGN);
-	hist_init(&hist);
-	event_init();
 	if ((sessions = calloc(nsessions, sizeof(*sessions))) == NULL)
 		err(1, "calloc");
-	for (i = 0; i < nsessions; i++) {
-		sessions[i].id = i;
-		snprintf(sessions[i].client, sizeof(sessions[i].client),
-		    "%s%d", client_base, 1 + i % 250);
-		session_start(&sessions[i]);
-	}
-
-	/* A sequential pass is measured whole; a timed run after warm-up. */
-	evtimer_set(&phase_ev, phase_timer, NULL);
-	if (rs.sequential) {
-		measuring = 1;
-		measure_start = now_ns();
-	} else {
-		tv.tv_sec = (time_t)warmup;
-		tv.tv_usec = (suseconds_t)((warmup - tv.tv_sec) * 1e6);
-		evtimer_add(&phase_ev, &tv);
-	}
-	event_dispatch();
-
-	if (measure_end == 0)
-		measure_end = now_ns();
-	secs = measure_start ? (double)(measure_end - measure_start) / 1e9 : 0;
-	print_result("loadgen", nsessions, secs, &hist, count, errors);
+	run("loadgen", session_begin);
 	return (0);
 }
 
-/* Count every error; show the first few, not a flood. */
+/* Session i, from client_base plus 1 to 250. */
 static void
-complain(const char *fmt, ...)
+session_begin(int i)
 {
-	va_list	ap;
-
-	if (errors++ < 5) {
-		va_start(ap, fmt);
-		vwarnx(fmt, ap);
-		va_end(ap);
-	} else if (errors == 6)
-		warnx("more errors: only counted");
-}
-
-/* Warm-up over: measure.  Measuring over: stop.  Then a grace period. */
-static void
-phase_timer(int fd, short event, void *arg)
-{
-	struct timeval	tv;
-
-	if (!measuring && !stopping) {
-		measuring = 1;
-		measure_start = now_ns();
-		tv.tv_sec = (time_t)duration;
-		tv.tv_usec = (suseconds_t)((duration - tv.tv_sec) * 1e6);
-		evtimer_add(&phase_ev, &tv);
-		return;
-	}
-	if (stopping) {
-		/* Sessions still waiting for an answer are left behind. */
-		event_loopexit(NULL);
-		return;
-	}
-	measuring = 0;
-	stopping = 1;
-	measure_end = now_ns();
-	tv.tv_sec = 2;
-	tv.tv_usec = 0;
-	evtimer_add(&phase_ev, &tv);
+	sessions[i].id = i;
+	snprintf(sessions[i].client, sizeof(sessions[i].client), "%s%d",
+	    client_base, 1 + i % 250);
+	session_start(&sessions[i]);
 }
 
 /* "unix:/path", "local:/path" or "inet:port@host", as libmilter spells. */

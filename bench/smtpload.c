@@ -42,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define BENCH_LOAD
 #include "bench.h"
 
 #define MAXLINE		2048
@@ -69,6 +70,7 @@ struct session {
 };
 
 static __dead void usage(void);
+static void	 session_begin(int);
 static void	 session_open(struct session *);
 static void	 session_close(struct session *, int);
 static void	 session_send(struct session *, const char *, ...)
@@ -77,25 +79,11 @@ static void	 session_next(struct session *);
 static void	 session_reply(struct session *, int);
 static void	 session_read(struct bufferevent *, void *);
 static void	 session_error(struct bufferevent *, short, void *);
-static void	 phase_timer(int, short, void *);
-static void	 complain(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
 
 static struct sockaddr_in server;
 static struct session	*sessions;
-static int		 nsessions = 10;
 static int		 per_mail = 100;
 static int		 xclient;
-static int		 open_sessions;
-static double		 warmup = 1.0, duration = 3.0;
-static int		 measuring, stopping;
-static uint64_t		 measure_start, measure_end;
-static struct rcptset	 rs;
-static struct hist	 hist;
-static uint64_t		 count[V_MAX];
-static uint64_t		 errors;
-static struct event	 phase_ev;
-static const char	*client_base = "192.0.2.";
 
 static __dead void
 usage(void)
@@ -110,9 +98,7 @@ int
 main(int argc, char *argv[])
 {
 	const char	*errstr;
-	struct timeval	 tv;
-	double		 secs;
-	int		 ch, i, port = 0;
+	int		 ch, port = 0;
 
 	rs.size = 1000;
 	rs.domain = "example.net";
@@ -175,74 +161,20 @@ main(int argc, char *argv[])
 	server.sin_port = htons(port);
 	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-	signal(SIGPIPE, SIG_IGN);
-	hist_init(&hist);
-	event_init();
 	if ((sessions = calloc(nsessions, sizeof(*sessions))) == NULL)
 		err(1, "calloc");
-	for (i = 0; i < nsessions; i++) {
-		sessions[i].id = i;
-		snprintf(sessions[i].client, sizeof(sessions[i].client),
-		    "%s%d", client_base, 1 + i % 250);
-		session_open(&sessions[i]);
-	}
-
-	evtimer_set(&phase_ev, phase_timer, NULL);
-	if (rs.sequential) {
-		measuring = 1;
-		measure_start = now_ns();
-	} else {
-		tv.tv_sec = (time_t)warmup;
-		tv.tv_usec = (suseconds_t)((warmup - tv.tv_sec) * 1e6);
-		evtimer_add(&phase_ev, &tv);
-	}
-	event_dispatch();
-
-	if (measure_end == 0)
-		measure_end = now_ns();
-	secs = measure_start ? (double)(measure_end - measure_start) / 1e9 : 0;
-	print_result("smtpload", nsessions, secs, &hist, count, errors);
+	run("smtpload", session_begin);
 	return (0);
 }
 
-/* Count every error; show the first few, not a flood. */
+/* Session i, from client_base plus 1 to 250. */
 static void
-complain(const char *fmt, ...)
+session_begin(int i)
 {
-	va_list	ap;
-
-	if (errors++ < 5) {
-		va_start(ap, fmt);
-		vwarnx(fmt, ap);
-		va_end(ap);
-	} else if (errors == 6)
-		warnx("more errors: only counted");
-}
-
-/* Warm-up over: measure.  Measuring over: stop.  Then a grace period. */
-static void
-phase_timer(int fd, short event, void *arg)
-{
-	struct timeval	tv;
-
-	if (!measuring && !stopping) {
-		measuring = 1;
-		measure_start = now_ns();
-		tv.tv_sec = (time_t)duration;
-		tv.tv_usec = (suseconds_t)((duration - tv.tv_sec) * 1e6);
-		evtimer_add(&phase_ev, &tv);
-		return;
-	}
-	if (stopping) {
-		event_loopexit(NULL);
-		return;
-	}
-	measuring = 0;
-	stopping = 1;
-	measure_end = now_ns();
-	tv.tv_sec = 2;
-	tv.tv_usec = 0;
-	evtimer_add(&phase_ev, &tv);
+	sessions[i].id = i;
+	snprintf(sessions[i].client, sizeof(sessions[i].client), "%s%d",
+	    client_base, 1 + i % 250);
+	session_open(&sessions[i]);
 }
 
 static void
