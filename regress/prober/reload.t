@@ -8,7 +8,13 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 
-start_backend -d 300 -U a@example.net
+# The slow backend answers each command 600 ms late: a probe on it is
+# answered 2.4 s after it was sent (banner, EHLO, MAIL, RCPT), so a
+# reload 300 ms after the probe finds it in flight even on a loaded
+# machine, and closing its session (QUIT) takes 600 ms more.  Probes
+# wait for 1 + 2 * 2 s.
+TR=2
+start_backend -d 600 -U a@example.net
 slow=$BACKEND_PORT
 slowlog=$BACKEND_LOG
 start_backend -U a@example.net
@@ -42,7 +48,7 @@ conf "$T/c1" "host 127.0.0.1 port $slow" "catchall ignore"
 spare "$T/c1"
 conf "$T/c2" "host 127.0.0.1 port $fast" "catchall ignore"
 out=$(probe -c 10 -f "$T/c1" -r "$T/c2" a@example.net x@example.net \
-    sleep=300 reload a@example.net y@example.net wait sleep=300 backends) ||
+    sleep=300 reload a@example.net y@example.net wait sleep=2000 backends) ||
     fail "probedrv exited $?"
 expect_eq "answers" "$(echo "$out" | grep -c '^[^ ]*@.* [0-9]*ms')" 4
 expect_eq "valid" "$(echo "$out" | grep -c '^a@example.net valid 250 ')" 2
