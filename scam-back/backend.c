@@ -166,6 +166,7 @@ backend_figures(struct backend *b, struct ctl_backend *cb)
 	cb->sessions_limit = b->conf.sessions;
 	cb->queued = b->nqueued;
 	cb->probes = b->probes;
+	cb->shortcuts = b->shortcuts;
 	cb->valid = b->valid;
 	cb->invalid = b->invalid;
 	cb->unknown = b->unknown;

@@ -41,6 +41,7 @@
 #include "parent.h"
 #include "engine.h"
 #include "cache.h"
+#include "policy.h"
 #include "printable.h"
 
 /*
@@ -474,11 +475,30 @@ control_walk_entry(const struct cache_info *ci, void *arg)
 	return (0);
 }
 
+/*
+ * A check's result, logged as a verdict line is (scambackctl check can
+ * fill and change the cache), and sent to the client if it is still
+ * there.
+ */
 static void
 control_check_done(uint32_t id, struct ctl_check *cc)
 {
-	struct ctl_conn	*c;
+	struct ctl_conn		*c;
+	const struct probe_res	*r = &cc->res;
+	char			 abuf[ADDR_LEN], tbuf[REPLY_TEXT_LEN];
 
+	if (cc->backend[0] == '\0')
+		log_info("check to=<%s> verdict=%s why=\"%s\"",
+		    printable(cc->address, abuf, sizeof(abuf)),
+		    policy_verdict_name(r->verdict),
+		    printable_text(r->text, tbuf, sizeof(tbuf)));
+	else
+		log_info("check to=<%s> verdict=%s backend=%s reply=\"%d%s%s "
+		    "%s\" elapsed=%ums", printable(cc->address, abuf,
+		    sizeof(abuf)), policy_verdict_name(r->verdict),
+		    cc->backend, r->code, r->enhanced[0] != '\0' ? " " : "",
+		    r->enhanced, printable_text(r->text, tbuf, sizeof(tbuf)),
+		    cc->elapsed_ms);
 	if ((c = control_byid(id)) == NULL)
 		return;
 	imsgev_compose(&c->iev, IMSG_CTL_CHECK_RESULT, 0, 0, -1, cc,

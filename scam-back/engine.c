@@ -81,8 +81,8 @@ static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
 static const char *engine_rcpt_printable(const char *, char *, size_t);
 static void	engine_log_verdict(enum policy_action, const char *,
-		    const char *, const struct client_addr *, const char *,
-		    const char *, const char *);
+		    const char *, const struct rcpt_query *, const char *,
+		    const char *, const char *, const char *);
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -438,6 +438,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	enum pending_source	 source = SOURCE_CACHE;
 	uint32_t		 wait_ms;
 	char			 cbuf[INET6_ADDRSTRLEN], rbuf[80];
+	char			 why[PENDING_WHY_LEN] = "";
 
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_decide(engine_conf, engine_domains, q, &dec);
@@ -489,8 +490,8 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 		policy_reply_impossible(engine_conf, r);
 		pthread_rwlock_unlock(&engine_conf_lock);
 		engine_log_verdict(r->action, engine_rcpt_printable(q->rcpt,
-		    rbuf, sizeof(rbuf)), from, q->client, "impossible",
-		    "reason", dec.impossible);
+		    rbuf, sizeof(rbuf)), from, q, "impossible", "reason",
+		    dec.impossible, NULL);
 		return;
 	}
 
@@ -503,7 +504,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	} else {
 		STAT_INC(misses);
 		v = pending_wait(dec.address, dec.backend_id, dec.backend,
-		    wait_ms, &source);
+		    wait_ms, &source, why);
 		if (source == SOURCE_COALESCED)
 			STAT_INC(coalesced);
 		else if (source == SOURCE_TIMEOUT)
@@ -524,8 +525,9 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_reply(engine_conf, v, dec.address, r);
 	pthread_rwlock_unlock(&engine_conf_lock);
-	engine_log_verdict(r->action, dec.address, from, q->client,
-	    policy_verdict_name(v), "source", pending_source_name(source));
+	engine_log_verdict(r->action, dec.address, from, q,
+	    policy_verdict_name(v), "source", pending_source_name(source),
+	    why);
 }
 
 /*
@@ -556,19 +558,30 @@ engine_rcpt_printable(const char *rcpt, char *buf, size_t len)
 
 /*
  * SPEC section 6: one line per verdict.  Both addresses come from the
- * MTA: printable() keeps their octets out of the log.
+ * MTA: printable() keeps their octets out of the log.  An unknown
+ * verdict says why (the backend's reply, a timeout, a refused
+ * connection, a backoff), and the MTA's queue id is given where it
+ * gives one at RCPT.
  */
 static void
 engine_log_verdict(enum policy_action a, const char *to, const char *from,
-    const struct client_addr *client, const char *verdict, const char *key,
-    const char *value)
+    const struct rcpt_query *q, const char *verdict, const char *key,
+    const char *value, const char *why)
 {
 	char	cbuf[INET6_ADDRSTRLEN], tbuf[ADDR_LEN], fbuf[ADDR_LEN];
+	char	wbuf[PENDING_WHY_LEN], qbuf[64];
 
-	log_info("%s to=<%s> from=<%s> client=%s verdict=%s %s=%s",
+	log_info("%s to=<%s> from=<%s> client=%s verdict=%s %s=%s%s%s%s%s%s",
 	    policy_action_name(a), printable(to, tbuf, sizeof(tbuf)),
 	    printable(from, fbuf, sizeof(fbuf)),
-	    client_string(client, cbuf, sizeof(cbuf)), verdict, key, value);
+	    client_string(q->client, cbuf, sizeof(cbuf)), verdict, key, value,
+	    why != NULL && *why != '\0' ? " why=\"" : "",
+	    why != NULL && *why != '\0' ?
+	    printable_text(why, wbuf, sizeof(wbuf)) : "",
+	    why != NULL && *why != '\0' ? "\"" : "",
+	    q->qid != NULL && *q->qid != '\0' ? " qid=" : "",
+	    q->qid != NULL && *q->qid != '\0' ?
+	    printable(q->qid, qbuf, sizeof(qbuf)) : "");
 }
 
 /* A libmilter thread queued a probe: get the event thread to send it. */
@@ -593,7 +606,6 @@ engine_send(int fd, short event, void *arg)
 		if (imsg_compose(&iev_prober.ibuf, IMSG_PROBE_REQ, 0, 0, -1,
 		    &req, sizeof(req)) == -1)
 			fatal("%s: imsg_compose", __func__);
-		STAT_INC(probes);
 	}
 	if (imsgbuf_queuelen(&iev_prober.ibuf) > 0 &&
 	    (imsgbuf_write(&iev_prober.ibuf) == -1 ||
@@ -609,6 +621,11 @@ engine_probe_done(struct probe_res *res)
 	struct timespec	 t1;
 	void		*arg;
 
+	/* What the prober knew already is no probe of the backend. */
+	if (res->shortcut)
+		STAT_INC(catchall);
+	else
+		STAT_INC(probes);
 	if (!pending_done(res, engine_conf->valid_expire,
 	    engine_conf->invalid_expire, &arg)) {
 		/* Given up on by the sweep: the answer comes too late. */
@@ -742,6 +759,7 @@ engine_stats(struct ctl_stats *st)
 	st->hits_invalid = STAT_GET(hits_invalid);
 	st->misses = STAT_GET(misses);
 	st->probes = STAT_GET(probes);
+	st->catchall = STAT_GET(catchall);
 	st->coalesced = STAT_GET(coalesced);
 	st->verdict_valid = STAT_GET(verdict_valid);
 	st->verdict_invalid = STAT_GET(verdict_invalid);

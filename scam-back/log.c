@@ -125,13 +125,17 @@ vlog(int pri, const char *fmt, va_list ap)
 	size_t	 off, room;
 
 	/* Room is left for the line's end: a newline, or a NUL. */
+	/* Every line says which process wrote it, in syslog too. */
 	if (debug) {
 		n = snprintf(line, sizeof(line) - 1, "%s: ", log_procname);
 		off = n < 0 ? 0 : (size_t)n > sizeof(line) - 2 ?
 		    sizeof(line) - 2 : (size_t)n;
 	} else {
 		line[0] = (unsigned char)pri;
-		off = 1;
+		n = snprintf(line + 1, sizeof(line) - 2, "%s: ",
+		    log_procname);
+		off = 1 + (n < 0 ? 0 : (size_t)n > sizeof(line) - 3 ?
+		    sizeof(line) - 3 : (size_t)n);
 	}
 	room = sizeof(line) - off - 1;
 	errno = saved_errno;	/* for %m */
@@ -223,8 +227,7 @@ log_write(const char *buf, size_t len)
 		pri = (unsigned char)*p++;
 		syslog(pri, "%s", p);
 		if (also_stderr && pri <= LOG_WARNING)
-			dprintf(STDERR_FILENO, "%s: %s: %s\n", getprogname(),
-			    log_procname, p);
+			dprintf(STDERR_FILENO, "%s: %s\n", getprogname(), p);
 	}
 }
 

@@ -45,7 +45,7 @@
 #include "printable.h"
 
 /* The macros a verdict needs, asked for at RCPT (SPEC section 6). */
-#define RCPT_MACROS	"{rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
+#define RCPT_MACROS	"i {rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
 
 /*
  * How long a session may say nothing before libmilter closes it, in
@@ -431,6 +431,7 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	q.client = &client;
 	q.daemon = smfi_getsymval(ctx, "{daemon_name}");
 	q.auth = smfi_getsymval(ctx, "{auth_authen}");
+	q.qid = smfi_getsymval(ctx, "i");
 	q.rcpt = rcpt;
 	milter_rcpt(&q, c->from, &r);
 

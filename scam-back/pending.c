@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,8 @@ struct pending {
 	int			 in_addr_tree;
 	int			 waiters;
 	enum verdict		 verdict;
+	int			 shortcut;	/* the prober knew */
+	char			 why[PENDING_WHY_LEN];	/* of unknown */
 	time_t			 sent;
 	void			*checkarg;	/* NULL: a RCPT probe */
 	char			 backend[NAME_LEN];
@@ -153,13 +156,14 @@ pending_free(struct pending *p)
  */
 enum verdict
 pending_wait(const char *address, uint32_t backend_id, const char *backend,
-    uint32_t ms, enum pending_source *source)
+    uint32_t ms, enum pending_source *source, char *why)
 {
 	struct pending		 key, *p;
 	struct timespec		 deadline;
 	enum verdict		 v;
 	int			 started = 0, first = 0;
 
+	why[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += ms / 1000;
 	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -198,11 +202,15 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 		if (pthread_cond_timedwait(&p->cond, &mtx, &deadline) ==
 		    ETIMEDOUT)
 			break;
-	if (p->state == PENDING_DONE)
+	if (p->state == PENDING_DONE) {
 		v = p->verdict;
-	else {
+		strlcpy(why, p->why, PENDING_WHY_LEN);
+		if (p->shortcut)
+			*source = SOURCE_CATCHALL;
+	} else {
 		v = VERDICT_UNKNOWN;
 		*source = SOURCE_TIMEOUT;
+		snprintf(why, PENDING_WHY_LEN, "no answer within %u ms", ms);
 	}
 	/* The last waiter of an answered probe frees it. */
 	if (--p->waiters == 0 && p->state == PENDING_DONE)
@@ -279,6 +287,16 @@ pending_done(const struct probe_res *res, uint32_t valid_expire,
 		TAILQ_REMOVE(&queue, p, queue);
 	p->state = PENDING_DONE;
 	p->verdict = res->verdict;
+	p->shortcut = res->shortcut;
+	/* The backend's reply, or what stood in its way. */
+	if (res->verdict == VERDICT_UNKNOWN && res->code != 0) {
+		/* Cut to fit: a reply's start says what it is. */
+		(void)snprintf(p->why, sizeof(p->why), "%d%s%s ", res->code,
+		    res->enhanced[0] != '\0' ? " " : "", res->enhanced);
+		strlcat(p->why, res->text, sizeof(p->why));
+	} else if (res->verdict == VERDICT_UNKNOWN)
+		strlcpy(p->why, res->text[0] != '\0' ? res->text :
+		    "no reason given", sizeof(p->why));
 	*checkarg = p->checkarg;
 	pthread_cond_broadcast(&p->cond);
 	if (p->waiters == 0)
@@ -327,6 +345,8 @@ pending_source_name(enum pending_source s)
 		return ("coalesced");
 	case SOURCE_TIMEOUT:
 		return ("timeout");
+	case SOURCE_CATCHALL:
+		return ("catchall");
 	}
 	return ("?");
 }

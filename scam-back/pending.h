@@ -35,8 +35,12 @@ enum pending_source {
 	SOURCE_CACHE,		/* the answer was in the cache after all */
 	SOURCE_PROBE,		/* this wait started the probe */
 	SOURCE_COALESCED,	/* joined a probe already in flight */
-	SOURCE_TIMEOUT		/* deadline passed: verdict unknown */
+	SOURCE_TIMEOUT,		/* deadline passed: verdict unknown */
+	SOURCE_CATCHALL		/* the prober knew the domain takes all */
 };
+
+/* Why a verdict is unknown, for its log line */
+#define PENDING_WHY_LEN	160
 
 /*
  * wake() runs in a waiting thread, without locks, after queueing onto an
@@ -44,9 +48,12 @@ enum pending_source {
  * the queue is empty.
  */
 void		 pending_init(struct cache *, void (*)(void));
-/* Address, backend id and name, milliseconds: the probe's verdict. */
+/*
+ * Address, backend id and name, milliseconds: the probe's verdict; why
+ * (PENDING_WHY_LEN) gets the reason of an unknown one, "" otherwise.
+ */
 enum verdict	 pending_wait(const char *, uint32_t, const char *, uint32_t,
-		    enum pending_source *);
+		    enum pending_source *, char *);
 /* A probe that bypasses coalescing (scambackctl check); arg comes back. */
 void		 pending_check(const char *, uint32_t, const char *, void *);
 /* Event thread: the next queued request, 1 if there was one. */

@@ -74,6 +74,7 @@ struct rcpt_query {
 	const struct client_addr *client;
 	const char		*daemon;	/* {daemon_name}, NULL: none */
 	const char		*auth;		/* {auth_authen}, NULL: none */
+	const char		*qid;		/* i, the queue id; NULL: none */
 	const char		*rcpt;		/* RCPT TO argument */
 };
 

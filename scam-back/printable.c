@@ -26,8 +26,23 @@
 
 #include "printable.h"
 
+static const char	*printable_as(const char *, char *, size_t, int);
+
 const char *
 printable(const char *s, char *buf, size_t len)
+{
+	return (printable_as(s, buf, len, 0));
+}
+
+const char *
+printable_text(const char *s, char *buf, size_t len)
+{
+	return (printable_as(s, buf, len, 1));
+}
+
+/* text: blanks stay, a double quote becomes a single one. */
+static const char *
+printable_as(const char *s, char *buf, size_t len, int text)
 {
 	size_t	i, room;
 
@@ -39,9 +54,15 @@ printable(const char *s, char *buf, size_t len)
 	room = len - 1;
 	if (strlen(s) > room)
 		room = room > 3 ? room - 3 : 0;
-	for (i = 0; s[i] != '\0' && i < room; i++)
-		buf[i] = (unsigned char)s[i] > 0x20 &&
-		    (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	for (i = 0; s[i] != '\0' && i < room; i++) {
+		if (text && s[i] == '"')
+			buf[i] = '\'';
+		else if (text && s[i] == ' ')
+			buf[i] = ' ';
+		else
+			buf[i] = (unsigned char)s[i] > 0x20 &&
+			    (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	}
 	if (s[i] != '\0')
 		for (; i < len - 1; i++)
 			buf[i] = '.';

@@ -29,4 +29,10 @@
  */
 const char	*printable(const char *s, char *buf, size_t len);
 
+/*
+ * The same for a text that goes between double quotes on a log line (a
+ * backend's reply): spaces stay, a double quote becomes a single one.
+ */
+const char	*printable_text(const char *s, char *buf, size_t len);
+
 #endif /* PRINTABLE_H */

@@ -158,9 +158,14 @@ probe_answer(struct probe *p, struct probe_res *res)
 	res->id = p->id;
 	probe_answer_cb(res);
 
-	b->latency[b->probes % PROBER_LATENCIES] = ms;
-	b->latency_sum += ms;
-	b->probes++;
+	/* What the prober knew already is no probe of the backend. */
+	if (res->shortcut)
+		b->shortcuts++;
+	else {
+		b->latency[b->probes % PROBER_LATENCIES] = ms;
+		b->latency_sum += ms;
+		b->probes++;
+	}
 	switch (res->verdict) {
 	case VERDICT_VALID:
 		b->valid++;
@@ -172,11 +177,13 @@ probe_answer(struct probe *p, struct probe_res *res)
 		b->unknown++;
 		break;
 	}
-	log_debug("probe %s backend %s: %s %d %s \"%s\"%s %llu ms",
+	log_debug("probe %s backend %s: %s %d %s \"%s\"%s%s %llu ms",
 	    printable(p->address, abuf, sizeof(abuf)), b->conf.name, res->verdict == VERDICT_VALID ? "valid" :
 	    res->verdict == VERDICT_INVALID ? "invalid" : "unknown",
 	    res->code, res->enhanced, res->text,
-	    res->catchall ? " catch-all" : "", (unsigned long long)ms);
+	    res->catchall ? " catch-all" : "",
+	    res->shortcut ? " (known, not asked)" : "",
+	    (unsigned long long)ms);
 	probe_free(p);
 }
 

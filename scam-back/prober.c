@@ -393,6 +393,7 @@ prober_request(struct probe_req *req)
 			memset(&res, 0, sizeof(res));
 			res.verdict = VERDICT_VALID;
 			res.catchall = 1;
+			res.shortcut = 1;
 			res.code = d->code;
 			strlcpy(res.enhanced, d->enhanced,
 			    sizeof(res.enhanced));

@@ -177,6 +177,7 @@ struct backend {
 	uint64_t		 valid;
 	uint64_t		 invalid;
 	uint64_t		 unknown;
+	uint64_t		 shortcuts;	/* catch-all: answered, not asked */
 	uint64_t		 latency_sum;
 	uint32_t		 latency[PROBER_LATENCIES];
 };

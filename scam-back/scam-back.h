@@ -343,6 +343,7 @@ struct probe_res {
 	enum verdict		 verdict;
 	int			 code;			/* SMTP reply code, 0: none */
 	int			 catchall;		/* domain accepts anything */
+	int			 shortcut;		/* so known: no RCPT asked */
 	char			 enhanced[16];		/* "5.1.1" or "" */
 	char			 text[REPLY_TEXT_LEN];	/* reply or error text */
 };
@@ -407,6 +408,7 @@ struct ctl_backend {
 	uint64_t		 valid;
 	uint64_t		 invalid;
 	uint64_t		 unknown;
+	uint64_t		 shortcuts;		/* catch-all, no probe */
 	uint32_t		 latency_mean_ms;
 	uint32_t		 latency_p99_ms;
 };
@@ -420,6 +422,7 @@ struct ctl_stats {
 	uint64_t		 hits_invalid;
 	uint64_t		 misses;
 	uint64_t		 probes;
+	uint64_t		 catchall;		/* shortcuts, no probe */
 	uint64_t		 coalesced;
 	uint64_t		 verdict_valid;
 	uint64_t		 verdict_invalid;

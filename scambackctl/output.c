@@ -138,9 +138,10 @@ show_backend(struct ctl_backend *b, time_t now)
 			printf(" (last error: %s)", h->last_error);
 		printf("\n");
 	}
-	printf("  probes %" PRIu64 ": %" PRIu64 " valid, %" PRIu64
-	    " invalid, %" PRIu64 " unknown; latency mean %u ms, p99 %u ms\n",
-	    b->probes, b->valid, b->invalid, b->unknown, b->latency_mean_ms,
+	printf("  probes %" PRIu64 ", catch-all shortcuts %" PRIu64 ": %"
+	    PRIu64 " valid, %" PRIu64 " invalid, %" PRIu64 " unknown; "
+	    "latency mean %u ms, p99 %u ms\n", b->probes, b->shortcuts,
+	    b->valid, b->invalid, b->unknown, b->latency_mean_ms,
 	    b->latency_p99_ms);
 }
 
@@ -156,6 +157,8 @@ const struct stat_field stat_fields[] = {
 	    offsetof(struct ctl_stats, hits_invalid) },
 	{ NULL,		"misses",	offsetof(struct ctl_stats, misses) },
 	{ NULL,		"probes",	offsetof(struct ctl_stats, probes) },
+	{ NULL,		"catchall_shortcuts",
+	    offsetof(struct ctl_stats, catchall) },
 	{ NULL,		"coalesced",	offsetof(struct ctl_stats, coalesced) },
 	{ NULL,		"waits_timed_out",
 	    offsetof(struct ctl_stats, waits_timed_out) },

@@ -105,6 +105,7 @@ json_backend(struct ctl_backend *b, time_t now)
 	json_do_end();
 	json_do_uint("queued", b->queued);
 	json_do_uint("probes", b->probes);
+	json_do_uint("catchall_shortcuts", b->shortcuts);
 	json_do_uint("valid", b->valid);
 	json_do_uint("invalid", b->invalid);
 	json_do_uint("unknown", b->unknown);

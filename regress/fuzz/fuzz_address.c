@@ -174,6 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.client = &c;
 	q.daemon = NULL;
 	q.auth = NULL;
+	q.qid = NULL;
 	q.rcpt = s;
 	policy_decide(conf, idx, &q, &dec);
 	rc = addr_normalise(s, out, sizeof(out), &domoff, NULL);

@@ -76,11 +76,11 @@ LC_ALL=C grep -v -E '^prober: probe ' "$SB_LOG" |
 
 # One line each, with why; the quoted ones have their verdicts.
 for why in too-long control-character no-local-part syntax; do
-	grep -q "^milter engine: reject to=<.*> from=<x@remote.test> client=203.0.113.5 verdict=impossible reason=$why\$" "$SB_LOG" ||
+	grep -q "^milter engine: reject to=<.*> from=<x@remote.test> client=203.0.113.5 verdict=impossible reason=$why qid=[0-9A-F]*\$" "$SB_LOG" ||
 	    fail "no verdict line for reason $why: $(grep impossible "$SB_LOG")"
 done
-expect_eq "syntax lines" "$(log_count 'verdict=impossible reason=syntax$')" 2
-grep -q 'accept to=<"x>y"@example.net> .* verdict=valid source=probe$' "$SB_LOG" ||
+expect_eq "syntax lines" "$(log_count 'verdict=impossible reason=syntax qid=[0-9A-F]*$')" 2
+grep -q 'accept to=<"x>y"@example.net> .* verdict=valid source=probe qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no verdict line for \"x>y\": $(grep to= "$SB_LOG")"
 grep -q 'skip to=<?LONG\|skip to=' "$SB_LOG" || fail "other.test not logged"
 expect_eq "impossible counted" "$(sbstat verdicts.impossible)" 5

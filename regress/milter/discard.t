@@ -28,7 +28,7 @@ drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' \
     'mail <z@remote.test>' 'rcpt <bob@example.net>' 'eom' \
     >"$T/o" || fail "driver exited $?"
 cat >"$T/w" <<'EOF2'
-negotiate: version 6 actions 0x108 protocol 0x5372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
+negotiate: version 6 actions 0x108 protocol 0x5372 symlist R=i {rcpt_addr} {daemon_name} {auth_authen} {client_addr}
 connect mx.remote.test [203.0.113.5]: noreply
 mail <x@remote.test>: noreply
 rcpt <bob@example.net>: continue
@@ -58,7 +58,7 @@ eom: continue
 EOF2
 diff -u "$T/w" "$T/o" >&2 || fail "discard mode replies"
 
-grep -q '^milter engine: discard to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=probe$' "$SB_LOG" ||
+grep -q '^milter engine: discard to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=probe qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no discard line"
 expect_eq "discard lines" "$(log_count ' discard to=')" 5
 expect_eq "invalid verdicts" "$(sbstat verdicts.invalid)" 5

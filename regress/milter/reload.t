@@ -61,7 +61,7 @@ grep -q 'new configuration applied; 1 cached verdicts dropped' "$SB_LOG" ||
     fail "drop not logged: $(grep 'configuration' "$SB_LOG")"
 wait $long || fail "the session across the reload failed: $(cat "$T/long")"
 cat >"$T/w" <<'EOF2'
-negotiate: version 6 actions 0x108 protocol 0x5372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
+negotiate: version 6 actions 0x108 protocol 0x5372 symlist R=i {rcpt_addr} {daemon_name} {auth_authen} {client_addr}
 connect mx.remote.test [203.0.113.5]: noreply
 mail <x@remote.test>: noreply
 rcpt <nobody@example.net>: reject 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown

@@ -72,7 +72,7 @@ start_scamback <"$T/body"
 for d in refuse nobanner grey; do
 	rcpt "b@$d.test" 'tempfail 451 4.4.3 Recipient verification temporarily unavailable$'
 done
-grep -q 'tempfail to=<b@refuse.test> from=<x@remote.test> client=203.0.113.5 verdict=unknown source=probe$' "$SB_LOG" ||
+grep -q 'tempfail to=<b@refuse.test> from=<x@remote.test> client=203.0.113.5 verdict=unknown source=probe why=".*" qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no tempfail line: $(grep to= "$SB_LOG")"
 # A skipped recipient is never held up by an unreachable backend.
 out=$(drv -s "$MILTER" 'connect local 127.0.0.1' 'mail <x@y>' 'rcpt <c@refuse.test>')

@@ -57,7 +57,7 @@ drv -s "$MILTER" 'connect mx.remote.test 203.0.113.5' 'mail <x@remote.test>' \
     'rcpt <100%@example.net>' \
     >"$T/o1" || fail "session 1: driver exited $?"
 cat >"$T/w1" <<EOF
-negotiate: version 6 actions 0x108 protocol 0x5372 symlist R={rcpt_addr} {daemon_name} {auth_authen} {client_addr}
+negotiate: version 6 actions 0x108 protocol 0x5372 symlist R=i {rcpt_addr} {daemon_name} {auth_authen} {client_addr}
 connect mx.remote.test [203.0.113.5]: noreply
 mail <x@remote.test>: noreply
 rcpt <bob@example.net>: continue
@@ -86,13 +86,13 @@ expect_eq "probes to main" "$(backend_count '^rcpt ')" 6
 expect_eq "greylisted probe" "$(backend_count '^rcpt .*tmp@grey.test' "$greylog")" 1
 
 # One line per verdict, in the format of SPEC section 6.
-grep -q '^milter engine: reject to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=probe$' "$SB_LOG" ||
+grep -q '^milter engine: reject to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=probe qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no reject line: $(grep 'to=' "$SB_LOG")"
-grep -q '^milter engine: reject to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=cache$' "$SB_LOG" ||
+grep -q '^milter engine: reject to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 verdict=invalid source=cache qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no cached reject line"
-grep -q '^milter engine: accept to=<bob@example.net> .* verdict=valid source=cache$' "$SB_LOG" ||
+grep -q '^milter engine: accept to=<bob@example.net> .* verdict=valid source=cache qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no cached accept line"
-grep -q '^milter engine: accept to=<tmp@grey.test> .* verdict=unknown source=probe$' "$SB_LOG" ||
+grep -q '^milter engine: accept to=<tmp@grey.test> .* verdict=unknown source=probe why=".*" qid=[0-9A-F]*$' "$SB_LOG" ||
     fail "no unknown line"
 expect_eq "verdict lines" "$(log_count ' verdict=')" 10
 grep -q "reject to=<aaaaaaaa*\.\.\.> from=<x@remote.test> client=203.0.113.5 verdict=impossible reason=too-long" "$SB_LOG" ||

@@ -63,6 +63,12 @@ grep -q 'reject to=<nobody@example.net> from=<x@remote.test> client=203.0.113.5 
     fail "no verdict line for the Postfix session: $(grep to= "$SB_LOG")"
 grep -q 'milter-reject: RCPT from mx.remote.test\[203.0.113.5\]: 550 5.1.1 <nobody@example.net>' "$PF/maillog" ||
     fail "Postfix did not log the milter reject"
+# Postfix has a queue id once it accepted bob: the verdict line for
+# nobody carries it, as Postfix's own line does.
+qid=$(sed -n 's/.*reject to=<nobody@example.net> .* qid=\([0-9A-Za-z]*\)$/\1/p' "$SB_LOG")
+[ -n "$qid" ] || fail "no qid on the verdict line: $(grep nobody "$SB_LOG")"
+grep -q "$qid: milter-reject: RCPT from mx.remote.test\[203.0.113.5\]: 550 5.1.1 <nobody@example.net>" "$PF/maillog" ||
+    fail "qid $qid is not Postfix's: $(grep milter-reject "$PF/maillog")"
 
 # 2. The second session is answered from the cache: no new probe.
 out=$(smtp 203.0.113.6 nobody@example.net bob@example.net)

@@ -17,7 +17,7 @@ out=$(probe -f "$T/c" $(seq 1 10 | sed 's/^/u/; s/$/@example.net/') \
     greylisted@ wait backends) || fail "probedrv exited $?"
 line=$(echo "$out" | grep '^backend b ')
 expect_match "figures" "$line" \
-    '^backend b sessions 1/1/2 queued 0 probes 11 valid 2 invalid 8 unknown 1 mean [0-9]+ms p99 [0-9]+ms$'
+    '^backend b sessions 1/1/2 queued 0 probes 11 shortcuts 0 valid 2 invalid 8 unknown 1 mean [0-9]+ms p99 [0-9]+ms$'
 mean=$(echo "$line" | sed 's/.* mean \([0-9]*\)ms.*/\1/')
 p99=$(echo "$line" | sed 's/.* p99 \([0-9]*\)ms$/\1/')
 # (400 + 9 * 100 + 0) / 11 = 118 on an idle machine; a busy one (the

@@ -374,10 +374,11 @@ handle_engine(struct imsg *imsg)
 			errx(2, "bad IMSG_PROBE_BACKEND");
 		cb.name[sizeof(cb.name) - 1] = '\0';
 		printf("backend %s sessions %u/%u/%u queued %u probes %llu "
-		    "valid %llu invalid %llu unknown %llu mean %ums p99 %ums\n",
-		    cb.name, cb.sessions_open, cb.sessions_idle,
-		    cb.sessions_limit, cb.queued,
+		    "shortcuts %llu valid %llu invalid %llu unknown %llu "
+		    "mean %ums p99 %ums\n", cb.name, cb.sessions_open,
+		    cb.sessions_idle, cb.sessions_limit, cb.queued,
 		    (unsigned long long)cb.probes,
+		    (unsigned long long)cb.shortcuts,
 		    (unsigned long long)cb.valid,
 		    (unsigned long long)cb.invalid,
 		    (unsigned long long)cb.unknown,

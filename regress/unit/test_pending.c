@@ -138,6 +138,7 @@ struct w {
 	uint32_t		 ms;
 	enum verdict		 v;
 	enum pending_source	 src;
+	char			 why[PENDING_WHY_LEN];
 	long			 took_ms;
 };
 
@@ -149,7 +150,7 @@ waiter(void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	__atomic_add_fetch(&entered, 1, __ATOMIC_SEQ_CST);
-	w->v = pending_wait(w->address, 0, "b", w->ms, &w->src);
+	w->v = pending_wait(w->address, 0, "b", w->ms, &w->src, w->why);
 	w->took_ms = ms_since(&t0);
 	return (NULL);
 }
@@ -381,7 +382,7 @@ storm_thread(void *arg)
 	struct storm		*s = arg;
 	enum pending_source	 src;
 	enum verdict		 v;
-	char			 a[64];
+	char			 a[64], why[PENDING_WHY_LEN];
 	unsigned int		 r = s->id + 1;
 	int			 i;
 
@@ -389,7 +390,8 @@ storm_thread(void *arg)
 		r = r * 1103515245 + 12345;
 		snprintf(a, sizeof(a), "%s%u@example.net",
 		    (r >> 8) % 2 ? "bad" : "ok", (r >> 9) % 50);
-		v = pending_wait(a, 0, "b", (r >> 4) % 3 ? 2000 : 1, &src);
+		v = pending_wait(a, 0, "b", (r >> 4) % 3 ? 2000 : 1, &src,
+		    why);
 		if (src != SOURCE_TIMEOUT && v != ((r >> 8) % 2 ?
 		    VERDICT_INVALID : VERDICT_VALID))
 			s->bad++;

@@ -102,6 +102,7 @@ decide(struct scamback_conf *conf, const char *client, const char *daemon,
 	q.client = &c;
 	q.daemon = daemon;
 	q.auth = auth;
+	q.qid = NULL;
 	q.rcpt = rcpt;
 	policy_decide(conf, NULL, &q, dec);
 	/* The index must decide alike. */

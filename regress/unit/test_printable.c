@@ -89,6 +89,12 @@ main(void)
 		fprintf(stderr, "FAIL: len 0 wrote\n");
 		failures++;
 	}
+	/* A reply between double quotes: blanks stay, quotes cannot end it. */
+	printable_text("451 4.7.1 \"greylisted\"\r\n\x9b", buf, sizeof(buf));
+	if (strcmp(buf, "451 4.7.1 'greylisted'???") != 0) {
+		fprintf(stderr, "FAIL: printable_text: \"%s\"\n", buf);
+		failures++;
+	}
 	if (failures > 0)
 		return (1);
 	printf("test_printable: %zu cases passed\n",
