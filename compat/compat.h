@@ -47,10 +47,19 @@ int	pledge(const char *, const char *);
 int	unveil(const char *, const char *);
 
 /*
- * First in main() on Linux: argv[0] becomes the program's absolute path,
- * and setproctitle(3) gets the argument vector to write over.
+ * First in main() on Linux: malloc readied for the sandbox, argv[0] made
+ * the program's absolute path, and setproctitle(3) given the argument
+ * vector to write over.
  */
 void	compat_init(int, char *[]);
+
+#else /* __OpenBSD__ */
+
+/* Nothing to do: main() includes this header for it on OpenBSD too. */
+static inline void
+compat_init(int argc, char *argv[])
+{
+}
 
 #endif /* !__OpenBSD__ */
 

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "parent.h"
 #include "cachefile.h"
+#include "compat.h"
 #include "sandbox.h"
 
 __dead static void	usage(void);
