@@ -204,15 +204,19 @@ print_result(const char *tool, int sessions, double secs,
  */
 #include <err.h>
 #include <event.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 
 static int		 nsessions = 10;
+static int		 per_mail = 100;
 static int		 open_sessions;
 static double		 warmup = 1.0, duration = 3.0;
 static int		 measuring, stopping;
 static uint64_t		 measure_start, measure_end;
-static struct rcptset	 rs;
+static struct rcptset	 rs = {
+	.size = 1000, .domain = "example.net", .rnd = 88172645463325252ULL
+};
 static struct hist	 hist;
 static uint64_t		 count[V_MAX];
 static uint64_t		 errors;
@@ -223,6 +227,59 @@ static void	 complain(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 static void	 phase_timer(int, short, void *);
 static void	 run(const char *, void (*)(int));
+static int	 run_option(int, const char *);
+
+/* The options both take; 0 for one that is the tool's own. */
+#define RUN_OPTIONS	"a:c:d:n:r:St:U:w:x:"
+
+static int
+run_option(int ch, const char *arg)
+{
+	const char	*errstr;
+
+	switch (ch) {
+	case 'a':
+		client_base = arg;
+		break;
+	case 'c':
+		nsessions = strtonum(arg, 1, 10000, &errstr);
+		if (errstr != NULL)
+			errx(1, "sessions %s: %s", arg, errstr);
+		break;
+	case 'd':
+		rs.domain = arg;
+		break;
+	case 'n':
+		rs.size = strtonum(arg, 1, LLONG_MAX, &errstr);
+		if (errstr != NULL)
+			errx(1, "set size %s: %s", arg, errstr);
+		break;
+	case 'r':
+		per_mail = strtonum(arg, 1, 100000, &errstr);
+		if (errstr != NULL)
+			errx(1, "rcpts per mail %s: %s", arg, errstr);
+		break;
+	case 'S':
+		rs.sequential = 1;
+		break;
+	case 't':
+		duration = strtod(arg, NULL);
+		break;
+	case 'U':
+		rs.unique = 1;
+		rs.tag = arg;
+		break;
+	case 'w':
+		warmup = strtod(arg, NULL);
+		break;
+	case 'x':
+		rs.rnd = strtoull(arg, NULL, 0) | 1;
+		break;
+	default:
+		return (0);
+	}
+	return (1);
+}
 
 /* Count every error; show the first few, not a flood. */
 static void

@@ -104,7 +104,6 @@ static void	 slow_verdict(struct session *, uint64_t);
 
 static const char	*spec;
 static struct session	*sessions;
-static int		 per_mail = 100;
 static uint64_t		 slow_ms;
 
 static __dead void
@@ -123,61 +122,22 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch;
 
-	rs.size = 1000;
-	rs.domain = "example.net";
-	rs.rnd = 88172645463325252ULL;
-	while ((ch = getopt(argc, argv, "A:a:c:d:n:r:Ss:t:U:v:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:s:v:" RUN_OPTIONS)) != -1) {
 		switch (ch) {
 		case 'A':
 			rs.fixed = optarg;
 			break;
-		case 'a':
-			client_base = optarg;
-			break;
-		case 'c':
-			nsessions = strtonum(optarg, 1, 10000, &errstr);
-			if (errstr != NULL)
-				errx(1, "sessions %s: %s", optarg, errstr);
-			break;
-		case 'd':
-			rs.domain = optarg;
-			break;
-		case 'n':
-			rs.size = strtonum(optarg, 1, LLONG_MAX, &errstr);
-			if (errstr != NULL)
-				errx(1, "set size %s: %s", optarg, errstr);
-			break;
-		case 'r':
-			per_mail = strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(1, "rcpts per mail %s: %s", optarg, errstr);
-			break;
-		case 'S':
-			rs.sequential = 1;
-			break;
 		case 's':
 			spec = optarg;
-			break;
-		case 't':
-			duration = strtod(optarg, NULL);
-			break;
-		case 'U':
-			rs.unique = 1;
-			rs.tag = optarg;
 			break;
 		case 'v':
 			slow_ms = strtonum(optarg, 1, 1000000, &errstr);
 			if (errstr != NULL)
 				errx(1, "slow %s: %s", optarg, errstr);
 			break;
-		case 'w':
-			warmup = strtod(optarg, NULL);
-			break;
-		case 'x':
-			rs.rnd = strtoull(optarg, NULL, 0) | 1;
-			break;
 		default:
-			usage();
+			if (!run_option(ch, optarg))
+				usage();
 		}
 	}
 	if (spec == NULL || argc != optind || duration <= 0 || warmup < 0)

@@ -82,7 +82,6 @@ static void	 session_error(struct bufferevent *, short, void *);
 
 static struct sockaddr_in server;
 static struct session	*sessions;
-static int		 per_mail = 100;
 static int		 xclient;
 
 static __dead void
@@ -100,58 +99,19 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch, port = 0;
 
-	rs.size = 1000;
-	rs.domain = "example.net";
-	rs.rnd = 88172645463325252ULL;
-	while ((ch = getopt(argc, argv, "a:c:d:n:p:r:St:U:w:Xx:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:X" RUN_OPTIONS)) != -1) {
 		switch (ch) {
-		case 'a':
-			client_base = optarg;
-			break;
-		case 'c':
-			nsessions = strtonum(optarg, 1, 10000, &errstr);
-			if (errstr != NULL)
-				errx(1, "sessions %s: %s", optarg, errstr);
-			break;
-		case 'd':
-			rs.domain = optarg;
-			break;
-		case 'n':
-			rs.size = strtonum(optarg, 1, LLONG_MAX, &errstr);
-			if (errstr != NULL)
-				errx(1, "set size %s: %s", optarg, errstr);
-			break;
 		case 'p':
 			port = strtonum(optarg, 1, 65535, &errstr);
 			if (errstr != NULL)
 				errx(1, "port %s: %s", optarg, errstr);
 			break;
-		case 'r':
-			per_mail = strtonum(optarg, 1, 100000, &errstr);
-			if (errstr != NULL)
-				errx(1, "rcpts per mail %s: %s", optarg, errstr);
-			break;
-		case 'S':
-			rs.sequential = 1;
-			break;
-		case 't':
-			duration = strtod(optarg, NULL);
-			break;
-		case 'U':
-			rs.unique = 1;
-			rs.tag = optarg;
-			break;
-		case 'w':
-			warmup = strtod(optarg, NULL);
-			break;
 		case 'X':
 			xclient = 1;
 			break;
-		case 'x':
-			rs.rnd = strtoull(optarg, NULL, 0) | 1;
-			break;
 		default:
-			usage();
+			if (!run_option(ch, optarg))
+				usage();
 		}
 	}
 	if (port == 0 || argc != optind || duration <= 0 || warmup < 0)
