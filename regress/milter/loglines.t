@@ -19,11 +19,11 @@ refused=$BACKEND_PORT
 start_backend -m catchall
 all=$BACKEND_PORT
 allog=$BACKEND_LOG
-start_backend -d 3000 -U slow@slow.test
+start_backend -d 5000 -U slow@slow.test
 slow=$BACKEND_PORT
 start_scamback <<EOF
-timeout connect 1
-timeout reply 1
+timeout connect 2
+timeout reply 2
 backoff 60
 backend "grey" { host 127.0.0.1 port $grey catchall ignore }
 backend "refused" { host 127.0.0.1 port $refused catchall ignore }
@@ -51,7 +51,7 @@ expect_match "refused" "$(line a@refused.test)" \
 expect_match "backoff" "$(line b@refused.test)" \
     'verdict=unknown source=probe why=".*(backoff|backed off|skipping)'
 expect_match "timeout" "$(line a@slow.test)" \
-    'verdict=unknown source=(probe|timeout) why="(no answer within [0-9]+ ms|.*no (greeting|RCPT TO) reply in 1 s|.*no reply to RCPT TO in time)'
+    'verdict=unknown source=(probe|timeout) why="(no answer within [0-9]+ ms|.*no (greeting|RCPT TO) reply in 2 s|.*no reply to RCPT TO in time)'
 expect_match "catch-all detected" "$(line a@all.test)" 'verdict=valid source=probe'
 expect_match "catch-all shortcut" "$(line b@all.test)" 'verdict=valid source=catchall( |$)'
 grep ' verdict=valid ' "$SB_LOG" | grep -q ' why=' && fail "why= on a valid verdict"
