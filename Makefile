@@ -1,8 +1,8 @@
 #	OpenBSD: make; make install.  (GNU make reads GNUmakefile instead.)
 #
-# Needs the libmilter and libevent (2.x, for its pthreads support)
-# packages; libtls, libutil (imsg) and pledge/unveil come with the base
-# system.
+# Needs the libmilter, libevent (2.x, for its pthreads support) and
+# libcares packages; libtls, libutil (imsg) and pledge/unveil come with
+# the base system.
 
 SUBDIR=	scam-back scambackctl
 

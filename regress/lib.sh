@@ -145,6 +145,30 @@ stop_backend() {
 	[ $REAPED -eq 0 ] || fail "fakebackend $_p exited with status $REAPED"
 }
 
+# start_dns [record...]: start regress/tools/fakedns.py on a free port of
+# 127.0.0.1 (UDP and TCP) serving these records (see regress/tools/README).
+# Sets DNS_PORT, DNS_PID and DNS_LOG (one line per question).  Options
+# (-d, -n, -z, -6) may come first.
+_ndns=0
+start_dns() {
+	_ndns=$((_ndns + 1))
+	DNS_LOG=$T/dns$_ndns.log
+	: >"$DNS_LOG"
+	/usr/bin/python3 "$TOOLS/fakedns.py" -l "$DNS_LOG" "$@" \
+	    >"$T/dns$_ndns.out" 2>"$T/dns$_ndns.err" &
+	DNS_PID=$!
+	track $DNS_PID
+	waitfor grep -q '^port ' "$T/dns$_ndns.out" ||
+	    fail "fakedns $*: did not start: $(cat "$T/dns$_ndns.err")"
+	DNS_PORT=$(sed -n 's/^port //p' "$T/dns$_ndns.out")
+}
+
+# dns_count regex [log]: how many questions in a fakedns log match (grep -E),
+# e.g. dns_count ' example.net MX '
+dns_count() {
+	grep -c -E -- "$1" "${2:-$DNS_LOG}" || true
+}
+
 # backend_count regex [log]: how many lines of a backend's log match (grep -E).
 backend_count() {
 	grep -c -E -- "$1" "${2:-$BACKEND_LOG}" || true

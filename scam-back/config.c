@@ -62,6 +62,7 @@ config_new(void)
 	conf->invalid = INVALID_REJECT;
 	conf->dns_timeout = DEFAULT_DNS_TIMEOUT;
 	conf->dns_failure = DNS_FAILURE_TEMPFAIL;
+	conf->dns_ndots = 1;
 	conf->skip_authenticated = 1;
 	conf->skip_local = 1;
 
@@ -70,6 +71,7 @@ config_new(void)
 	TAILQ_INIT(&conf->skip_from);
 	TAILQ_INIT(&conf->skip_daemons);
 	TAILQ_INIT(&conf->tables);
+	TAILQ_INIT(&conf->resolvers);
 
 	return (conf);
 }
@@ -83,6 +85,7 @@ config_clear_lists(struct scamback_conf *conf)
 	struct skip_net		*n;
 	struct skip_daemon	*sd;
 	struct table_conf	*t;
+	struct resolver_conf	*r;
 
 	while ((b = TAILQ_FIRST(&conf->backends)) != NULL) {
 		TAILQ_REMOVE(&conf->backends, b, entry);
@@ -107,6 +110,10 @@ config_clear_lists(struct scamback_conf *conf)
 	while ((t = TAILQ_FIRST(&conf->tables)) != NULL) {
 		TAILQ_REMOVE(&conf->tables, t, entry);
 		free(t);
+	}
+	while ((r = TAILQ_FIRST(&conf->resolvers)) != NULL) {
+		TAILQ_REMOVE(&conf->resolvers, r, entry);
+		free(r);
 	}
 }
 
@@ -206,6 +213,7 @@ config_send(struct imsgbuf *ibuf, struct scamback_conf *conf)
 	struct skip_net		*n;
 	struct skip_daemon	*sd;
 	struct table_conf	*t;
+	struct resolver_conf	*r;
 
 	if (imsg_compose(ibuf, IMSG_RECONF_CONF, 0, 0, -1,
 	    conf, sizeof(*conf)) == -1)
@@ -238,6 +246,10 @@ config_send(struct imsgbuf *ibuf, struct scamback_conf *conf)
 		if (imsg_compose(ibuf, IMSG_RECONF_SKIP_DAEMON, 0, 0, -1,
 		    sd, sizeof(*sd)) == -1)
 			return (-1);
+	TAILQ_FOREACH(r, &conf->resolvers, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_RESOLVER, 0, 0, -1,
+		    r, sizeof(*r)) == -1)
+			return (-1);
 	if (imsg_compose(ibuf, IMSG_RECONF_END, 0, 0, -1, NULL, 0) == -1)
 		return (-1);
 	return (0);
@@ -265,6 +277,7 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 	struct skip_net		*n;
 	struct skip_daemon	*sd;
 	struct table_conf	*t;
+	struct resolver_conf	*r;
 	uint32_t		 type = imsg_get_type(imsg);
 
 	if (type != IMSG_RECONF_CONF && conf == NULL)
@@ -284,11 +297,13 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		TAILQ_INIT(&conf->skip_from);
 		TAILQ_INIT(&conf->skip_daemons);
 		TAILQ_INIT(&conf->tables);
+		TAILQ_INIT(&conf->resolvers);
 		config_recv_string(conf->user, sizeof(conf->user));
 		config_recv_string(conf->hostname, sizeof(conf->hostname));
 		config_recv_string(conf->probe_sender,
 		    sizeof(conf->probe_sender));
 		config_recv_string(conf->cache_file, sizeof(conf->cache_file));
+		config_recv_string(conf->dns_search, sizeof(conf->dns_search));
 		*pending = conf;
 		break;
 	case IMSG_RECONF_LISTEN:
@@ -361,6 +376,14 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 			fatalx("%s: bad IMSG_RECONF_SKIP_DAEMON", __func__);
 		config_recv_string(sd->name, sizeof(sd->name));
 		TAILQ_INSERT_TAIL(&conf->skip_daemons, sd, entry);
+		break;
+	case IMSG_RECONF_RESOLVER:
+		if ((r = malloc(sizeof(*r))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, r, sizeof(*r)) == -1 ||
+		    (r->ss.ss_family != AF_INET && r->ss.ss_family != AF_INET6))
+			fatalx("%s: bad IMSG_RECONF_RESOLVER", __func__);
+		TAILQ_INSERT_TAIL(&conf->resolvers, r, entry);
 		break;
 	case IMSG_RECONF_END:
 		if (imsg_get_len(imsg) != 0)

@@ -284,6 +284,7 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 		case IMSG_RECONF_SKIP_FROM:
 		case IMSG_RECONF_SKIP_DAEMON:
 		case IMSG_RECONF_TABLE:
+		case IMSG_RECONF_RESOLVER:
 		case IMSG_RECONF_END:
 			if (!from_parent)
 				fatalx("configuration from the prober");

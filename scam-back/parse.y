@@ -36,6 +36,7 @@
 
 #include "scam-back.h"
 #include "log.h"
+#include "resolvconf.h"
 
 #define MAX_INCLUDE_DEPTH	16
 
@@ -115,6 +116,7 @@ static int	 seen_nothing(void);
 static int	 domain_add(const char *, enum domain_match, const char *);
 static int	 table_add(enum table_type, const char *);
 static int	 skipnet_add(const char *);
+static int	 resolver_add(const char *, uint16_t);
 static void	 parse_finish(void);
 
 static struct scamback_conf	*conf;
@@ -148,16 +150,19 @@ typedef struct {
 %}
 
 %token	ACCEPT ALL AUTHENTICATED BACKEND BACKOFF CA CACHE CATCHALL CFILE
-%token	CONNECT DAEMON DETECT DISCARD DOMAIN ESMTP EXPIRE FROM GROUP HOST
+%token	CONNECT DAEMON DETECT DISCARD DNS DOMAIN ESMTP EXPIRE FAILURE FROM
+%token	GROUP HOST
 %token	HOSTNAME IGNORE INCLUDE INET INET6 INTERVAL INVALID LISTEN LOCAL
 %token	MAILERTABLE MODE NO NONE NOVERIFY ON OWNER PORT PREFER PROBE PROTOCOL
-%token	REJECT REPLY REQUIRE SAVE SENDER SESSIONS SIZE SKIP SMTP SUBDOMAINS
+%token	REJECT REPLY REQUIRE RESOLVER SAVE SENDER SESSIONS SIZE SKIP SMTP
+%token	SUBDOMAINS
 %token	TEMPFAIL TIMEOUT TLS TRANSPORT UNREACHABLE USER VALID YES
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string macroval
-%type	<v.number>	yesno time port optport subdomains
+%type	<v.number>	yesno time port optport dnsport dnsfailure
+%type	<v.number>	subdomains
 
 %%
 
@@ -265,6 +270,24 @@ port		: NUMBER			{
 		;
 
 optport		: /* empty */			{ $$ = DEFAULT_PORT; }
+		| PORT port			{ $$ = $2; }
+		;
+
+dnsfailure	: ACCEPT			{ $$ = DNS_FAILURE_ACCEPT; }
+		| TEMPFAIL			{ $$ = DNS_FAILURE_TEMPFAIL; }
+		| REJECT			{
+			yyerror("dns failure reject: a failed lookup never "
+			    "refuses mail for good; use accept or tempfail");
+			YYERROR;
+		}
+		| STRING			{
+			yyerror("dns failure \"%s\": use accept or tempfail",
+			    $1);
+			YYERROR;
+		}
+		;
+
+dnsport		: /* empty */			{ $$ = DEFAULT_DNS_PORT; }
 		| PORT port			{ $$ = $2; }
 		;
 
@@ -418,6 +441,19 @@ main		: LISTEN ON STRING		{
 		}
 		| INVALID REJECT		{ conf->invalid = INVALID_REJECT; }
 		| INVALID DISCARD		{ conf->invalid = INVALID_DISCARD; }
+		| DNS TIMEOUT time		{
+			if ($3 < 1 || $3 > MAX_DNS_TIMEOUT) {
+				yyerror("dns timeout must be between 1s and "
+				    "%ds", MAX_DNS_TIMEOUT);
+				YYERROR;
+			}
+			conf->dns_timeout = $3;
+		}
+		| DNS FAILURE dnsfailure	{ conf->dns_failure = $3; }
+		| DNS RESOLVER STRING dnsport	{
+			if (resolver_add($3, $4) == -1)
+				YYERROR;
+		}
 		| SKIP DAEMON STRING		{
 			struct skip_daemon	*sd;
 
@@ -727,9 +763,11 @@ lookup(char *s)
 		{ "daemon",		DAEMON },
 		{ "detect",		DETECT },
 		{ "discard",		DISCARD },
+		{ "dns",		DNS },
 		{ "domain",		DOMAIN },
 		{ "esmtp",		ESMTP },
 		{ "expire",		EXPIRE },
+		{ "failure",		FAILURE },
 		{ "file",		CFILE },
 		{ "from",		FROM },
 		{ "group",		GROUP },
@@ -757,6 +795,7 @@ lookup(char *s)
 		{ "reject",		REJECT },
 		{ "reply",		REPLY },
 		{ "require",		REQUIRE },
+		{ "resolver",		RESOLVER },
 		{ "save",		SAVE },
 		{ "sender",		SENDER },
 		{ "sessions",		SESSIONS },
@@ -1553,6 +1592,39 @@ skipnet_add(const char *s)
 		return (-1);
 	}
 	TAILQ_INSERT_TAIL(&conf->skip_from, n, entry);
+	return (0);
+}
+
+/* dns resolver: an address, not a name: names need a resolver first. */
+static int
+resolver_add(const char *s, uint16_t port)
+{
+	struct resolver_conf	*r, *o;
+	size_t			 n = 0;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal(NULL);
+	if (!resolve_literal(s, port, &r->ss)) {
+		yyerror("dns resolver \"%s\": use an IPv4 or IPv6 address",
+		    s);
+		free(r);
+		return (-1);
+	}
+	TAILQ_FOREACH(o, &conf->resolvers, entry) {
+		if (memcmp(&o->ss, &r->ss, sizeof(r->ss)) == 0) {
+			yyerror("dns resolver %s port %u given twice", s,
+			    port);
+			free(r);
+			return (-1);
+		}
+		n++;
+	}
+	if (n == MAX_RESOLVERS) {
+		yyerror("more than %d dns resolvers", MAX_RESOLVERS);
+		free(r);
+		return (-1);
+	}
+	TAILQ_INSERT_TAIL(&conf->resolvers, r, entry);
 	return (0);
 }
 

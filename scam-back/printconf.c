@@ -37,6 +37,7 @@ static void		 print_listen(struct listen_conf *);
 static void		 print_backend(struct backend_conf *, const char *);
 static void		 print_domain(struct domain_conf *, const char *);
 static void		 print_tables(struct scamback_conf *);
+static void		 print_dns(struct scamback_conf *);
 
 /* The largest unit that divides the value: 86400 is 1d, 90 is 90s. */
 static const char *
@@ -131,6 +132,36 @@ print_tables(struct scamback_conf *conf)
 	}
 }
 
+/* The name servers of resolv.conf are the system's, not configuration. */
+static void
+print_dns(struct scamback_conf *conf)
+{
+	struct resolver_conf	*r;
+	char			 addr[INET6_ADDRSTRLEN];
+	int			 n = 0;
+
+	printf("\n");
+	printf("dns timeout %s\n", print_time(conf->dns_timeout));
+	printf("dns failure %s\n", conf->dns_failure == DNS_FAILURE_ACCEPT ?
+	    "accept" : "tempfail");
+	TAILQ_FOREACH(r, &conf->resolvers, entry) {
+		if (r->system)
+			continue;
+		if (r->ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)
+			    &r->ss)->sin_addr, addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
+			    &r->ss)->sin6_addr, addr, sizeof(addr));
+		printf("dns resolver %s port %u\n", addr,
+		    ntohs(((struct sockaddr_in *)&r->ss)->sin_port));
+		n++;
+	}
+	if (n == 0)
+		printf("# dns resolver not set: the name servers of "
+		    "/etc/resolv.conf\n");
+}
+
 void
 print_config(struct scamback_conf *conf)
 {
@@ -168,6 +199,7 @@ print_config(struct scamback_conf *conf)
 	    "tempfail" : "accept");
 	printf("invalid %s\n", conf->invalid == INVALID_DISCARD ? "discard" :
 	    "reject");
+	print_dns(conf);
 
 	printf("\n");
 	if (conf->skip_daemon_set)

@@ -90,7 +90,7 @@ prober_main(int debug, int verbose)
 	base = event_init();
 
 	/* Everything that reads a file happens now, before the sandbox. */
-	resolve_init(base);
+	resolve_init(base, prober_conf);
 	if (tls_init() == -1)
 		fatalx("tls_init");
 	ca_preload(prober_conf);
@@ -162,6 +162,7 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 		case IMSG_RECONF_SKIP_FROM:
 		case IMSG_RECONF_SKIP_DAEMON:
 		case IMSG_RECONF_TABLE:
+		case IMSG_RECONF_RESOLVER:
 		case IMSG_RECONF_END:
 			if (!from_parent)
 				fatalx("configuration from the engine");
@@ -170,6 +171,7 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 				prober_conf = pending_conf;
 				pending_conf = NULL;
 				prober_ports(prober_conf, 0);
+				resolve_configure(prober_conf);
 				prober_apply(prober_conf);
 				config_free(old);
 				log_debug("new configuration applied");
@@ -209,17 +211,31 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 }
 
 /*
- * The prober connects to its backends' ports as they were at start, and
- * to 53 for DNS: nothing else, and it binds nothing (where the kernel can
- * confine ports: Landlock ABI >= 4, through compat/).  A reload cannot
- * add a port; say so, its connections fail.
+ * The prober connects to its backends' ports and its name servers' (DNS
+ * over TCP) as they were at start, and to 53 for DNS: nothing else, and
+ * it binds nothing (where the kernel can confine ports: Landlock ABI >= 4,
+ * through compat/).  A reload cannot add a port; say so, its connections
+ * fail.
  */
+static int
+prober_port(uint16_t port, int start)
+{
+	if (start) {
+		if (sandbox_net_connect(port) == -1)
+			fatal("sandbox: port %u", port);
+		return (1);
+	}
+	return (sandbox_net_allowed(port));
+}
+
 static void
 prober_ports(struct scamback_conf *conf, int start)
 {
 	struct backend_conf	*bc;
 	struct host_conf	*hc;
+	struct resolver_conf	*rc;
 	uint16_t		 port;
+	char			 buf[HOSTNAME_LEN + 8];
 
 	/* Even without a backend, "inet" must not mean every port. */
 	if (start && sandbox_net_deny() == -1)
@@ -227,15 +243,20 @@ prober_ports(struct scamback_conf *conf, int start)
 	TAILQ_FOREACH(bc, &conf->backends, entry) {
 		TAILQ_FOREACH(hc, &bc->hosts, entry) {
 			port = hc->port != 0 ? hc->port : DEFAULT_PORT;
-			if (start) {
-				if (sandbox_net_connect(port) == -1)
-					fatal("sandbox: port %u", port);
-			} else if (!sandbox_net_allowed(port))
+			if (!prober_port(port, start))
 				log_warnx("backend %s: host %s port %u: the "
 				    "sandbox allows only the ports of the "
 				    "backends at start; restart scam-back to "
 				    "probe it", bc->name, hc->name, port);
 		}
+	}
+	TAILQ_FOREACH(rc, &conf->resolvers, entry) {
+		port = ntohs(((struct sockaddr_in *)&rc->ss)->sin_port);
+		if (!prober_port(port, start))
+			log_warnx("dns resolver %s: the sandbox allows TCP "
+			    "only to the name servers' ports at start; "
+			    "restart scam-back for answers over TCP",
+			    resolve_ntop(&rc->ss, buf, sizeof(buf)));
 	}
 }
 

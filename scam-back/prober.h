@@ -18,25 +18,26 @@
  * What the prober's files share, and only they: prober.c (the process,
  * its imsg and configuration), session.c (SMTP sessions to the backends,
  * with TLS and I/O), host.c (host names, backoff), probe.c (probes, their
- * deadlines, catch-all detection), backend.c (the state: backends, hosts,
- * CA files) and resolve.c (DNS, asynchronously).
+ * deadlines, catch-all detection) and backend.c (the state: backends,
+ * hosts, CA files); the resolver has its own header, resolve.h.
  */
 
 #ifndef PROBER_H
 #define PROBER_H
 
+#include "resolvconf.h"
+#include "resolve.h"
+
 #define PROBER_QUEUE_MAX	1024	/* probes waiting, per backend */
 #define PROBER_IDLE		5	/* seconds an idle session stays open */
 #define PROBER_RESOLVE_EVERY	300	/* seconds between resolutions */
-#define PROBER_ADDRS_MAX	8	/* addresses kept per host name */
+#define PROBER_ADDRS_MAX	RESOLVE_ADDRS_MAX	/* per host name */
 #define PROBER_LATENCIES	1024	/* probe times kept for the p99 */
 #define PROBER_DOMAINS_MAX	100000	/* catch-all states, per backend */
 #define PROBER_CAP_TIME		60	/* seconds below a backend's own
 					   connection limit */
 #define PROBER_NOTLS_MIN	60	/* tls yes: plaintext after a failed
 					   handshake, at least this long */
-
-struct resolve_query;
 
 struct backend;
 struct session;
@@ -247,13 +248,5 @@ int	 dest_add(enum dest_kind, const struct sockaddr *, socklen_t);
 int	 dest_allowed(const struct sockaddr *, socklen_t);
 int	 dest_connect(int, const struct sockaddr *, socklen_t);
 
-/* resolve.c */
-void	 resolve_init(struct event_base *);
-int	 resolve_literal(const char *, uint16_t, struct sockaddr_storage *);
-struct resolve_query *resolve_start(const char *, uint16_t, int,
-	    void (*)(void *, const struct sockaddr_storage *, int,
-	    const char *), void *);
-void	 resolve_cancel(struct resolve_query *);
-const char *resolve_ntop(const struct sockaddr_storage *, char *, size_t);
 
 #endif /* PROBER_H */

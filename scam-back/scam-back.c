@@ -44,6 +44,7 @@
 
 #include "scam-back.h"
 #include "log.h"
+#include "resolvconf.h"
 #include "parent.h"
 #include "cachefile.h"
 #include "compat.h"
@@ -198,6 +199,8 @@ main(int argc, char *argv[])
 			fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
+	/* The prober's name servers, unless the configuration names them. */
+	resolvconf_load(conf, RESOLV_CONF);
 
 	if (geteuid() == 0) {
 		if (getpwnam(conf->user) == NULL)
@@ -529,6 +532,7 @@ parent_reload_config(void)
 		return ("configuration has errors, see the log; "
 		    "running configuration kept");
 	}
+	resolvconf_load(nconf, RESOLV_CONF);
 	if (strcmp(nconf->listen.spec, conf->listen.spec) != 0 ||
 	    strcmp(nconf->user, conf->user) != 0)
 		log_warnx("listen on and user take effect only after a "

@@ -54,6 +54,7 @@
 #define DEFAULT_TIMEOUT_REPLY	3
 #define DEFAULT_BACKOFF		60
 #define DEFAULT_DNS_TIMEOUT	5
+#define DEFAULT_DNS_PORT	53
 #define DEFAULT_SESSIONS	10
 #define DEFAULT_PORT		25
 #define DEFAULT_LISTEN_MODE	0660
@@ -83,6 +84,7 @@ enum imsg_type {
 	IMSG_RECONF_SKIP_FROM,		/* struct skip_net */
 	IMSG_RECONF_SKIP_DAEMON,	/* struct skip_daemon */
 	IMSG_RECONF_TABLE,		/* struct table_conf */
+	IMSG_RECONF_RESOLVER,		/* struct resolver_conf */
 	IMSG_RECONF_END,		/* none: apply */
 
 	/* parent -> children */
@@ -278,6 +280,17 @@ enum invalid_action {
 	INVALID_DISCARD
 };
 
+/*
+ * A name server: "dns resolver" in the configuration, else one of
+ * /etc/resolv.conf's (system), as the parent read it at start or reload.
+ */
+struct resolver_conf {
+	TAILQ_ENTRY(resolver_conf) entry;
+	struct sockaddr_storage	 ss;			/* address and port */
+	int			 system;
+};
+TAILQ_HEAD(resolver_list, resolver_conf);
+
 /* What a rule that needs DNS does when the lookup fails for now. */
 enum dns_failure {
 	DNS_FAILURE_TEMPFAIL,
@@ -305,6 +318,9 @@ struct scamback_conf {
 
 	uint32_t		 dns_timeout;			/* seconds */
 	enum dns_failure	 dns_failure;
+	uint32_t		 dns_ndots;			/* resolv.conf */
+	char			 dns_search[HOSTNAME_LEN];	/* resolv.conf:
+							   "a.example b.example" */
 
 	int			 skip_authenticated;
 	int			 skip_local;
@@ -315,6 +331,7 @@ struct scamback_conf {
 	struct skip_net_list	 skip_from;
 	struct skip_daemon_list	 skip_daemons;
 	struct table_list	 tables;
+	struct resolver_list	 resolvers;
 };
 
 /*
@@ -466,6 +483,8 @@ struct domain_conf	*config_domain_find(struct scamback_conf *,
 #define MAX_BACKOFF		(24 * 60 * 60)
 #define MAX_SESSIONS		1000
 #define MAX_CACHE_SIZE		100000000
+#define MAX_DNS_TIMEOUT		15
+#define MAX_RESOLVERS		8
 struct scamback_conf	*parse_config(const char *, int);
 int			 cmdline_symset(char *);
 const char		*parse_readfile(size_t);

@@ -33,7 +33,7 @@ tests=${SANDBOX_DEBUG_TESTS:-"
 	milter/verdicts.t milter/coalesce.t milter/reload.t milter/discard.t
 	milter/listen.t milter/miltertest.t
 	prober/verdicts.t prober/tls.t prober/fallback.t prober/catchall.t
-	prober/452.t prober/lost.t prober/sandbox.t
+	prober/452.t prober/lost.t prober/sandbox.t prober/resolve.t
 	privsep/start.t privsep/nonroot.t privsep/parentdeath.t
 	mta/sendmail.t"}
 [ "$tests" = all ] && tests=$(cd "$TOP/regress" &&

@@ -67,6 +67,7 @@
 
 #include "scam-back.h"
 #include "policy.h"
+#include "resolvconf.h"
 
 #define MAXPROBES	100000
 
@@ -160,6 +161,7 @@ main(int argc, char *argv[])
 
 	if ((conf = parse_config(conffile, SCAMBACK_OPT_NOACTION)) == NULL)
 		errx(1, "%s: configuration errors", conffile);
+	resolvconf_load(conf, RESOLV_CONF);
 	if ((bc = TAILQ_FIRST(&conf->backends)) != NULL) {
 		backend_id = bc->id;
 		backend_name = bc->name;
@@ -201,6 +203,7 @@ main(int argc, char *argv[])
 				    SCAMBACK_OPT_NOACTION);
 			if (rconf == NULL)
 				errx(1, "reload: configuration errors");
+			resolvconf_load(rconf, RESOLV_CONF);
 			send_config(rconf);
 			flush(&ibuf_parent);
 			if ((bc = config_backend_byname(rconf,
