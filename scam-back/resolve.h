@@ -15,8 +15,9 @@
  */
 
 /*
- * The prober's resolver: resolve.c, c-ares in the event loop, for
- * backend host names and single questions.
+ * The prober's resolver: resolve.c (c-ares in the event loop: backend
+ * host names, single questions) and dnslookup.c (the access rules'
+ * lookups, struct dns_req in, struct dns_res out; see dns.h).
  */
 
 #ifndef RESOLVE_H
@@ -31,6 +32,8 @@
 struct event_base;
 struct scamback_conf;
 struct resolve_query;
+struct dns_req;
+struct dns_res;
 
 /* resolve.c: c-ares in the prober's event loop */
 void	 resolve_init(struct event_base *, const struct scamback_conf *);
@@ -41,5 +44,9 @@ struct resolve_query *resolve_start(const char *, uint16_t, int,
 struct resolve_query *resolve_query(const char *, int,
 	    void (*)(void *, int, const unsigned char *, int), void *);
 void	 resolve_cancel(struct resolve_query *);
+
+/* dnslookup.c: the access rules' questions */
+void	 dnslookup_init(void (*)(const struct dns_res *));
+void	 dnslookup_start(const struct dns_req *);
 
 #endif /* RESOLVE_H */
