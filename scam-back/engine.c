@@ -45,6 +45,7 @@
 #include "cachefile.h"
 #include "policy.h"
 #include "pending.h"
+#include "dns.h"
 #include "printable.h"
 
 #define EXPIRE_INTERVAL		60	/* seconds between cache sweeps */
@@ -72,6 +73,8 @@ static void	*engine_event_thread(void *);
 static void	engine_stop_timeout(int, short, void *);
 static void	engine_reconf(struct scamback_conf *);
 static int	engine_domains_equal(struct scamback_conf *,
+		    struct scamback_conf *);
+static int	engine_resolvers_equal(struct scamback_conf *,
 		    struct scamback_conf *);
 static int	engine_keep_entry(const char *, void *);
 static void	engine_wake(void);
@@ -183,6 +186,8 @@ engine_main(int debug, int verbose)
 	if ((engine_domains = domain_index_new(engine_conf)) == NULL)
 		fatal("domain index");
 	pending_init(engine_cache, engine_wake);
+	dns_init(engine_wake);
+	dns_configure(engine_conf->dns_timeout);
 	cachefile_load(engine_cache, st.cache_fd, engine_conf->valid_expire,
 	    engine_conf->invalid_expire);
 	if (st.control_fd != -1) {
@@ -255,6 +260,7 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 	struct ctl_result	 result;
 	struct ctl_backend	 cb;
 	struct cache_save_done	 saved;
+	struct dns_res		 dres;
 	ssize_t			 n;
 	int			 from_parent = iev == &iev_parent, v, sfd;
 
@@ -360,6 +366,15 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 				fatalx("bad IMSG_PROBE_BACKENDS_END");
 			control_backends_end(imsg_get_id(&imsg));
 			break;
+		case IMSG_DNS_RES:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &dres, sizeof(dres)) == -1 ||
+			    !dns_answer_sane(&dres.answer))
+				fatalx("bad IMSG_DNS_RES");
+			if (!dns_done(&dres))
+				log_debug("answer to forgotten DNS lookup %u",
+				    dres.id);
+			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,
 			    imsg_get_type(&imsg), from_parent ? "parent" :
@@ -395,6 +410,10 @@ engine_reconf(struct scamback_conf *conf)
 		cache_resize(engine_cache, conf->cache_size);
 	if (!engine_domains_equal(old, conf))
 		dropped = cache_filter(engine_cache, engine_keep_entry, idx);
+	dns_configure(conf->dns_timeout);
+	/* Other name servers may answer otherwise. */
+	if (!engine_resolvers_equal(old, conf))
+		dns_flush();
 	if (strcmp(old->listen.spec, conf->listen.spec) != 0 ||
 	    strcmp(old->user, conf->user) != 0)
 		log_warnx("listen on and user take effect at the next start");
@@ -415,6 +434,19 @@ engine_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
 		if (strcmp(da->name, db->name) != 0 || da->match != db->match)
 			return (0);
 	return (da == NULL && db == NULL);
+}
+
+static int
+engine_resolvers_equal(struct scamback_conf *a, struct scamback_conf *b)
+{
+	struct resolver_conf	*ra, *rb;
+
+	for (ra = TAILQ_FIRST(&a->resolvers), rb = TAILQ_FIRST(&b->resolvers);
+	    ra != NULL && rb != NULL;
+	    ra = TAILQ_NEXT(ra, entry), rb = TAILQ_NEXT(rb, entry))
+		if (memcmp(&ra->ss, &rb->ss, sizeof(ra->ss)) != 0)
+			return (0);
+	return (ra == NULL && rb == NULL);
 }
 
 /* Runs with a cache shard locked: reads only the configuration. */
@@ -602,12 +634,17 @@ static void
 engine_send(int fd, short event, void *arg)
 {
 	struct probe_req	req;
+	struct dns_req		dreq;
 
 	while (pending_take(&req)) {
 		if (imsg_compose(&iev_prober.ibuf, IMSG_PROBE_REQ, 0, 0, -1,
 		    &req, sizeof(req)) == -1)
 			fatal("%s: imsg_compose", __func__);
 	}
+	while (dns_take(&dreq))
+		if (imsg_compose(&iev_prober.ibuf, IMSG_DNS_REQ, dreq.id, 0,
+		    -1, &dreq, sizeof(dreq)) == -1)
+			fatal("%s: imsg_compose", __func__);
 	if (imsgbuf_queuelen(&iev_prober.ibuf) > 0 &&
 	    (imsgbuf_write(&iev_prober.ibuf) == -1 ||
 	    imsgbuf_queuelen(&iev_prober.ibuf) > 0))
@@ -730,6 +767,7 @@ engine_sweep(int fd, short event, void *arg)
 		    sizeof(res.text));
 		engine_probe_done(&res);
 	}
+	dns_sweep();
 	evtimer_add(&sweep_ev, &tv);
 }
 
@@ -741,12 +779,16 @@ engine_expire(int fd, short event, void *arg)
 
 	if ((n = cache_expire(engine_cache, time(NULL))) > 0)
 		log_debug("%zu cached verdicts expired", n);
+	if ((n = dns_expire()) > 0)
+		log_debug("%zu DNS answers expired", n);
 	evtimer_add(&expire_ev, &tv);
 }
 
 static void
 engine_stats(struct ctl_stats *st)
 {
+	struct dns_stats	ds;
+
 	memset(st, 0, sizeof(*st));
 	st->started = stats.started;
 	st->cache_entries = engine_cache != NULL ?
@@ -777,6 +819,14 @@ engine_stats(struct ctl_stats *st)
 	st->cache_saves = STAT_GET(cache_saves);
 	st->cache_saved_at = STAT_GET(cache_saved_at);
 	st->probes_pending = pending_count();
+	dns_get_stats(&ds);
+	st->dns_lookups = ds.lookups;
+	st->dns_hits = ds.hits;
+	st->dns_merged = ds.merged;
+	st->dns_queries = ds.sent;
+	st->dns_tempfail = ds.tempfail;
+	st->dns_timed_out = ds.timed_out;
+	st->dns_answers = ds.entries;
 }
 
 /* The parent reports each completed periodic save, for show stats. */

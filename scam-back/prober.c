@@ -47,6 +47,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "prober.h"
+#include "dns.h"
 #include "printable.h"
 #include "sandbox.h"
 
@@ -57,6 +58,7 @@ static void	prober_backends(uint32_t);
 static void	prober_prune(int, short, void *);
 static void	prober_answer_later(void);
 static void	prober_answer_flush(int, short, void *);
+static void	prober_dns_answer(const struct dns_res *);
 static void	prober_ports(struct scamback_conf *, int);
 static void	prober_answer(struct probe_res *);
 
@@ -116,6 +118,7 @@ prober_main(int debug, int verbose)
 	imsgev_init(&iev_engine, st.ipc_fd, prober_dispatch_imsg, NULL);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 	session_init();
+	dnslookup_init(prober_dns_answer);
 
 	probe_init(prober_answer);
 	prober_apply(prober_conf);
@@ -138,6 +141,7 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 	struct imsg		 imsg;
 	struct scamback_conf	*old;
 	struct probe_req	 req;
+	struct dns_req		 dreq;
 	ssize_t			 n;
 	int			 from_parent = iev == &iev_parent, v;
 
@@ -199,6 +203,13 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 			if (from_parent || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_PROBE_BACKENDS");
 			prober_backends(imsg_get_id(&imsg));
+			break;
+		case IMSG_DNS_REQ:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &dreq, sizeof(dreq)) == -1)
+				fatalx("bad IMSG_DNS_REQ");
+			dreq.name[sizeof(dreq.name) - 1] = '\0';
+			dnslookup_start(&dreq);
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,
@@ -340,6 +351,16 @@ static void
 prober_answer(struct probe_res *res)
 {
 	if (imsg_compose(&iev_engine.ibuf, IMSG_PROBE_RES, res->id, 0, -1,
+	    res, sizeof(*res)) == -1)
+		fatal("%s: imsg_compose", __func__);
+	prober_answer_later();
+}
+
+/* A DNS answer for the access rules, likewise. */
+static void
+prober_dns_answer(const struct dns_res *res)
+{
+	if (imsg_compose(&iev_engine.ibuf, IMSG_DNS_RES, res->id, 0, -1,
 	    res, sizeof(*res)) == -1)
 		fatal("%s: imsg_compose", __func__);
 	prober_answer_later();

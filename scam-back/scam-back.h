@@ -111,6 +111,8 @@ enum imsg_type {
 	IMSG_PROBE_BACKENDS,		/* engine -> prober: send backend figures */
 	IMSG_PROBE_BACKEND,		/* prober -> engine, struct ctl_backend */
 	IMSG_PROBE_BACKENDS_END,	/* prober -> engine */
+	IMSG_DNS_REQ,			/* engine -> prober, struct dns_req */
+	IMSG_DNS_RES,			/* prober -> engine, struct dns_res */
 
 	/* scambackctl <-> engine */
 	IMSG_CTL_SHOW_CACHE,		/* struct ctl_filter */
@@ -456,6 +458,13 @@ struct ctl_stats {
 	uint64_t		 cache_saves;
 	int64_t			 cache_saved_at;
 	uint64_t		 probes_pending;	/* in flight now */
+	uint64_t		 dns_lookups;		/* the rules' questions */
+	uint64_t		 dns_hits;		/* answered by the cache */
+	uint64_t		 dns_merged;		/* joined one in flight */
+	uint64_t		 dns_queries;		/* sent to the prober */
+	uint64_t		 dns_tempfail;		/* failed for now */
+	uint64_t		 dns_timed_out;		/* waits that ended first */
+	uint64_t		 dns_answers;		/* kept now */
 };
 
 /* config.c */

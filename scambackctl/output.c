@@ -181,6 +181,14 @@ const struct stat_field stat_fields[] = {
 	    offsetof(struct ctl_stats, skip_unmatched) },
 	{ "skipped",	"bad_address",
 	    offsetof(struct ctl_stats, skip_bad_address) },
+	{ "dns",	"lookups",	offsetof(struct ctl_stats, dns_lookups) },
+	{ "dns",	"hits",		offsetof(struct ctl_stats, dns_hits) },
+	{ "dns",	"merged",	offsetof(struct ctl_stats, dns_merged) },
+	{ "dns",	"queries",	offsetof(struct ctl_stats, dns_queries) },
+	{ "dns",	"tempfail",	offsetof(struct ctl_stats, dns_tempfail) },
+	{ "dns",	"waits_timed_out",
+	    offsetof(struct ctl_stats, dns_timed_out) },
+	{ "dns",	"answers",	offsetof(struct ctl_stats, dns_answers) },
 	{ NULL,		NULL,		0 }
 };
 

@@ -28,13 +28,18 @@
  *	sleep=MS	pause (answers are printed meanwhile)
  *	backends	print the prober's backend figures
  *	reload		send the configuration again (-r file if given)
+ *	dns:KIND:NAME	ask the access rules' DNS question (IMSG_DNS_REQ):
+ *			KIND resolvable, parent (resolvable with DNS_PARENT),
+ *			mx or ns; it counts as a probe for -c and wait
  *	imsg=TYPE@PEER	send an empty message of this type (STOP, LOG_VERBOSE,
  *			RECONF_CONF, PROBE_REQ, PROBE_BACKENDS, PROBE_RES,
  *			CTL_END) as the parent or the engine would, then
  *			wait for the prober to go; it must, fatally
  *
  * Each answer is one line:  <addr> valid 250 2.1.5 "Ok" 3ms [catchall]
- * (the enhanced code is "-" when there is none).  `backends' prints
+ * (the enhanced code is "-" when there is none).  A DNS answer is
+ *	dns KIND NAME RESULT ttl N at FOUND names A,B addrs X,Y Nms
+ * ("-" for no names or addresses).  `backends' prints
  *	backend NAME sessions OPEN/IDLE/LIMIT queued N probes N valid N
  *	    invalid N unknown N mean Nms p99 Nms
  *	host NAME PORT up|backoff Ns|unresolved "last error"
@@ -54,6 +59,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,13 +73,14 @@
 #include <unistd.h>
 
 #include "scam-back.h"
+#include "dns.h"
 #include "policy.h"
 #include "resolvconf.h"
 
 #define MAXPROBES	100000
 
 struct outstanding {
-	char		 address[ADDR_LEN];
+	char		 address[ADDR_LEN];	/* or "dns KIND NAME" */
 	uint64_t	 start;
 	int		 answered;
 };
@@ -86,6 +94,8 @@ static void	 flush(struct imsgbuf *);
 static int	 pump(int);
 static void	 handle_engine(struct imsg *);
 static void	 probe(const char *, int);
+static void	 dns(const char *);
+static void	 print_dns(struct outstanding *, struct dns_res *);
 static void	 wait_all(void);
 static void	 backends(void);
 static void	 stop(int);
@@ -98,6 +108,7 @@ static uint32_t			 nprobes, nanswered;
 static int			 concurrency = 1;
 static int			 timeout_s = 30;
 static uint32_t			 backend_id;
+static uint32_t			 dns_timeout = DEFAULT_DNS_TIMEOUT;
 static const char		*backend_name = "";
 static int			 backends_done;
 
@@ -162,6 +173,7 @@ main(int argc, char *argv[])
 	if ((conf = parse_config(conffile, SCAMBACK_OPT_NOACTION)) == NULL)
 		errx(1, "%s: configuration errors", conffile);
 	resolvconf_load(conf, RESOLV_CONF);
+	dns_timeout = conf->dns_timeout;
 	if ((bc = TAILQ_FIRST(&conf->backends)) != NULL) {
 		backend_id = bc->id;
 		backend_name = bc->name;
@@ -204,6 +216,7 @@ main(int argc, char *argv[])
 			if (rconf == NULL)
 				errx(1, "reload: configuration errors");
 			resolvconf_load(rconf, RESOLV_CONF);
+			dns_timeout = rconf->dns_timeout;
 			send_config(rconf);
 			flush(&ibuf_parent);
 			if ((bc = config_backend_byname(rconf,
@@ -219,6 +232,8 @@ main(int argc, char *argv[])
 			backend_name = bc->name;
 		} else if (strncmp(argv[i], "imsg=", 5) == 0)
 			send_imsg(argv[i] + 5);
+		else if (strncmp(argv[i], "dns:", 4) == 0)
+			dns(argv[i] + 4);
 		else if (argv[i][0] == '+')
 			probe(argv[i] + 1, 1);
 		else
@@ -346,11 +361,28 @@ static void
 handle_engine(struct imsg *imsg)
 {
 	struct probe_res	 res;
+	struct dns_res		 dres;
 	struct ctl_backend	 cb;
 	struct outstanding	*o;
 	uint32_t		 i;
 
 	switch (imsg_get_type(imsg)) {
+	case IMSG_DNS_RES:
+		if (imsg_get_data(imsg, &dres, sizeof(dres)) == -1 ||
+		    !dns_answer_sane(&dres.answer))
+			errx(2, "bad IMSG_DNS_RES");
+		if (dres.id == 0 || dres.id > nprobes ||
+		    imsg_get_id(imsg) != dres.id ||
+		    strncmp(probes[dres.id - 1].address, "dns ", 4) != 0)
+			errx(2, "answer to unknown DNS request %u", dres.id);
+		o = &probes[dres.id - 1];
+		if (o->answered)
+			errx(2, "second answer to %u (%s)", dres.id,
+			    o->address);
+		o->answered = 1;
+		nanswered++;
+		print_dns(o, &dres);
+		break;
 	case IMSG_PROBE_RES:
 		if (imsg_get_data(imsg, &res, sizeof(res)) == -1)
 			errx(2, "bad IMSG_PROBE_RES");
@@ -482,6 +514,68 @@ probe(const char *address, int bypass)
 	    sizeof(req)) == -1)
 		err(1, "imsg_compose");
 	flush(&ibuf_engine);
+}
+
+/* "resolvable:example.net", "parent:...", "mx:...", "ns:..." */
+static void
+dns(const char *spec)
+{
+	struct dns_req	 req;
+	const char	*name;
+	uint64_t	 end = now_ms() + timeout_s * 1000;
+
+	if (nprobes == MAXPROBES)
+		errx(1, "too many probes");
+	if ((name = strchr(spec, ':')) == NULL)
+		errx(1, "dns:%s: dns:KIND:NAME", spec);
+	name++;
+	memset(&req, 0, sizeof(req));
+	if (strncmp(spec, "resolvable:", 11) == 0)
+		req.kind = DNS_RESOLVABLE;
+	else if (strncmp(spec, "parent:", 7) == 0) {
+		req.kind = DNS_RESOLVABLE;
+		req.flags = DNS_PARENT;
+	} else if (strncmp(spec, "mx:", 3) == 0)
+		req.kind = DNS_MX;
+	else if (strncmp(spec, "ns:", 3) == 0)
+		req.kind = DNS_NS;
+	else
+		errx(1, "dns:%s: kind resolvable, parent, mx or ns", spec);
+	while (nprobes - nanswered >= (uint32_t)concurrency)
+		if (!pump(1000) && now_ms() > end)
+			wait_all();	/* reports and exits */
+
+	req.id = ++nprobes;
+	req.timeout_ms = dns_timeout * 1000;
+	strlcpy(req.name, name, sizeof(req.name));
+	snprintf(probes[req.id - 1].address,
+	    sizeof(probes[req.id - 1].address), "dns %.*s %s",
+	    (int)(name - spec - 1), spec, name);
+	probes[req.id - 1].start = now_ms();
+	if (imsg_compose(&ibuf_engine, IMSG_DNS_REQ, req.id, 0, -1, &req,
+	    sizeof(req)) == -1)
+		err(1, "imsg_compose");
+	flush(&ibuf_engine);
+}
+
+static void
+print_dns(struct outstanding *o, struct dns_res *res)
+{
+	struct dns_answer	*a = &res->answer;
+	char			 buf[INET6_ADDRSTRLEN];
+	uint32_t		 i;
+
+	printf("%s %s ttl %u at %s names ", o->address,
+	    dns_result_name(a->result), a->ttl, a->name);
+	for (i = 0; i < a->nnames; i++)
+		printf("%s%s", i > 0 ? "," : "", a->names[i]);
+	printf("%s addrs ", a->nnames == 0 ? "-" : "");
+	for (i = 0; i < a->naddrs; i++)
+		printf("%s%s", i > 0 ? "," : "", inet_ntop(a->addrs[i].af,
+		    &a->addrs[i].addr, buf, sizeof(buf)));
+	printf("%s %llums\n", a->naddrs == 0 ? "-" : "",
+	    (unsigned long long)(now_ms() - o->start));
+	fflush(stdout);
 }
 
 static void
