@@ -112,13 +112,24 @@ start_backend() {
 	_nbackend=$((_nbackend + 1))
 	BACKEND_LOG=$T/backend$_nbackend.log
 	: >"$BACKEND_LOG"
-	"$TOOLS/fakebackend" -l "$BACKEND_LOG" "$@" \
-	    >"$T/backend$_nbackend.out" 2>"$T/backend$_nbackend.err" &
-	BACKEND_PID=$!
-	track $BACKEND_PID
-	waitfor grep -q '^port ' "$T/backend$_nbackend.out" ||
-	    fail "fakebackend $*: did not start: $(cat "$T/backend$_nbackend.err")"
-	BACKEND_PORT=$(sed -n 's/^port //p' "$T/backend$_nbackend.out")
+	_start_tool "$T/backend$_nbackend" "$TOOLS/fakebackend" \
+	    -l "$BACKEND_LOG" "$@"
+	BACKEND_PID=$_tool_pid
+	BACKEND_PORT=$_tool_port
+}
+
+# _start_tool BASE CMD...: start a tool that prints "port N" once it
+# listens, its stdout and stderr in BASE.out and BASE.err; sets
+# _tool_pid and _tool_port.
+_start_tool() {
+	_base=$1
+	shift
+	"$@" >"$_base.out" 2>"$_base.err" &
+	_tool_pid=$!
+	track $_tool_pid
+	waitfor grep -q '^port ' "$_base.out" ||
+	    fail "$*: did not start: $(cat "$_base.err")"
+	_tool_port=$(sed -n 's/^port //p' "$_base.out")
 }
 
 # reap pid [seconds]: wait until a child of this shell has exited (at
@@ -154,13 +165,10 @@ start_dns() {
 	_ndns=$((_ndns + 1))
 	DNS_LOG=$T/dns$_ndns.log
 	: >"$DNS_LOG"
-	/usr/bin/python3 "$TOOLS/fakedns.py" -l "$DNS_LOG" "$@" \
-	    >"$T/dns$_ndns.out" 2>"$T/dns$_ndns.err" &
-	DNS_PID=$!
-	track $DNS_PID
-	waitfor grep -q '^port ' "$T/dns$_ndns.out" ||
-	    fail "fakedns $*: did not start: $(cat "$T/dns$_ndns.err")"
-	DNS_PORT=$(sed -n 's/^port //p' "$T/dns$_ndns.out")
+	_start_tool "$T/dns$_ndns" /usr/bin/python3 "$TOOLS/fakedns.py" \
+	    -l "$DNS_LOG" "$@"
+	DNS_PID=$_tool_pid
+	DNS_PORT=$_tool_port
 }
 
 # dns_count regex [log]: how many questions in a fakedns log match (grep -E),

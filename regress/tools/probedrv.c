@@ -93,6 +93,7 @@ static void	 send_config(struct scamback_conf *);
 static void	 flush(struct imsgbuf *);
 static int	 pump(int);
 static void	 handle_engine(struct imsg *);
+static struct outstanding *answered(uint32_t, uint32_t, int);
 static void	 probe(const char *, int);
 static void	 dns(const char *);
 static void	 print_dns(struct outstanding *, struct dns_res *);
@@ -357,6 +358,24 @@ pump(int ms)
 	return (1);
 }
 
+/* The request an answer is for: known, a probe or DNS, not answered. */
+static struct outstanding *
+answered(uint32_t id, uint32_t imsgid, int dns)
+{
+	struct outstanding	*o;
+
+	if (id == 0 || id > nprobes || imsgid != id ||
+	    (strncmp(probes[id - 1].address, "dns ", 4) == 0) != dns)
+		errx(2, "answer to unknown %s %u", dns ? "DNS request" :
+		    "probe", id);
+	o = &probes[id - 1];
+	if (o->answered)
+		errx(2, "second answer to %u (%s)", id, o->address);
+	o->answered = 1;
+	nanswered++;
+	return (o);
+}
+
 static void
 handle_engine(struct imsg *imsg)
 {
@@ -371,16 +390,7 @@ handle_engine(struct imsg *imsg)
 		if (imsg_get_data(imsg, &dres, sizeof(dres)) == -1 ||
 		    !dns_answer_sane(&dres.answer))
 			errx(2, "bad IMSG_DNS_RES");
-		if (dres.id == 0 || dres.id > nprobes ||
-		    imsg_get_id(imsg) != dres.id ||
-		    strncmp(probes[dres.id - 1].address, "dns ", 4) != 0)
-			errx(2, "answer to unknown DNS request %u", dres.id);
-		o = &probes[dres.id - 1];
-		if (o->answered)
-			errx(2, "second answer to %u (%s)", dres.id,
-			    o->address);
-		o->answered = 1;
-		nanswered++;
+		o = answered(dres.id, imsg_get_id(imsg), 1);
 		print_dns(o, &dres);
 		break;
 	case IMSG_PROBE_RES:
@@ -388,15 +398,7 @@ handle_engine(struct imsg *imsg)
 			errx(2, "bad IMSG_PROBE_RES");
 		res.text[sizeof(res.text) - 1] = '\0';
 		res.enhanced[sizeof(res.enhanced) - 1] = '\0';
-		if (res.id == 0 || res.id > nprobes ||
-		    imsg_get_id(imsg) != res.id)
-			errx(2, "answer to unknown probe %u", res.id);
-		o = &probes[res.id - 1];
-		if (o->answered)
-			errx(2, "second answer to probe %u (%s)", res.id,
-			    o->address);
-		o->answered = 1;
-		nanswered++;
+		o = answered(res.id, imsg_get_id(imsg), 0);
 		printf("%s %s %d %s \"%s\" %llums%s\n", o->address,
 		    policy_verdict_name(res.verdict), res.code,
 		    res.enhanced[0] != '\0' ? res.enhanced : "-", res.text,
