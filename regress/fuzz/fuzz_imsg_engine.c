@@ -25,7 +25,8 @@
  * engine_dispatch_imsg() runs on the bytes, read from a socket by the
  * imsg layer: configuration (config_recv and engine_reconf), cache saves
  * (cachefile_save), control answers (control_result, control_backend),
- * probe results, stop, verbosity, and the peer going away.  The first
+ * probe results, DNS answers (dns_done), stop, verbosity, and the peer
+ * going away.  The first
  * byte picks the peer: even the parent, odd the prober.  State carries over from input to input, as in a
  * long-running engine, except that a stop is undone.
  */
@@ -65,6 +66,8 @@ fuzz_seeds(void)
 				    IMSG_CACHE_SAVE_RESULT, IMSG_RELOAD_RESULT,
 				    IMSG_LOG_VERBOSE };
 	const uint32_t		 t_stop[] = { IMSG_STOP };
+	const uint32_t		 t_dns[] = { IMSG_DNS_RES, IMSG_DNS_RES };
+	struct dns_res		 dres[2];
 	const void		*d[4];
 	size_t			 l[4], clen, n;
 	int			 v = 1;
@@ -113,6 +116,25 @@ fuzz_seeds(void)
 	l[3] = sizeof(v);
 	n = seed_msgs(buf, sizeof(buf), t_parent, d, l, 4);
 	seed_write(0, buf, n);
+
+	memset(dres, 0, sizeof(dres));
+	dres[0].id = 1;
+	dres[0].answer.result = DNS_OK;
+	dres[0].answer.ttl = 300;
+	strlcpy(dres[0].answer.name, "example.net",
+	    sizeof(dres[0].answer.name));
+	dres[0].answer.nnames = 1;
+	strlcpy(dres[0].answer.names[0], "mx.example.net",
+	    sizeof(dres[0].answer.names[0]));
+	dres[0].answer.naddrs = 1;
+	dres[0].answer.addrs[0].af = AF_INET;
+	dres[1].id = 2;
+	dres[1].answer.result = DNS_NULLMX;
+	d[0] = &dres[0];
+	d[1] = &dres[1];
+	l[0] = l[1] = sizeof(dres[0]);
+	n = seed_msgs(buf, sizeof(buf), t_dns, d, l, 2);
+	seed_write(1, buf, n);
 
 	d[0] = NULL;
 	l[0] = 0;

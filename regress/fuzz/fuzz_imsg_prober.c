@@ -29,7 +29,9 @@
  * away.  The first byte picks the peer: even the parent, odd the engine.
  * Nothing leaves the process: connect(2) is refused and a host name
  * "resolves" at once, every other time to 127.0.0.1 and otherwise to an
- * error, so probes go the way of an unreachable backend.
+ * error, so probes go the way of an unreachable backend; c-ares is not
+ * started, and a DNS question of the access rules is answered at once,
+ * a temporary failure, once the prober has taken it.
  * State carries over from input to input, as in a long-running prober.
  */
 
@@ -39,7 +41,12 @@
 
 struct resolve_query;
 
+struct dns_req;
+struct scamback_conf;
+
 static int	fuzz_connect(int);
+static void	fuzz_dnslookup_start(const struct dns_req *);
+static void	fuzz_resolve_configure(const struct scamback_conf *);
 static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 		    void (*)(void *, const struct sockaddr_storage *, int,
 		    const char *), void *);
@@ -48,6 +55,8 @@ static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 #define _exit(s)		fuzz_exit(s)
 #define connect(fd, sa, len)	fuzz_connect(fd)
 #define resolve_start		fuzz_resolve_start
+#define resolve_configure	fuzz_resolve_configure
+#define dnslookup_start		fuzz_dnslookup_start
 #include "prober.c"
 #include "backend.c"
 #include "probe.c"
@@ -57,6 +66,8 @@ static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 #undef _exit
 #undef connect
 #undef resolve_start
+#undef resolve_configure
+#undef dnslookup_start
 #include "imsgfuzz.h"
 
 static int
@@ -89,6 +100,24 @@ fuzz_resolve_start(const char *name, uint16_t port, int inet6,
 }
 
 static void
+fuzz_resolve_configure(const struct scamback_conf *conf)
+{
+}
+
+static void
+fuzz_dnslookup_start(const struct dns_req *req)
+{
+	struct dns_res	res;
+
+	memset(&res, 0, sizeof(res));
+	res.id = req->id;
+	res.answer.result = DNS_TEMPFAIL;
+	res.answer.ttl = DNS_TTL_TEMPFAIL;
+	strlcpy(res.answer.name, req->name, sizeof(res.answer.name));
+	prober_dns_answer(&res);
+}
+
+static void
 fuzz_reset(struct imsgev *iev)
 {
 	int	fd = iev->ibuf.fd;
@@ -107,6 +136,8 @@ fuzz_seeds(void)
 	const uint32_t		 t_req[] = { IMSG_PROBE_REQ, IMSG_PROBE_REQ,
 				    IMSG_PROBE_REQ, IMSG_PROBE_REQ };
 	const uint32_t		 t_backends[] = { IMSG_PROBE_BACKENDS };
+	const uint32_t		 t_dns[] = { IMSG_DNS_REQ, IMSG_DNS_REQ };
+	struct dns_req		 dreq[2];
 	const uint32_t		 t_parent[] = { IMSG_LOG_VERBOSE, IMSG_STOP };
 	const void		*d[4];
 	size_t			 l[4], clen, n;
@@ -142,6 +173,22 @@ fuzz_seeds(void)
 	n = seed_msgs(buf, sizeof(buf), t_backends, d, l, 1);
 	seed_write(1, buf, n);
 
+	memset(dreq, 0, sizeof(dreq));
+	dreq[0].id = 200;
+	dreq[0].kind = DNS_RESOLVABLE;
+	dreq[0].flags = DNS_PARENT;
+	dreq[0].timeout_ms = 5000;
+	strlcpy(dreq[0].name, "mail.example.net", sizeof(dreq[0].name));
+	dreq[1].id = 201;
+	dreq[1].kind = DNS_NS;
+	strlcpy(dreq[1].name, "example.org", sizeof(dreq[1].name));
+	for (i = 0; i < 2; i++) {
+		d[i] = &dreq[i];
+		l[i] = sizeof(dreq[i]);
+	}
+	n = seed_msgs(buf, sizeof(buf), t_dns, d, l, 2);
+	seed_write(1, buf, n);
+
 	d[0] = &v;
 	l[0] = sizeof(v);
 	d[1] = NULL;
@@ -173,6 +220,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
 		abort();
 	imsgev_init(&iev_engine, fds[0], prober_dispatch_imsg, NULL);
+	/* What prober_main() sets up before its loop. */
+	probe_init(prober_answer);
 	prober_apply(prober_conf);
 	return (0);
 }
