@@ -115,6 +115,11 @@ log_getverbose(void)
 }
 
 void
+log_stderr(int on)
+{
+}
+
+void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	if (fuzz_verbose) {
