@@ -34,14 +34,14 @@ grep -qx 'cache file "/var/db/x/cache"' "$T/out" || fail "-D cachefile"
 # -D wins over the file's definition.  A value with characters special
 # to the grammar ('=') is quoted inside the value: it expands raw.
 "$SCAMBACK" -nv -D sock=inet:8900@127.0.0.1 -D dom=example.org \
-    -D 'cachefile="/a=b"' -f "$T/m.conf" >"$T/out" 2>"$T/err" ||
+    -D 'cachefile="/var/db/a=b"' -f "$T/m.conf" >"$T/out" 2>"$T/err" ||
     fail "-D override: $(cat "$T/err")"
 grep -qx 'listen on "inet:8900@127.0.0.1"' "$T/out" ||
     fail "-D did not override the file: $(cat "$T/out")"
-grep -qx 'cache file "/a=b"' "$T/out" || fail "-D value with '='"
+grep -qx 'cache file "/var/db/a=b"' "$T/out" || fail "-D value with '='"
 
 # An unused -D is worth a warning with -nv.
-"$SCAMBACK" -nv -D dom=example.net -D cachefile=/x -D unused=1 \
+"$SCAMBACK" -nv -D dom=example.net -D cachefile=/var/db/x -D unused=1 \
     -f "$T/m.conf" >/dev/null 2>"$T/err" || fail "unused -D: $(cat "$T/err")"
 grep -q "macro 'unused' not used" "$T/err" || fail "unused macro not reported"
 
