@@ -165,15 +165,16 @@ backend_figures(struct backend *b, struct ctl_backend *cb)
 			cb->sessions_idle++;
 	cb->sessions_limit = b->conf.sessions;
 	cb->queued = b->nqueued;
-	cb->probes = b->probes;
-	cb->shortcuts = b->shortcuts;
-	cb->valid = b->valid;
-	cb->invalid = b->invalid;
-	cb->unknown = b->unknown;
-	if (b->probes > 0) {
-		cb->latency_mean_ms = b->latency_sum / b->probes;
-		n = b->probes < PROBER_LATENCIES ? b->probes : PROBER_LATENCIES;
-		memcpy(lat, b->latency, n * sizeof(lat[0]));
+	cb->probes = b->fig.probes;
+	cb->shortcuts = b->fig.shortcuts;
+	cb->valid = b->fig.valid;
+	cb->invalid = b->fig.invalid;
+	cb->unknown = b->fig.unknown;
+	if (b->fig.probes > 0) {
+		cb->latency_mean_ms = b->fig.latency_sum / b->fig.probes;
+		n = b->fig.probes < PROBER_LATENCIES ? b->fig.probes :
+		    PROBER_LATENCIES;
+		memcpy(lat, b->fig.latency, n * sizeof(lat[0]));
 		qsort(lat, n, sizeof(lat[0]), latency_cmp);
 		cb->latency_p99_ms = lat[(n * 99 + 99) / 100 - 1];
 	}
@@ -318,6 +319,35 @@ backend_usable(struct backend *b)
  * Backend trouble is logged once, with the reply text, until it changes
  * or a session works again: a dead backend must not flood the log.
  */
+/*
+ * scambackctl flush backoff: the hosts of the backend named (all: "")
+ * may be tried again at once.  Returns how many were in backoff.
+ */
+uint32_t
+backend_unbackoff(const char *name)
+{
+	struct backend	*b;
+	struct host	*h;
+	uint64_t	 now = now_ms();
+	uint32_t	 n = 0;
+
+	TAILQ_FOREACH(b, &backends, entry) {
+		if (b->retired || (*name != '\0' &&
+		    strcmp(b->conf.name, name) != 0))
+			continue;
+		TAILQ_FOREACH(h, &b->hosts, entry) {
+			if (!host_in_backoff(h, now))
+				continue;
+			h->backoff_until = 0;
+			n++;
+			log_info("backend %s: host %s taken out of backoff by "
+			    "scambackctl", b->conf.name, h->name);
+		}
+		b->logged[0] = '\0';
+	}
+	return (n);
+}
+
 void
 backend_log(struct backend *b, const char *text)
 {

@@ -310,7 +310,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	struct ctl_filter	 f;
 	size_t			 n;
 	int			 v;
-	char			 buf[ADDR_LEN];
+	char			 buf[ADDR_LEN], name[NAME_LEN];
 
 	/* scambackctl asks one thing per connection. */
 	if (c->busy)
@@ -332,6 +332,15 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		c->busy = 1;
 		if (imsgev_compose(engine.prober, IMSG_PROBE_BACKENDS, c->id,
 		    0, -1, NULL, 0) == -1)
+			fatal("%s: imsg_compose", __func__);
+		break;
+	case IMSG_CTL_FLUSH_BACKOFF:
+		if (imsg_get_data(imsg, name, sizeof(name)) == -1)
+			return (-1);
+		name[sizeof(name) - 1] = '\0';
+		c->busy = 1;
+		if (imsgev_compose(engine.prober, IMSG_PROBE_UNBACKOFF, c->id,
+		    0, -1, name, sizeof(name)) == -1)
 			fatal("%s: imsg_compose", __func__);
 		break;
 	case IMSG_CTL_SHOW_STATS:

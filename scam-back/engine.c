@@ -262,6 +262,7 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 	struct cache_save_done	 saved;
 	struct dns_res		 dres;
 	ssize_t			 n;
+	uint32_t		 hosts;
 	int			 from_parent = iev == &iev_parent, v, sfd;
 
 	if (!imsgev_read(iev, event)) {
@@ -374,6 +375,17 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 			if (!dns_done(&dres))
 				log_debug("answer to forgotten DNS lookup %u",
 				    dres.id);
+			break;
+		case IMSG_PROBE_UNBACKOFF_DONE:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &hosts, sizeof(hosts)) == -1)
+				fatalx("bad IMSG_PROBE_UNBACKOFF_DONE");
+			memset(&result, 0, sizeof(result));
+			result.ok = 1;
+			result.count = hosts;
+			snprintf(result.text, sizeof(result.text), "%u host%s "
+			    "taken out of backoff", hosts, hosts == 1 ? "" : "s");
+			control_result(imsg_get_id(&imsg), &result);
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,

@@ -160,21 +160,21 @@ probe_answer(struct probe *p, struct probe_res *res)
 
 	/* What the prober knew already is no probe of the backend. */
 	if (res->shortcut)
-		b->shortcuts++;
+		b->fig.shortcuts++;
 	else {
-		b->latency[b->probes % PROBER_LATENCIES] = ms;
-		b->latency_sum += ms;
-		b->probes++;
+		b->fig.latency[b->fig.probes % PROBER_LATENCIES] = ms;
+		b->fig.latency_sum += ms;
+		b->fig.probes++;
 	}
 	switch (res->verdict) {
 	case VERDICT_VALID:
-		b->valid++;
+		b->fig.valid++;
 		break;
 	case VERDICT_INVALID:
-		b->invalid++;
+		b->fig.invalid++;
 		break;
 	default:
-		b->unknown++;
+		b->fig.unknown++;
 		break;
 	}
 	log_debug("probe %s backend %s: %s %d %s \"%s\"%s%s %llu ms",

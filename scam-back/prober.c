@@ -143,6 +143,8 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 	struct probe_req	 req;
 	struct dns_req		 dreq;
 	ssize_t			 n;
+	uint32_t		 hosts;
+	char			 name[NAME_LEN];
 	int			 from_parent = iev == &iev_parent, v;
 
 	if (!imsgev_read(iev, event)) {
@@ -210,6 +212,15 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 				fatalx("bad IMSG_DNS_REQ");
 			dreq.name[sizeof(dreq.name) - 1] = '\0';
 			dnslookup_start(&dreq);
+			break;
+		case IMSG_PROBE_UNBACKOFF:
+			if (from_parent ||
+			    imsg_get_data(&imsg, name, sizeof(name)) == -1)
+				fatalx("bad IMSG_PROBE_UNBACKOFF");
+			name[sizeof(name) - 1] = '\0';
+			hosts = backend_unbackoff(name);
+			imsgev_compose(&iev_engine, IMSG_PROBE_UNBACKOFF_DONE,
+			    imsg_get_id(&imsg), 0, -1, &hosts, sizeof(hosts));
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,
@@ -299,6 +310,9 @@ prober_apply(struct scamback_conf *conf)
 			continue;
 		}
 		b = backend_new(bc, conf);
+		/* A backend changed by a reload keeps its figures. */
+		if (old != NULL)
+			b->fig = old->fig;
 		/* Names are looked up now, not when the first probe waits. */
 		TAILQ_FOREACH(h, &b->hosts, entry)
 			host_resolve(h);

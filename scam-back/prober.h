@@ -174,13 +174,16 @@ struct backend {
 	struct event		 free_ev;
 	char			 logged[REPLY_TEXT_LEN];
 
-	uint64_t		 probes;
-	uint64_t		 valid;
-	uint64_t		 invalid;
-	uint64_t		 unknown;
-	uint64_t		 shortcuts;	/* catch-all: answered, not asked */
-	uint64_t		 latency_sum;
-	uint32_t		 latency[PROBER_LATENCIES];
+	/* show backends; a reload that replaces the backend keeps them */
+	struct {
+		uint64_t	 probes;
+		uint64_t	 valid;
+		uint64_t	 invalid;
+		uint64_t	 unknown;
+		uint64_t	 shortcuts;	/* catch-all: known, not asked */
+		uint64_t	 latency_sum;
+		uint32_t	 latency[PROBER_LATENCIES];
+	}			 fig;
 };
 TAILQ_HEAD(backend_head, backend);
 
@@ -225,6 +228,7 @@ int	 backend_same(struct backend *, struct backend_conf *,
 void	 backend_maybe_free(struct backend *);
 int	 backend_usable(struct backend *);
 void	 backend_log(struct backend *, const char *);
+uint32_t backend_unbackoff(const char *);
 void	 backend_figures(struct backend *, struct ctl_backend *);
 int	 host_in_backoff(struct host *, uint64_t);
 struct domain *domain_get(struct backend *, const char *);

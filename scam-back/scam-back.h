@@ -113,12 +113,15 @@ enum imsg_type {
 	IMSG_PROBE_BACKENDS_END,	/* prober -> engine */
 	IMSG_DNS_REQ,			/* engine -> prober, struct dns_req */
 	IMSG_DNS_RES,			/* prober -> engine, struct dns_res */
+	IMSG_PROBE_UNBACKOFF,		/* engine -> prober: char[NAME_LEN] */
+	IMSG_PROBE_UNBACKOFF_DONE,	/* prober -> engine: uint32_t hosts */
 
 	/* scambackctl <-> engine */
 	IMSG_CTL_SHOW_CACHE,		/* struct ctl_filter */
 	IMSG_CTL_SHOW_BACKENDS,
 	IMSG_CTL_SHOW_STATS,
 	IMSG_CTL_FLUSH_CACHE,		/* struct ctl_filter */
+	IMSG_CTL_FLUSH_BACKOFF,		/* char[NAME_LEN]: "" every backend */
 	IMSG_CTL_SAVE_CACHE,
 	IMSG_CTL_CHECK,			/* struct ctl_filter (address) */
 	IMSG_CTL_RELOAD,

@@ -579,19 +579,26 @@ session_timeout(int fd, short event, void *arg)
 		session_connect_failed(s, text);
 		break;
 	case T_HANDSHAKE:
-		textf(text, sizeof(text), "TLS handshake with %s: timed "
-		    "out", s->peer);
-		session_fail(s, text, 0);
+		textf(h->last_error, sizeof(h->last_error), "TLS handshake "
+		    "with %s: timed out", s->peer);
+		host_failed(s, h);
+		session_fail(s, h->last_error, 0);
 		break;
 	case T_REPLY:
 		if (s->state == SS_CLOSING) {
 			session_free(s);
 			break;
 		}
-		textf(text, sizeof(text), "%s: no %s reply in %u s",
-		    s->peer, smtp_cmd_name(smtp_awaiting(&s->smtp)),
+		/*
+		 * A host that accepts and then says nothing is as down as
+		 * one that refuses: it backs off, or every RCPT would wait
+		 * for it.
+		 */
+		textf(h->last_error, sizeof(h->last_error), "%s: no %s reply "
+		    "in %u s", s->peer, smtp_cmd_name(smtp_awaiting(&s->smtp)),
 		    prober_conf->timeout_reply);
-		session_fail(s, text, 0);
+		host_failed(s, h);
+		session_fail(s, h->last_error, 0);
 		break;
 	case T_IDLE:
 		session_close(s);

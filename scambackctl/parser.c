@@ -39,7 +39,8 @@ enum token_type {
 	KEYWORD,
 	STATE,		/* valid | invalid */
 	MATCH,		/* an address or @domain */
-	ADDRESS		/* a full address */
+	ADDRESS,	/* a full address */
+	NAME		/* a backend's name */
 };
 
 struct token {
@@ -54,6 +55,7 @@ static const struct token t_show[];
 static const struct token t_cache_state[];
 static const struct token t_cache_match[];
 static const struct token t_flush[];
+static const struct token t_backend_name[];
 static const struct token t_save[];
 static const struct token t_check[];
 static const struct token t_log[];
@@ -91,6 +93,13 @@ static const struct token t_cache_match[] = {
 
 static const struct token t_flush[] = {
 	{ KEYWORD,	"cache",	FLUSH_CACHE,	t_cache_state },
+	{ KEYWORD,	"backoff",	FLUSH_BACKOFF,	t_backend_name },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_backend_name[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ NAME,		"",		NONE,		NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -210,6 +219,17 @@ match_token(const char *word, const struct token table[])
 			match++;
 			t = &table[i];
 			break;
+		case NAME:
+			if (word == NULL || len == 0)
+				break;
+			if (strlcpy(res.name, word, sizeof(res.name)) >=
+			    sizeof(res.name)) {
+				complain("backend name too long: %s", word);
+				return (NULL);
+			}
+			match++;
+			t = &table[i];
+			break;
 		case ENDTOKEN:
 			break;
 		}
@@ -265,6 +285,9 @@ show_valid_args(const struct token table[])
 			break;
 		case ADDRESS:
 			valid("<address>");
+			break;
+		case NAME:
+			valid("<backend>");
 			break;
 		case ENDTOKEN:
 			break;

@@ -200,6 +200,11 @@ send_request(struct imsgbuf *ibuf, struct parse_result *res)
 	case SHOW_STATS:
 		type = IMSG_CTL_SHOW_STATS;
 		break;
+	case FLUSH_BACKOFF:
+		type = IMSG_CTL_FLUSH_BACKOFF;
+		data = res->name;
+		len = sizeof(res->name);
+		break;
 	case FLUSH_CACHE:
 		type = IMSG_CTL_FLUSH_CACHE;
 		data = &res->filter;

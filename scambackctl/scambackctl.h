@@ -30,6 +30,7 @@ enum actions {
 	SHOW_STATS,
 	FLUSH,
 	FLUSH_CACHE,
+	FLUSH_BACKOFF,
 	SAVE,
 	SAVE_CACHE,
 	CHECK,
@@ -42,6 +43,7 @@ enum actions {
 struct parse_result {
 	enum actions		 action;
 	struct ctl_filter	 filter;	/* show/flush cache, check */
+	char			 name[NAME_LEN];	/* flush backoff */
 };
 
 /* parser.c */

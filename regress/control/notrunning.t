@@ -24,6 +24,7 @@ for cmd in "sh ca" "s c" "show cache valid" "sh ca inv @example.net" \
     "sh b" "sh st" "fl ca" "flush cache invalid" "flush cache @example.net" \
     "f c v a@example.net" "sa c" "save cache" "ch a@example.net" \
     'sh ca "x>y"@example.net' 'ch <"x<y"@example.net>' \
+    "fl ba" "flush backoff mailbox" \
     "rel" "reload" "log v" "log b" "l verbose"; do
 	case $cmd in
 	"s c")	continue ;;	# ambiguous: show / save
@@ -57,6 +58,7 @@ bad "missing argument" check
 bad "missing argument" log
 bad "unknown argument: sideways" log sideways
 bad "superfluous argument: extra" show stats extra
+bad "superfluous argument: c" flush backoff b c
 bad "superfluous argument: extra" show cache valid a@example.net extra
 bad "unknown argument: alice" show cache alice
 bad "want local-part@domain" check @example.net
