@@ -61,10 +61,28 @@ fuzz_check(const char *address, uint32_t id,
 	done(id, &cc);
 }
 
-/* The parent and the prober: nobody there, nothing read or written. */
+static void
+fuzz_reset(struct imsgev *iev)
+{
+	int	fd = iev->ibuf.fd;
+
+	imsgbuf_clear(&iev->ibuf);
+	if (imsgbuf_init(&iev->ibuf, fd) == -1)
+		abort();
+}
+
+/*
+ * The parent and the prober: nobody there.  What was sent to them is
+ * dropped, and their event goes back to reading only: a write event
+ * that stays ready would keep event_loop(EVLOOP_NONBLOCK) from ending.
+ */
 static void
 fuzz_nobody(int fd, short event, void *arg)
 {
+	struct imsgev	*iev = arg;
+
+	fuzz_reset(iev);
+	imsgev_add(iev);
 }
 
 static void
@@ -77,16 +95,6 @@ fuzz_peer(struct imsgev *iev)
 		abort();
 	iev->handler = fuzz_nobody;
 	event_set(&iev->ev, fds[0], EV_READ, fuzz_nobody, iev);
-}
-
-static void
-fuzz_reset(struct imsgev *iev)
-{
-	int	fd = iev->ibuf.fd;
-
-	imsgbuf_clear(&iev->ibuf);
-	if (imsgbuf_init(&iev->ibuf, fd) == -1)
-		abort();
 }
 
 static void

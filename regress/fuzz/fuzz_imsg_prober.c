@@ -229,44 +229,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct imsgev	*iev, saved;
-	void		(*dispatch)(int, short, void *) = prober_dispatch_imsg;
-	int		 fds[2], i;
-
 	if (size < 1)
 		return (0);
-	iev = data[0] & 1 ? &iev_engine : &iev_parent;
-	if (fuzz_socket(fds, data + 1, size - 1) == -1)
-		return (0);
-
-	/* The input arrives on a fresh socket in place of the peer's. */
-	saved = *iev;
-	event_del(&iev->ev);
-	if (imsgbuf_init(&iev->ibuf, fds[0]) == -1)
-		abort();
-	imsgbuf_allow_fdpass(&iev->ibuf);
-	event_set(&iev->ev, fds[0], EV_READ, dispatch, iev);
-
-	fuzz_armed = 1;
-	if (setjmp(fuzz_jmp) == 0) {
-		for (i = 0; i < 64 && fuzz_pending(fds[0]) > 0; i++)
-			dispatch(fds[0], EV_READ, iev);
-		/* Whatever is due now (connections failing) runs. */
-		event_loop(EVLOOP_NONBLOCK);
-		/* Then the peer goes away. */
-		close(fds[1]);
-		fds[1] = -1;
-		dispatch(fds[0], EV_READ, iev);
-	}
-	fuzz_armed = 0;
-
-	event_del(&iev->ev);
-	imsgbuf_clear(&iev->ibuf);
-	close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	*iev = saved;
-	event_set(&iev->ev, iev->ibuf.fd, EV_READ, dispatch, iev);
+	fuzz_feed(data[0] & 1 ? &iev_engine : &iev_parent,
+	    prober_dispatch_imsg, data + 1, size - 1, 1);
 	/* What the prober wrote to its peers is dropped unread. */
 	fuzz_reset(&iev_parent);
 	fuzz_reset(&iev_engine);

@@ -104,6 +104,11 @@ log_procinit(const char *procname)
 }
 
 void
+log_stderr(int on)
+{
+}
+
+void
 log_setverbose(int v)
 {
 }
@@ -255,6 +260,51 @@ fuzz_pending(int fd)
  */
 #if defined(SCAMBACK_H) && !defined(FUZZ_IMSG_SEEDS)
 #define FUZZ_IMSG_SEEDS
+
+/*
+ * One input for a process: the bytes arrive on a fresh socket in place
+ * of the peer's (iev) and its dispatch reads them, then the peer goes
+ * away; fatal() and exit() come back here.  run_due: let the event loop
+ * run what has come due meanwhile (connections failing).  iev is itself
+ * again afterwards.
+ */
+static __unused void
+fuzz_feed(struct imsgev *iev, void (*dispatch)(int, short, void *),
+    const uint8_t *data, size_t size, int run_due)
+{
+	struct imsgev	saved;
+	int		fds[2], i;
+
+	if (fuzz_socket(fds, data, size) == -1)
+		return;
+	saved = *iev;
+	event_del(&iev->ev);
+	if (imsgbuf_init(&iev->ibuf, fds[0]) == -1)
+		abort();
+	imsgbuf_allow_fdpass(&iev->ibuf);
+	event_set(&iev->ev, fds[0], EV_READ, dispatch, iev);
+
+	fuzz_armed = 1;
+	if (setjmp(fuzz_jmp) == 0) {
+		for (i = 0; i < 64 && fuzz_pending(fds[0]) > 0; i++)
+			dispatch(fds[0], EV_READ, iev);
+		if (run_due)
+			event_loop(EVLOOP_NONBLOCK);
+		close(fds[1]);
+		fds[1] = -1;
+		dispatch(fds[0], EV_READ, iev);
+	}
+	fuzz_armed = 0;
+
+	event_del(&iev->ev);
+	imsgbuf_clear(&iev->ibuf);
+	close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+	*iev = saved;
+	event_set(&iev->ev, iev->ibuf.fd, EV_READ, dispatch, iev);
+}
+
 static const char	*seed_dir;
 static int		 seed_n;
 
