@@ -25,7 +25,7 @@ struct stat;
 /* scam-back.c */
 void		 parent_shutdown(void);
 void		 parent_stop_children(void);
-const char	*parent_reload_config(void);
+int		 parent_reload_config(char *, size_t);
 void		 parent_sandbox(const char *, const char *,
 		    struct scamback_conf *);
 

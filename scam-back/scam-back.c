@@ -516,42 +516,70 @@ parent_send_config(struct scamback_conf *c)
 }
 
 /*
- * Parse the file again.  On any error the running configuration stays and
- * every error is logged (by the parser).  listen on and user need a
- * restart: the engine's socket and the children's ids are set at start.
- * Returns NULL on success, else a message for scambackctl.
+ * Parse the file again.  On any error the running configuration stays,
+ * and the reply (for scambackctl reload) carries every file:line error.
+ * What only a restart changes (listen on, user and cache file: the
+ * engine's socket, the children's ids and the parent's sandbox are set
+ * at start) keeps its running value, and the reply says so.  msg gets
+ * the reply; returns 0 when the new configuration runs, else -1.
  */
-const char *
-parent_reload_config(void)
+int
+parent_reload_config(char *msg, size_t len)
 {
 	struct scamback_conf	*nconf;
+	char			 errs[sizeof(((struct ctl_result *)0)->text)];
+	char			 later[256];
 
-	if ((nconf = parse_config(conffile, 0)) == NULL) {
+	conf_capture(errs, sizeof(errs));
+	nconf = parse_config(conffile, 0);
+	conf_capture(NULL, 0);
+	if (nconf == NULL) {
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", conffile);
-		return ("configuration has errors, see the log; "
-		    "running configuration kept");
+		snprintf(msg, len, "configuration has errors; the running "
+		    "one is kept:\n%s", errs[0] != '\0' ? errs :
+		    "(see the log)");
+		return (-1);
 	}
 	resolvconf_load(nconf, RESOLV_CONF);
+
+	later[0] = '\0';
 	if (strcmp(nconf->listen.spec, conf->listen.spec) != 0 ||
-	    strcmp(nconf->user, conf->user) != 0)
-		log_warnx("listen on and user take effect only after a "
-		    "restart; running with the old values");
+	    nconf->listen.mode != conf->listen.mode ||
+	    strcmp(nconf->listen.owner, conf->listen.owner) != 0 ||
+	    strcmp(nconf->listen.group, conf->listen.group) != 0)
+		strlcat(later, ", listen on", sizeof(later));
+	if (strcmp(nconf->user, conf->user) != 0)
+		strlcat(later, ", user", sizeof(later));
+	if (strcmp(nconf->cache_file, conf->cache_file) != 0)
+		strlcat(later, ", cache file", sizeof(later));
 	nconf->listen = conf->listen;
 	strlcpy(nconf->user, conf->user, sizeof(nconf->user));
 
 	parent_send_config(nconf);
 	parent_cache_reconf(nconf);
+	/* The cache goes on being saved where it was. */
+	strlcpy(nconf->cache_file, conf->cache_file,
+	    sizeof(nconf->cache_file));
 	config_free(conf);
 	conf = nconf;
+	if (later[0] != '\0') {
+		log_warnx("only a restart changes %s: the running values "
+		    "are kept", later + 2);
+		snprintf(msg, len, "configuration reloaded; only a restart "
+		    "changes %s: the running values are kept", later + 2);
+	} else
+		snprintf(msg, len, "configuration reloaded");
 	log_info("configuration reloaded");
-	return (NULL);
+	return (0);
 }
 
 static void
 parent_reload(void)
 {
-	(void)parent_reload_config();
+	char	msg[sizeof(((struct ctl_result *)0)->text)];
+
+	(void)parent_reload_config(msg, sizeof(msg));
 }
 
 /*
@@ -568,7 +596,6 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 	struct imsg		 imsg;
 	struct cache_save_done	 done;
 	struct ctl_result	 res;
-	const char		*errstr;
 	ssize_t			 n;
 	int			 v;
 
@@ -607,12 +634,8 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 			if (p != PROC_ENGINE || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_RELOAD_REQ");
 			memset(&res, 0, sizeof(res));
-			if ((errstr = parent_reload_config()) == NULL) {
-				res.ok = 1;
-				strlcpy(res.text, "configuration reloaded",
-				    sizeof(res.text));
-			} else
-				strlcpy(res.text, errstr, sizeof(res.text));
+			res.ok = parent_reload_config(res.text,
+			    sizeof(res.text)) == 0;
 			imsgev_compose(iev, IMSG_RELOAD_RESULT,
 			    imsg_get_id(&imsg), 0, -1, &res, sizeof(res));
 			break;

@@ -503,6 +503,7 @@ const char		*parse_readfile(size_t);
 
 /* util.c: what parse.y, maptable.c and legacy.c share */
 void			 conf_begin(int);
+void			 conf_capture(char *, size_t);
 int			 conf_errors(void);
 void			 conf_vmsg(const char *, int, const char *,
 			    const char *, va_list);

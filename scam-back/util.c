@@ -40,6 +40,8 @@
 
 static int	conf_flags;	/* SCAMBACK_OPT_* of the parse under way */
 static int	conf_nerrors;	/* errors found outside the grammar */
+static char	*capture;	/* conf_capture() */
+static size_t	 capturelen;
 
 /* A parse begins: how to report, and no errors yet. */
 void
@@ -47,6 +49,19 @@ conf_begin(int flags)
 {
 	conf_flags = flags;
 	conf_nerrors = 0;
+}
+
+/*
+ * Until conf_capture(NULL, 0): every message is also appended to buf,
+ * one a line, for the reply to scambackctl reload.
+ */
+void
+conf_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capturelen = len;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
 }
 
 int
@@ -64,6 +79,7 @@ conf_vmsg(const char *fname, int lineno, const char *what, const char *fmt,
     va_list ap)
 {
 	char	*msg;
+	size_t	 len;
 
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatalx("%s: vasprintf", __func__);
@@ -71,6 +87,12 @@ conf_vmsg(const char *fname, int lineno, const char *what, const char *fmt,
 		fprintf(stderr, "%s:%d: %s%s\n", fname, lineno, what, msg);
 	else
 		log_warnx("%s:%d: %s%s", fname, lineno, what, msg);
+	if (capture != NULL && strlen(capture) + 1 < capturelen) {
+		len = strlen(capture);
+		(void)snprintf(capture + len, capturelen - len,
+		    "%s%s:%d: %s%s", len > 0 ? "\n" : "", fname, lineno, what,
+		    msg);
+	}
 	free(msg);
 }
 

@@ -157,7 +157,7 @@ expect_eq "broken reload: exit" "$?" 1
 expect_match "broken reload" "$out" "^scambackctl: .*(error|scam-back.conf)"
 o=$(ctl -j reload 2>/dev/null)
 json "broken reload" "$o"
-expect_eq "broken reload json" "$(echo "$o" | jq .result.ok)" false
+expect_eq "broken reload json" "$(printf "%s\n" "$o" | jq .result.ok)" false
 cp "$T/good.conf" "$T/scam-back.conf"
 
 # Still serving after all that.

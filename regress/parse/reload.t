@@ -1,9 +1,10 @@
 #!/bin/sh
 #
 # SIGHUP with a broken configuration keeps the running one and logs every
-# error with its file and line; the children are not restarted and the
-# milter socket stays.  A good file then reloads; a changed listen on is
-# logged as needing a restart.  Runs the daemon as root (-d).
+# error with its file and line; scambackctl reload replies with them.
+# The children are not restarted and the milter socket stays.  A good
+# file then reloads; a changed listen on or user is said, in the log and
+# in the reply, to need a restart.  Runs the daemon as root (-d).
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -82,6 +83,12 @@ grep -q "configuration reloaded" "$log" &&
     fail "a broken file was reported as reloaded"
 expect_eq "configurations applied" \
     "$(count "milter engine: new configuration applied")" "$applied"
+# scambackctl reload says the same, every error with its file and line.
+out=$("$SCAMBACKCTL" -s "$T/ctl.sock" reload 2>&1) && fail "reload of a broken file succeeded"
+expect_eq "reload reply" "$out" "scambackctl: configuration has errors; the running one is kept:
+$conf:3: timeout connect must be between 1s and 60s
+$T/backends.conf:2: host \"999.0.0.1\" is neither an address nor a host name
+$conf:5: domain example.net: backend \"nosuch\" is not defined"
 
 # 2. Good again, with a change: reloaded, same children.
 good example.org
@@ -92,9 +99,13 @@ kill -0 "$DPID" 2>/dev/null || fail "daemon died on a reload"
 expect_eq "engine pid" "$(pgrep -P "$DPID" -xf "scam-back: milter engine")" \
     "$engine"
 
-# 3. A new listen on needs a restart: said, and the old socket stays.
+# 3. A new listen on and a new user need a restart: said, in the log and
+# to scambackctl reload, and the old socket stays.
 sed -i "s|unix:$T/milter.sock|unix:$T/other.sock|" "$conf"
-hup "take effect only after a restart"
+hup "only a restart changes listen on: the running values are kept"
+echo 'user "nobody"' >>"$conf"
+out=$("$SCAMBACKCTL" -s "$T/ctl.sock" reload) || fail "reload: $out"
+expect_eq "reload reply" "$out" "configuration reloaded; only a restart changes listen on, user: the running values are kept"
 [ -S "$T/milter.sock" ] || fail "milter socket gone after listen on changed"
 [ -e "$T/other.sock" ] && fail "listen on changed without a restart"
 
