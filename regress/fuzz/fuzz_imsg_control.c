@@ -61,16 +61,6 @@ fuzz_check(const char *address, uint32_t id,
 	done(id, &cc);
 }
 
-static void
-fuzz_reset(struct imsgev *iev)
-{
-	int	fd = iev->ibuf.fd;
-
-	imsgbuf_clear(&iev->ibuf);
-	if (imsgbuf_init(&iev->ibuf, fd) == -1)
-		abort();
-}
-
 /*
  * The parent and the prober: nobody there.  What was sent to them is
  * dropped, and their event goes back to reading only: a write event

@@ -41,17 +41,6 @@
 #include "imsgfuzz.h"
 
 static void
-fuzz_reset(struct imsgev *iev)
-{
-	int	fd = iev->ibuf.fd;
-
-	imsgbuf_clear(&iev->ibuf);
-	if (imsgbuf_init(&iev->ibuf, fd) == -1)
-		abort();
-	imsgbuf_allow_fdpass(&iev->ibuf);
-}
-
-static void
 fuzz_seeds(void)
 {
 	static uint8_t		 conf[65536], buf[65536 * 2 + 1];

@@ -62,6 +62,7 @@ static struct resolve_query *fuzz_resolve_start(const char *, uint16_t, int,
 #include "probe.c"
 #include "session.c"
 #include "host.c"
+#include "dest.c"
 #undef exit
 #undef _exit
 #undef connect
@@ -115,17 +116,6 @@ fuzz_dnslookup_start(const struct dns_req *req)
 	res.answer.ttl = DNS_TTL_TEMPFAIL;
 	strlcpy(res.answer.name, req->name, sizeof(res.answer.name));
 	prober_dns_answer(&res);
-}
-
-static void
-fuzz_reset(struct imsgev *iev)
-{
-	int	fd = iev->ibuf.fd;
-
-	imsgbuf_clear(&iev->ibuf);
-	if (imsgbuf_init(&iev->ibuf, fd) == -1)
-		abort();
-	imsgbuf_allow_fdpass(&iev->ibuf);
 }
 
 static void
@@ -221,6 +211,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	imsgev_init(&iev_engine, fds[0], prober_dispatch_imsg, NULL);
 	/* What prober_main() sets up before its loop. */
+	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
+	session_init();
 	probe_init(prober_answer);
 	prober_apply(prober_conf);
 	return (0);

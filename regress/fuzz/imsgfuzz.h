@@ -120,11 +120,6 @@ log_getverbose(void)
 }
 
 void
-log_stderr(int on)
-{
-}
-
-void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	if (fuzz_verbose) {
@@ -268,6 +263,18 @@ fuzz_pending(int fd)
  * run what has come due meanwhile (connections failing).  iev is itself
  * again afterwards.
  */
+/* What a process wrote to a peer is dropped unread. */
+static __unused void
+fuzz_reset(struct imsgev *iev)
+{
+	int	fd = iev->ibuf.fd;
+
+	imsgbuf_clear(&iev->ibuf);
+	if (imsgbuf_init(&iev->ibuf, fd) == -1)
+		abort();
+	imsgbuf_allow_fdpass(&iev->ibuf);
+}
+
 static __unused void
 fuzz_feed(struct imsgev *iev, void (*dispatch)(int, short, void *),
     const uint8_t *data, size_t size, int run_due)
