@@ -6,10 +6,10 @@
 # command stops.  On systems without dpkg (OpenBSD) it does nothing.
 
 BUILD="build-essential pkg-config bison libmilter-dev libevent-dev
-    libtls-dev libbsd-dev libseccomp-dev libc-ares-dev"
+    libtls-dev libbsd-dev libseccomp-dev libc-ares-dev libhiredis-dev"
 DEMO="$BUILD python3 procps util-linux"
 TEST="$BUILD postfix miltertest swaks openssl python3 python3-dnslib jq
-    mandoc procps iproute2 util-linux passwd strace"
+    mandoc procps iproute2 util-linux passwd strace redis-server"
 
 case ${1:-build} in
 build)	want=$BUILD ;;

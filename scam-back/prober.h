@@ -18,8 +18,9 @@
  * What the prober's files share, and only they: prober.c (the process,
  * its imsg and configuration), session.c (SMTP sessions to the backends,
  * with TLS and I/O), host.c (host names, backoff), probe.c (probes, their
- * deadlines, catch-all detection) and backend.c (the state: backends,
- * hosts, CA files); the resolver has its own header, resolve.h.
+ * deadlines, catch-all detection), backend.c (the state: backends,
+ * hosts, CA files) and store.c (the store the gateways share, SPEC
+ * section 12); the resolver has its own header, resolve.h.
  */
 
 #ifndef PROBER_H
@@ -38,6 +39,8 @@
 					   connection limit */
 #define PROBER_NOTLS_MIN	60	/* tls yes: plaintext after a failed
 					   handshake, at least this long */
+
+struct store_lookup;
 
 struct backend;
 struct session;
@@ -252,5 +255,76 @@ int	 dest_add(enum dest_kind, const struct sockaddr *, socklen_t);
 int	 dest_allowed(const struct sockaddr *, socklen_t);
 int	 dest_connect(int, const struct sockaddr *, socklen_t);
 
+/*
+ * store.c: verdicts shared with the other gateways through a Redis
+ * store.  The prober asks before it probes; the store answers with a
+ * verdict, or gives the probe to this gateway (a lock in the store), or
+ * makes it wait for the gateway that probes.  A store that is down or
+ * slow is left alone for a while: every answer comes within
+ * STORE_WAIT_MS.
+ */
+#define STORE_WAIT_MS		100	/* the longest a verdict waits for it */
+#define STORE_FLUSH_MS		2000	/* each step of a flush */
+#define STORE_RETRY_MIN		1	/* seconds before trying again, */
+#define STORE_RETRY_MAX		30	/* doubled after each failure */
+
+enum store_outcome {
+	STORE_ALONE,		/* the store cannot help: probe alone */
+	STORE_HIT,		/* a verdict, with ttl seconds left */
+	STORE_CATCHALL,		/* the domain takes any recipient: valid */
+	STORE_PROBE		/* ours to probe: the lock is ours */
+};
+
+/* What a STORE_PROBE answer says of the address's domain. */
+enum store_domain {
+	STORE_DOMAIN_NONE,	/* not asked, or another gateway checks it */
+	STORE_DOMAIN_DETECT,	/* ours to check for a catch-all */
+	STORE_DOMAIN_NORMAL	/* checked: not a catch-all, for dttl s */
+};
+
+struct store_answer {
+	enum store_outcome	 outcome;
+	enum verdict		 verdict;	/* STORE_HIT */
+	uint32_t		 ttl;		/* seconds left; 0: no expiry */
+	enum store_domain	 domain;	/* STORE_PROBE */
+	uint32_t		 dttl;
+	int			 waited;	/* for another gateway's probe */
+};
+
+/*
+ * The event loop, a name for this gateway in the store's locks, and the
+ * function that flushes the local cache when another gateway flushed.
+ */
+void	 store_init(struct event_base *, const char *,
+	    void (*)(const struct ctl_filter *));
+
+/* A configuration: connects, reconnects or closes as it changed. */
+void	 store_configure(const struct share_conf *, uint32_t);
+
+/*
+ * Look an address up; domain (lowercase) when its catch-all state is
+ * wanted, else NULL.  Returns NULL when the store cannot answer now:
+ * probe alone.  Otherwise done() comes later from the event loop, once.
+ */
+struct store_lookup *store_lookup(const char *, const char *,
+	    void (*)(void *, const struct store_answer *), void *);
+void	 store_cancel(struct store_lookup *);	/* done() will not come */
+
+/*
+ * A probe's verdict: valid and invalid are stored for lifetime seconds;
+ * any verdict releases this gateway's lock so that the others stop
+ * waiting.  A domain's catch-all check likewise.
+ */
+void	 store_verdict(const char *, enum verdict, uint32_t);
+void	 store_domain(const char *, enum verdict, uint32_t);
+
+/*
+ * scambackctl flush cache: remove the entries from the store and tell
+ * the other gateways.  done(arg, ok, count, text) comes from the loop.
+ */
+void	 store_flush(const struct ctl_filter *,
+	    void (*)(void *, int, uint64_t, const char *), void *);
+
+void	 store_figures(struct ctl_store *);
 
 #endif /* PROBER_H */

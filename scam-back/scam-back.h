@@ -58,6 +58,8 @@
 #define DEFAULT_SESSIONS	10
 #define DEFAULT_PORT		25
 #define DEFAULT_LISTEN_MODE	0660
+#define DEFAULT_SHARE_PORT	6379
+#define DEFAULT_SHARE_PREFIX	"scam-back:"
 
 enum scamback_proc {
 	PROC_PARENT,
@@ -270,6 +272,23 @@ struct table_conf {
 };
 TAILQ_HEAD(table_list, table_conf);
 
+/* cache share (SPEC section 12): verdicts shared through a Redis store. */
+enum share_type {
+	SHARE_NONE,
+	SHARE_REDIS
+};
+
+#define SHARE_PASSWORD_LEN	128
+#define SHARE_PREFIX_LEN	64
+
+struct share_conf {
+	enum share_type		 type;
+	char			 address[HOSTNAME_LEN];	/* an address literal */
+	uint16_t		 port;
+	char			 password[SHARE_PASSWORD_LEN];	/* "": no AUTH */
+	char			 prefix[SHARE_PREFIX_LEN];
+};
+
 enum prefer_family {
 	PREFER_INET,
 	PREFER_INET6
@@ -330,6 +349,8 @@ struct scamback_conf {
 	int			 skip_authenticated;
 	int			 skip_local;
 	int			 skip_daemon_set;	/* 0: default list applies */
+
+	struct share_conf	 share;
 
 	struct backend_list	 backends;
 	struct domain_list	 domains;
@@ -468,6 +489,35 @@ struct ctl_stats {
 	uint64_t		 dns_tempfail;		/* failed for now */
 	uint64_t		 dns_timed_out;		/* waits that ended first */
 	uint64_t		 dns_answers;		/* kept now */
+};
+
+enum store_state {
+	STORE_NONE,		/* no cache share */
+	STORE_CONNECTING,
+	STORE_UP,
+	STORE_DOWN		/* working alone, trying again later */
+};
+
+/* The shared store as the prober sees it: show stats, show backends. */
+struct ctl_store {
+	char			 address[HOSTNAME_LEN];
+	uint16_t		 port;
+	char			 prefix[SHARE_PREFIX_LEN];
+	enum store_state	 state;
+	int64_t			 since;			/* UNIX time of the change */
+	int64_t			 retry_at;		/* STORE_DOWN: next try */
+	char			 last_error[REPLY_TEXT_LEN];
+	uint64_t		 lookups;
+	uint64_t		 hits;			/* verdicts of the store */
+	uint64_t		 catchall_hits;		/* domains known catch-all */
+	uint64_t		 misses;		/* ours to probe */
+	uint64_t		 lock_waits;		/* waited for another gateway */
+	uint64_t		 alone;			/* the store could not answer */
+	uint64_t		 stored;
+	uint64_t		 flushed;
+	uint64_t		 errors;
+	uint32_t		 rtt_mean_us;		/* lookups' round trips */
+	uint32_t		 rtt_p99_us;
 };
 
 /* config.c */
