@@ -65,6 +65,10 @@ config_new(void)
 	conf->dns_ndots = 1;
 	conf->skip_authenticated = 1;
 	conf->skip_local = 1;
+	conf->share.type = SHARE_NONE;
+	conf->share.port = DEFAULT_SHARE_PORT;
+	strlcpy(conf->share.prefix, DEFAULT_SHARE_PREFIX,
+	    sizeof(conf->share.prefix));
 
 	TAILQ_INIT(&conf->backends);
 	TAILQ_INIT(&conf->domains);
@@ -304,6 +308,15 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		    sizeof(conf->probe_sender));
 		config_recv_string(conf->cache_file, sizeof(conf->cache_file));
 		config_recv_string(conf->dns_search, sizeof(conf->dns_search));
+		if (conf->share.type != SHARE_NONE &&
+		    conf->share.type != SHARE_REDIS)
+			fatalx("%s: bad cache share", __func__);
+		config_recv_string(conf->share.address,
+		    sizeof(conf->share.address));
+		config_recv_string(conf->share.password,
+		    sizeof(conf->share.password));
+		config_recv_string(conf->share.prefix,
+		    sizeof(conf->share.prefix));
 		*pending = conf;
 		break;
 	case IMSG_RECONF_LISTEN:

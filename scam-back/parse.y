@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -117,6 +118,7 @@ static int	 domain_add(const char *, enum domain_match, const char *);
 static int	 table_add(enum table_type, const char *);
 static int	 skipnet_add(const char *);
 static int	 resolver_add(const char *, uint16_t);
+static int	 share_set(const char *);
 static void	 parse_finish(void);
 
 static struct scamback_conf	*conf;
@@ -136,7 +138,7 @@ static int			 expanding;
 static char			 listen_where[PATH_MAX + 16];
 static struct seen {
 	int	 owner, group, mode, protocol, tls, tls_ca, noverify, sessions,
-		 catchall;
+		 catchall, port, password, prefix;
 } seen;
 
 typedef struct {
@@ -153,9 +155,9 @@ typedef struct {
 %token	CONNECT DAEMON DETECT DISCARD DNS DOMAIN ESMTP EXPIRE FAILURE FROM
 %token	GROUP HOST
 %token	HOSTNAME IGNORE INCLUDE INET INET6 INTERVAL INVALID LISTEN LOCAL
-%token	MAILERTABLE MODE NO NONE NOVERIFY ON OWNER PORT PREFER PROBE PROTOCOL
-%token	REJECT REPLY REQUIRE RESOLVER SAVE SENDER SESSIONS SIZE SKIP SMTP
-%token	SUBDOMAINS
+%token	MAILERTABLE MODE NO NONE NOVERIFY ON OWNER PASSWORD PORT PREFER PREFIX
+%token	PROBE PROTOCOL REDIS REJECT REPLY REQUIRE RESOLVER SAVE SENDER SESSIONS
+%token	SHARE SIZE SKIP SMTP SUBDOMAINS
 %token	TEMPFAIL TIMEOUT TLS TRANSPORT UNREACHABLE USER VALID YES
 %token	ERROR
 %token	<v.string>	STRING
@@ -408,6 +410,15 @@ main		: LISTEN ON STRING		{
 			}
 			conf->cache_size = $3;
 		}
+		| CACHE SHARE REDIS STRING	{
+			memset(&seen, 0, sizeof(seen));
+			if (conf->share.type != SHARE_NONE) {
+				yyerror("cache share given twice");
+				YYERROR;
+			}
+			if (share_set($4) == -1)
+				YYERROR;
+		} shareopts
 		| TIMEOUT CONNECT time		{
 			if ($3 < 1 || $3 > MAX_TIMEOUT) {
 				yyerror("timeout connect must be between 1s "
@@ -556,6 +567,52 @@ listenopt	: OWNER STRING			{
 			}
 			conf->listen.mode = m;
 			conf->listen.mode_set = 1;
+		}
+		;
+
+shareopts	: /* empty */
+		| shareopts shareopt
+		;
+
+shareopt	: PORT port			{
+			if (seen.port++) {
+				yyerror("port given twice");
+				YYERROR;
+			}
+			conf->share.port = $2;
+		}
+		| PASSWORD STRING		{
+			if (seen.password++) {
+				yyerror("password given twice");
+				YYERROR;
+			}
+			if (check_string("password", $2,
+			    sizeof(conf->share.password)) == -1)
+				YYERROR;
+			if (*$2 == '\0') {
+				yyerror("password is empty: leave it out when "
+				    "the store asks for none");
+				YYERROR;
+			}
+			strlcpy(conf->share.password, $2,
+			    sizeof(conf->share.password));
+		}
+		| PREFIX STRING			{
+			if (seen.prefix++) {
+				yyerror("prefix given twice");
+				YYERROR;
+			}
+			if (check_string("prefix", $2,
+			    sizeof(conf->share.prefix)) == -1)
+				YYERROR;
+			/* A flush scans for prefix*: no other keys may match. */
+			if (*$2 == '\0' || strpbrk($2, "*?[]") != NULL) {
+				yyerror("prefix \"%s\": give one, without * ? "
+				    "[ or ]", $2);
+				YYERROR;
+			}
+			strlcpy(conf->share.prefix, $2,
+			    sizeof(conf->share.prefix));
 		}
 		;
 
@@ -788,10 +845,13 @@ lookup(char *s)
 		{ "noverify",		NOVERIFY },
 		{ "on",			ON },
 		{ "owner",		OWNER },
+		{ "password",		PASSWORD },
 		{ "port",		PORT },
 		{ "prefer",		PREFER },
+		{ "prefix",		PREFIX },
 		{ "probe",		PROBE },
 		{ "protocol",		PROTOCOL },
+		{ "redis",		REDIS },
 		{ "reject",		REJECT },
 		{ "reply",		REPLY },
 		{ "require",		REQUIRE },
@@ -799,6 +859,7 @@ lookup(char *s)
 		{ "save",		SAVE },
 		{ "sender",		SENDER },
 		{ "sessions",		SESSIONS },
+		{ "share",		SHARE },
 		{ "size",		SIZE },
 		{ "skip",		SKIP },
 		{ "smtp",		SMTP },
@@ -1625,6 +1686,33 @@ resolver_add(const char *s, uint16_t port)
 		return (-1);
 	}
 	TAILQ_INSERT_TAIL(&conf->resolvers, r, entry);
+	return (0);
+}
+
+/*
+ * cache share redis ADDRESS: an address literal, v4 or v6 (brackets
+ * allowed), kept as written without the brackets.  A name would need a
+ * resolver in the middle of the prober's loop and a sandbox that lets
+ * its answers through.
+ */
+static int
+share_set(const char *s)
+{
+	struct sockaddr_storage	 ss;
+	size_t			 len = strlen(s);
+
+	if (!resolve_literal(s, DEFAULT_SHARE_PORT, &ss)) {
+		yyerror("cache share redis \"%s\": give the store's IPv4 or "
+		    "IPv6 address, not a name", s);
+		return (-1);
+	}
+	if (s[0] == '[') {
+		s++;
+		len -= 2;
+	}
+	conf->share.type = SHARE_REDIS;
+	memcpy(conf->share.address, s, len);
+	conf->share.address[len] = '\0';
 	return (0);
 }
 

@@ -189,6 +189,13 @@ print_config(struct scamback_conf *conf)
 	printf("cache invalid expire %s\n", print_time(conf->invalid_expire));
 	printf("cache save interval %s\n", print_time(conf->save_interval));
 	printf("cache size %u\n", conf->cache_size);
+	if (conf->share.type == SHARE_REDIS) {
+		printf("cache share redis \"%s\" port %u", conf->share.address,
+		    conf->share.port);
+		if (conf->share.password[0] != '\0')
+			printf(" password \"%s\"", conf->share.password);
+		printf(" prefix \"%s\"\n", conf->share.prefix);
+	}
 
 	printf("\n");
 	printf("timeout connect %s\n", print_time(conf->timeout_connect));
