@@ -277,7 +277,7 @@ backend_maybe_free(struct backend *b)
 	struct timeval	tv = { 0, 0 };
 
 	if (b->retired && TAILQ_EMPTY(&b->sessions) &&
-	    TAILQ_EMPTY(&b->queue))
+	    TAILQ_EMPTY(&b->queue) && b->nshared == 0)
 		evtimer_add(&b->free_ev, &tv);
 }
 
@@ -287,7 +287,8 @@ backend_free(int fd, short event, void *arg)
 	struct backend	*b = arg;
 	struct host	*h;
 
-	if (!TAILQ_EMPTY(&b->sessions) || !TAILQ_EMPTY(&b->queue))
+	if (!TAILQ_EMPTY(&b->sessions) || !TAILQ_EMPTY(&b->queue) ||
+	    b->nshared > 0)
 		return;
 	domain_prune(b, 1);
 	if (b->ndomains > 0)

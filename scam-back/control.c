@@ -61,6 +61,8 @@ struct ctl_conn {
 	int			 busy;		/* answering a request */
 	int			 walking;	/* show cache in progress */
 	int			 walk_failed;	/* out of memory: give up */
+	int			 stats;		/* show stats: the store, END */
+	uint64_t		 flushed;	/* flush: entries of the cache */
 	uint64_t		 cursor;
 	time_t			 now;
 	struct ctl_filter	 filter;
@@ -349,7 +351,15 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		engine.stats(&st);
 		imsgev_compose(&c->iev, IMSG_CTL_STATS, 0, 0, -1, &st,
 		    sizeof(st));
-		control_end(c);
+		if (!engine.shared()) {
+			control_end(c);
+			break;
+		}
+		/* The shared store's figures are the prober's. */
+		c->busy = c->stats = 1;
+		if (imsgev_compose(engine.prober, IMSG_PROBE_STORE_REQ, c->id,
+		    0, -1, NULL, 0) == -1)
+			fatal("%s: imsg_compose", __func__);
 		break;
 	case IMSG_CTL_FLUSH_CACHE:
 		if (control_filter(imsg, &f) == -1)
@@ -361,8 +371,17 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		    f.state == CTL_STATE_INVALID ? " invalid" : "",
 		    f.match[0] != '\0' ? " matching " : "",
 		    printable(f.match, buf, sizeof(buf)));
-		control_simple(c, 1, n, "%zu cache entr%s flushed", n,
-		    n == 1 ? "y" : "ies");
+		if (!engine.shared()) {
+			control_simple(c, 1, n, "%zu cache entr%s flushed", n,
+			    n == 1 ? "y" : "ies");
+			break;
+		}
+		/* The store and the other gateways too, by the prober. */
+		c->busy = 1;
+		c->flushed = n;
+		if (imsgev_compose(engine.prober, IMSG_PROBE_FLUSH, c->id, 0,
+		    -1, &f, sizeof(f)) == -1)
+			fatal("%s: imsg_compose", __func__);
 		break;
 	case IMSG_CTL_SAVE_CACHE:
 		if (imsg_get_len(imsg) != 0)
@@ -567,4 +586,42 @@ control_backends_end(uint32_t id)
 
 	if ((c = control_byid(id)) != NULL)
 		control_end(c);
+}
+
+/*
+ * The shared store's figures, after show stats' or show backends' own
+ * (show backends' end comes from the prober after them).
+ */
+void
+control_store(uint32_t id, const struct ctl_store *cs)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_byid(id)) == NULL)
+		return;
+	imsgev_compose(&c->iev, IMSG_CTL_STORE, 0, 0, -1, cs, sizeof(*cs));
+	if (c->stats) {
+		c->stats = 0;
+		control_end(c);
+	}
+}
+
+/* The store's part of a flush: the answer says both. */
+void
+control_flushed(uint32_t id, const struct ctl_result *res)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_byid(id)) == NULL)
+		return;
+	if (res->ok)
+		control_simple(c, 1, c->flushed, "%llu cache entr%s flushed, "
+		    "%llu from the shared store",
+		    (unsigned long long)c->flushed,
+		    c->flushed == 1 ? "y" : "ies",
+		    (unsigned long long)res->count);
+	else
+		control_simple(c, 1, c->flushed, "%llu cache entr%s flushed; "
+		    "%s", (unsigned long long)c->flushed,
+		    c->flushed == 1 ? "y" : "ies", res->text);
 }

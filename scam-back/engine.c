@@ -80,6 +80,8 @@ static int	engine_keep_entry(const char *, void *);
 static void	engine_wake(void);
 static void	engine_send(int, short, void *);
 static void	engine_probe_done(struct probe_res *);
+static void	engine_flushed(struct ctl_filter *);
+static int	engine_shared(void);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
 static const char *engine_rcpt_printable(const char *, char *, size_t);
@@ -195,6 +197,7 @@ engine_main(int debug, int verbose)
 		ce.parent = &iev_parent;
 		ce.prober = &iev_prober;
 		ce.stats = engine_stats;
+		ce.shared = engine_shared;
 		ce.check = engine_check;
 		control_listen(st.control_fd, &ce);
 	}
@@ -261,6 +264,8 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 	struct ctl_backend	 cb;
 	struct cache_save_done	 saved;
 	struct dns_res		 dres;
+	struct ctl_store	 cs;
+	struct ctl_filter	 f;
 	ssize_t			 n;
 	uint32_t		 hosts;
 	int			 from_parent = iev == &iev_parent, v, sfd;
@@ -386,6 +391,32 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 			snprintf(result.text, sizeof(result.text), "%u host%s "
 			    "taken out of backoff", hosts, hosts == 1 ? "" : "s");
 			control_result(imsg_get_id(&imsg), &result);
+			break;
+		case IMSG_PROBE_STORE:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &cs, sizeof(cs)) == -1)
+				fatalx("bad IMSG_PROBE_STORE");
+			cs.address[sizeof(cs.address) - 1] = '\0';
+			cs.prefix[sizeof(cs.prefix) - 1] = '\0';
+			cs.last_error[sizeof(cs.last_error) - 1] = '\0';
+			control_store(imsg_get_id(&imsg), &cs);
+			break;
+		case IMSG_PROBE_FLUSH_RESULT:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &result, sizeof(result)) == -1)
+				fatalx("bad IMSG_PROBE_FLUSH_RESULT");
+			result.text[sizeof(result.text) - 1] = '\0';
+			control_flushed(imsg_get_id(&imsg), &result);
+			break;
+		case IMSG_PROBE_FLUSHED:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &f, sizeof(f)) == -1 ||
+			    (f.state != CTL_STATE_ANY &&
+			    f.state != CTL_STATE_VALID &&
+			    f.state != CTL_STATE_INVALID))
+				fatalx("bad IMSG_PROBE_FLUSHED");
+			f.match[sizeof(f.match) - 1] = '\0';
+			engine_flushed(&f);
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,
@@ -690,6 +721,24 @@ engine_probe_done(struct probe_res *res)
 	    (t1.tv_nsec - ck->t0.tv_nsec) / 1000000;
 	ck->done(ck->peerid, &ck->cc);
 	free(ck);
+}
+
+/* Event thread, which alone replaces the configuration. */
+static int
+engine_shared(void)
+{
+	return (engine_conf->share.type != SHARE_NONE);
+}
+
+/* Another gateway flushed the shared store: the same goes from here. */
+static void
+engine_flushed(struct ctl_filter *f)
+{
+	size_t	n;
+
+	n = cache_flush(engine_cache, f->state, f->match);
+	log_info("flushed %zu cache entr%s as another gateway did", n,
+	    n == 1 ? "y" : "ies");
 }
 
 /*

@@ -57,8 +57,9 @@ void	cachefile_save(struct cache *, int,
 struct control_engine {
 	struct cache	*cache;
 	struct imsgev	*parent;	/* reload, save cache, verbosity */
-	struct imsgev	*prober;	/* show backends */
+	struct imsgev	*prober;	/* show backends, the shared store */
 	void		(*stats)(struct ctl_stats *);
+	int		(*shared)(void);	/* cache share configured */
 	/*
 	 * check: probe now, bypassing the cache, then update it; done is
 	 * called in the event thread with the result (also when the
@@ -72,10 +73,13 @@ void	control_listen(int, const struct control_engine *);
 /*
  * The answer to a request that was passed on (save cache, reload): sent
  * to the client as IMSG_CTL_RESULT and IMSG_CTL_END, or dropped when the
- * client has gone.  Likewise the prober's backend figures.
+ * client has gone.  Likewise the prober's backend figures, the shared
+ * store's figures and its part of a flush.
  */
 void	control_result(uint32_t, const struct ctl_result *);
 void	control_backend(uint32_t, const struct ctl_backend *);
 void	control_backends_end(uint32_t);
+void	control_store(uint32_t, const struct ctl_store *);
+void	control_flushed(uint32_t, const struct ctl_result *);
 
 #endif /* ENGINE_H */

@@ -61,6 +61,7 @@ struct pending {
 	enum verdict		 verdict;
 	int			 shortcut;	/* the prober knew */
 	char			 why[PENDING_WHY_LEN];	/* of unknown */
+	int			 shared;	/* the store's verdict */
 	time_t			 sent;
 	void			*checkarg;	/* NULL: a RCPT probe */
 	char			 backend[NAME_LEN];
@@ -207,6 +208,8 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 		strlcpy(why, p->why, PENDING_WHY_LEN);
 		if (p->shortcut)
 			*source = SOURCE_CATCHALL;
+		else if (started && p->shared)
+			*source = SOURCE_SHARED;
 	} else {
 		v = VERDICT_UNKNOWN;
 		*source = SOURCE_TIMEOUT;
@@ -269,13 +272,16 @@ pending_done(const struct probe_res *res, uint32_t valid_expire,
 	if (p == NULL)
 		return (0);
 
-	/* Only the event thread removes probes: p stays valid meanwhile. */
+	/*
+	 * Only the event thread removes probes: p stays valid meanwhile.
+	 * The shared store's verdicts live as long as they have left there.
+	 */
 	if (res->verdict == VERDICT_VALID)
-		cache_put(cache, p->address, VERDICT_VALID,
-		    now + valid_expire);
+		cache_put(cache, p->address, VERDICT_VALID, now +
+		    (res->expire > 0 ? res->expire : valid_expire));
 	else if (res->verdict == VERDICT_INVALID)
-		cache_put(cache, p->address, VERDICT_INVALID,
-		    now + invalid_expire);
+		cache_put(cache, p->address, VERDICT_INVALID, now +
+		    (res->expire > 0 ? res->expire : invalid_expire));
 
 	pthread_mutex_lock(&mtx);
 	RB_REMOVE(pending_ids, &ids, p);
@@ -297,6 +303,7 @@ pending_done(const struct probe_res *res, uint32_t valid_expire,
 	} else if (res->verdict == VERDICT_UNKNOWN)
 		strlcpy(p->why, res->text[0] != '\0' ? res->text :
 		    "no reason given", sizeof(p->why));
+	p->shared = res->shared;
 	*checkarg = p->checkarg;
 	pthread_cond_broadcast(&p->cond);
 	if (p->waiters == 0)
@@ -343,6 +350,8 @@ pending_source_name(enum pending_source s)
 		return ("probe");
 	case SOURCE_COALESCED:
 		return ("coalesced");
+	case SOURCE_SHARED:
+		return ("shared");
 	case SOURCE_TIMEOUT:
 		return ("timeout");
 	case SOURCE_CATCHALL:

@@ -35,6 +35,7 @@ enum pending_source {
 	SOURCE_CACHE,		/* the answer was in the cache after all */
 	SOURCE_PROBE,		/* this wait started the probe */
 	SOURCE_COALESCED,	/* joined a probe already in flight */
+	SOURCE_SHARED,		/* this wait's probe: the shared store knew */
 	SOURCE_TIMEOUT,		/* deadline passed: verdict unknown */
 	SOURCE_CATCHALL		/* the prober knew the domain takes all */
 };
@@ -59,8 +60,8 @@ void		 pending_check(const char *, uint32_t, const char *, void *);
 /* Event thread: the next queued request, 1 if there was one. */
 int		 pending_take(struct probe_req *);
 /*
- * Event thread: an answer.  Fills the cache (lifetimes in seconds), then
- * wakes the waiters.  Returns 0 for an unknown id, else 1 with *checkarg
+ * Event thread: an answer.  Fills the cache (lifetimes in seconds, or the
+ * answer's own), then wakes the waiters.  Returns 0 for an unknown id, else 1 with *checkarg
  * set to a check's arg (NULL for a RCPT probe).
  */
 int		 pending_done(const struct probe_res *, uint32_t, uint32_t,

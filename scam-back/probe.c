@@ -15,11 +15,12 @@
  */
 
 /*
- * The prober's probes: queued on their backend, in flight on a session
- * or held while their domain's catch-all check runs, and answered once,
- * by their deadline at the latest, through the function probe_init()
- * was given.  Catch-all detection: a random local part is probed first;
- * accepted, the domain takes any recipient.
+ * The prober's probes: asking the shared store, queued on their backend,
+ * in flight on a session or held while their domain's catch-all check
+ * runs, and answered once, by their deadline at the latest, through the
+ * function probe_init() was given.  Catch-all detection: a random local
+ * part is probed first; accepted, the domain takes any recipient.  What a
+ * backend answers goes to the shared store too.
  */
 
 #include <sys/types.h>
@@ -113,6 +114,11 @@ probe_unlink(struct probe *p)
 	case PROBE_HELD:
 		TAILQ_REMOVE(&p->domain->held, p, entry);
 		break;
+	case PROBE_SHARED:
+		store_cancel(p->lookup);
+		p->lookup = NULL;
+		p->backend->nshared--;
+		break;
 	case PROBE_NOWHERE:
 		break;
 	}
@@ -143,6 +149,11 @@ probe_done(struct probe *p, struct probe_res *res)
 	probe_answer(p, res);
 }
 
+/*
+ * The answer of a backend (or of what this gateway knows of the domain).
+ * What a backend said goes to the shared store too; any answer frees the
+ * other gateways waiting on this one's lock.
+ */
 void
 probe_answer(struct probe *p, struct probe_res *res)
 {
@@ -155,6 +166,10 @@ probe_answer(struct probe *p, struct probe_res *res)
 		probe_free(p);
 		return;
 	}
+	if (p->locked || (p->asked && res->verdict != VERDICT_UNKNOWN))
+		store_verdict(p->address, p->asked ? res->verdict :
+		    VERDICT_UNKNOWN, res->verdict == VERDICT_VALID ?
+		    prober_conf->valid_expire : prober_conf->invalid_expire);
 	res->id = p->id;
 	probe_answer_cb(res);
 
@@ -178,12 +193,29 @@ probe_answer(struct probe *p, struct probe_res *res)
 		break;
 	}
 	log_debug("probe %s backend %s: %s %d %s \"%s\"%s%s %llu ms",
-	    printable(p->address, abuf, sizeof(abuf)), b->conf.name, res->verdict == VERDICT_VALID ? "valid" :
+	    printable(p->address, abuf, sizeof(abuf)), b->conf.name,
+	    res->verdict == VERDICT_VALID ? "valid" :
 	    res->verdict == VERDICT_INVALID ? "invalid" : "unknown",
 	    res->code, res->enhanced, res->text,
 	    res->catchall ? " catch-all" : "",
 	    res->shortcut ? " (known, not asked)" : "",
 	    (unsigned long long)ms);
+	probe_free(p);
+}
+
+/* The shared store's verdict: to the engine, no probe of the backend. */
+void
+probe_shared(struct probe *p, struct probe_res *res)
+{
+	char	abuf[ADDR_LEN];
+
+	probe_unlink(p);
+	res->id = p->id;
+	res->shared = 1;
+	probe_answer_cb(res);
+	log_debug("probe %s: %s from the shared store, %u s left",
+	    printable(p->address, abuf, sizeof(abuf)),
+	    res->verdict == VERDICT_VALID ? "valid" : "invalid", res->expire);
 	probe_free(p);
 }
 
@@ -201,6 +233,8 @@ probe_unknown(struct probe *p, const char *text)
 static void
 probe_free(struct probe *p)
 {
+	if (p->where == PROBE_SHARED)
+		probe_unlink(p);
 	evtimer_del(&p->deadline);
 	if (p->domain != NULL)
 		domain_unref(p->backend, p->domain);
@@ -222,6 +256,9 @@ probe_deadline(int fd, short event, void *arg)
 	if (p->where == PROBE_INFLIGHT)
 		textf(text, sizeof(text), "%s: no reply to RCPT TO in time",
 		    p->session->peer);
+	else if (p->where == PROBE_SHARED)
+		textf(text, sizeof(text), "no verdict in time from the "
+		    "shared store or the gateway that probes it");
 	else
 		textf(text, sizeof(text), "backend %s: no session in time "
 		    "(%u s)", b->conf.name, prober_conf->timeout_connect +
@@ -282,6 +319,8 @@ domain_detected(struct backend *b, struct domain *d, struct probe_res *res)
 		    res->text);
 		break;
 	}
+	/* Shared, or at least the other gateways stop waiting for it. */
+	store_domain(d->name, res->verdict, prober_conf->valid_expire);
 
 	while ((p = TAILQ_FIRST(&d->held)) != NULL) {
 		r = p->res;

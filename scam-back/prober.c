@@ -54,7 +54,13 @@
 static void	prober_dispatch_imsg(int, short, void *);
 static void	prober_apply(struct scamback_conf *);
 static void	prober_request(struct probe_req *);
+static void	prober_shared(void *, const struct store_answer *);
+static void	prober_start(struct probe *, int);
 static void	prober_backends(uint32_t);
+static void	prober_store(uint32_t);
+static void	prober_flush(uint32_t, struct ctl_filter *);
+static void	prober_flush_done(void *, int, uint64_t, const char *);
+static void	prober_flushed(const struct ctl_filter *);
 static void	prober_prune(int, short, void *);
 static void	prober_answer_later(void);
 static void	prober_answer_flush(int, short, void *);
@@ -101,6 +107,7 @@ prober_main(int debug, int verbose)
 		strlcpy(local_name, "localhost", sizeof(local_name));
 
 	drop_privileges(PROC_PROBER, prober_conf->user);
+	store_init(base, local_name, prober_flushed);
 
 	/* No file after start: Landlock denies what "dns" lets seccomp pass. */
 	if (unveil("/", "") == -1)
@@ -142,6 +149,7 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 	struct scamback_conf	*old;
 	struct probe_req	 req;
 	struct dns_req		 dreq;
+	struct ctl_filter	 filter;
 	ssize_t			 n;
 	uint32_t		 hosts;
 	char			 name[NAME_LEN];
@@ -222,6 +230,21 @@ prober_dispatch_imsg(int fd, short event, void *arg)
 			imsgev_compose(&iev_engine, IMSG_PROBE_UNBACKOFF_DONE,
 			    imsg_get_id(&imsg), 0, -1, &hosts, sizeof(hosts));
 			break;
+		case IMSG_PROBE_STORE_REQ:
+			if (from_parent || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_PROBE_STORE_REQ");
+			prober_store(imsg_get_id(&imsg));
+			break;
+		case IMSG_PROBE_FLUSH:
+			if (from_parent ||
+			    imsg_get_data(&imsg, &filter, sizeof(filter)) == -1 ||
+			    (filter.state != CTL_STATE_ANY &&
+			    filter.state != CTL_STATE_VALID &&
+			    filter.state != CTL_STATE_INVALID))
+				fatalx("bad IMSG_PROBE_FLUSH");
+			filter.match[sizeof(filter.match) - 1] = '\0';
+			prober_flush(imsg_get_id(&imsg), &filter);
+			break;
 		default:
 			fatalx("%s: unexpected imsg %u from the %s", __func__,
 			    imsg_get_type(&imsg), from_parent ? "parent" :
@@ -262,6 +285,16 @@ prober_ports(struct scamback_conf *conf, int start)
 	/* Even without a backend, "inet" must not mean every port. */
 	if (start && sandbox_net_deny() == -1)
 		fatal("sandbox_net_deny");
+	if (conf->share.type != SHARE_NONE) {
+		port = conf->share.port;
+		if (start) {
+			if (sandbox_net_connect(port) == -1)
+				fatal("sandbox: port %u", port);
+		} else if (!sandbox_net_allowed(port))
+			log_warnx("cache share: port %u: the sandbox allows "
+			    "only the ports of the start; restart scam-back "
+			    "to share through it", port);
+	}
 	TAILQ_FOREACH(bc, &conf->backends, entry) {
 		TAILQ_FOREACH(hc, &bc->hosts, entry) {
 			port = hc->port != 0 ? hc->port : DEFAULT_PORT;
@@ -331,6 +364,9 @@ prober_apply(struct scamback_conf *conf)
 	TAILQ_FOREACH(b, &backends, entry)
 		if (!b->retired)
 			session_dispatch(b);
+	/* A lock lasts as long as a probe may take (probe_new). */
+	store_configure(&conf->share, conf->timeout_connect +
+	    2 * conf->timeout_reply);
 }
 
 static void
@@ -395,14 +431,11 @@ static void
 prober_request(struct probe_req *req)
 {
 	struct backend		*b, *found = NULL;
-	struct probe		*p, *det;
+	struct probe		*p;
 	struct domain		*d = NULL;
 	struct probe_res	 res;
 	const char		*at;
-	char			 local[24], abuf[ADDR_LEN], dbuf[ADDR_LEN];
-	uint64_t		 now = now_ms();
-	size_t			 i;
-	static const char	 chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	char			 abuf[ADDR_LEN];
 
 	TAILQ_FOREACH(b, &backends, entry) {
 		if (b->retired)
@@ -439,6 +472,112 @@ prober_request(struct probe_req *req)
 		return;
 	}
 
+	/*
+	 * The shared store before the backend, unless this gateway knows
+	 * the domain takes anything; it tells of the domain only when this
+	 * gateway knows nothing of it.  A check bypasses it.
+	 */
+	if (b->conf.catchall == CATCHALL_DETECT && !p->bypass)
+		d = domain_get(b, at + 1);
+	if (!p->bypass && (d == NULL || d->state != DOMAIN_CATCHALL ||
+	    now_ms() >= d->expires) &&
+	    (p->lookup = store_lookup(p->address, d != NULL &&
+	    (d->state == DOMAIN_NONE || (d->state != DOMAIN_CHECKING &&
+	    now_ms() >= d->expires)) ? d->name : NULL, prober_shared,
+	    p)) != NULL) {
+		p->where = PROBE_SHARED;
+		b->nshared++;
+		return;
+	}
+	prober_start(p, 1);
+}
+
+/* What the shared store said: a verdict, or whether and how to probe. */
+static void
+prober_shared(void *arg, const struct store_answer *ans)
+{
+	struct probe		*p = arg;
+	struct backend		*b = p->backend;
+	struct domain		*d = NULL;
+	struct probe_res	 res;
+	const char		*at = strrchr(p->address, '@');
+	char			 dbuf[HOSTNAME_LEN];
+	uint64_t		 life;
+	int			 detect = 1;
+
+	p->lookup = NULL;
+	p->where = PROBE_NOWHERE;
+	b->nshared--;
+	if (b->conf.catchall == CATCHALL_DETECT)
+		d = domain_get(b, at + 1);
+
+	switch (ans->outcome) {
+	case STORE_HIT:
+	case STORE_CATCHALL:
+		memset(&res, 0, sizeof(res));
+		res.verdict = ans->verdict;
+		res.expire = ans->ttl;
+		if (ans->outcome == STORE_HIT)
+			textf(res.text, sizeof(res.text), "shared store%s",
+			    ans->waited ? ", after another gateway's probe" :
+			    "");
+		else {
+			res.catchall = 1;
+			textf(res.text, sizeof(res.text), "shared store: "
+			    "domain %s accepts any recipient",
+			    printable(at + 1, dbuf, sizeof(dbuf)));
+			if (d != NULL && d->state != DOMAIN_CHECKING) {
+				life = ans->ttl > 0 ? ans->ttl :
+				    prober_conf->valid_expire;
+				d->state = DOMAIN_CATCHALL;
+				d->expires = now_ms() + life * 1000;
+				strlcpy(d->text, res.text, sizeof(d->text));
+			}
+		}
+		probe_shared(p, &res);
+		backend_maybe_free(b);
+		return;
+	case STORE_PROBE:
+		p->locked = 1;
+		if (d != NULL && d->state == DOMAIN_NONE) {
+			if (ans->domain == STORE_DOMAIN_NORMAL) {
+				life = ans->dttl > 0 ? ans->dttl :
+				    prober_conf->valid_expire;
+				d->state = DOMAIN_NORMAL;
+				d->expires = now_ms() + life * 1000;
+			} else if (ans->domain == STORE_DOMAIN_NONE)
+				detect = 0;	/* another gateway checks it */
+		}
+		break;
+	case STORE_ALONE:
+		break;
+	}
+	if (b->retired) {
+		probe_unknown(p, "backend retired by a reload");
+		backend_maybe_free(b);
+		return;
+	}
+	prober_start(p, detect);
+}
+
+/*
+ * Probe it: at once when the domain is known to take anything; else on
+ * the backend, after a catch-all check of its domain when none was made
+ * (and detect allows one).
+ */
+static void
+prober_start(struct probe *p, int detect)
+{
+	struct backend		*b = p->backend;
+	struct probe		*det;
+	struct domain		*d = NULL;
+	struct probe_res	 res;
+	const char		*at = strrchr(p->address, '@');
+	char			 local[24], abuf[ADDR_LEN], dbuf[ADDR_LEN];
+	uint64_t		 now = now_ms();
+	size_t			 i;
+	static const char	 chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
 	if (b->conf.catchall == CATCHALL_DETECT && !p->bypass &&
 	    (d = domain_get(b, at + 1)) != NULL) {
 		if ((d->state == DOMAIN_CATCHALL || d->state == DOMAIN_NORMAL) &&
@@ -459,6 +598,8 @@ prober_request(struct probe_req *req)
 		case DOMAIN_NORMAL:
 			break;
 		case DOMAIN_NONE:
+			if (!detect)
+				break;
 			/* A local part nobody has: accepted means any is. */
 			for (i = 0; i < 12; i++)
 				local[i] = chars[arc4random_uniform(
@@ -502,6 +643,46 @@ prober_backends(uint32_t peerid)
 		imsgev_compose(&iev_engine, IMSG_PROBE_BACKEND, peerid, 0, -1,
 		    &cb, sizeof(cb));
 	}
+	if (prober_conf->share.type != SHARE_NONE)
+		prober_store(peerid);
 	imsgev_compose(&iev_engine, IMSG_PROBE_BACKENDS_END, peerid, 0, -1,
 	    NULL, 0);
+}
+
+static void
+prober_store(uint32_t peerid)
+{
+	struct ctl_store	cs;
+
+	store_figures(&cs);
+	imsgev_compose(&iev_engine, IMSG_PROBE_STORE, peerid, 0, -1, &cs,
+	    sizeof(cs));
+}
+
+/* scambackctl flush cache: the store's part; the engine did its own. */
+static void
+prober_flush(uint32_t peerid, struct ctl_filter *f)
+{
+	store_flush(f, prober_flush_done, (void *)(uintptr_t)peerid);
+}
+
+static void
+prober_flush_done(void *arg, int ok, uint64_t count, const char *text)
+{
+	struct ctl_result	res;
+
+	memset(&res, 0, sizeof(res));
+	res.ok = ok;
+	res.count = count;
+	strlcpy(res.text, text, sizeof(res.text));
+	imsgev_compose(&iev_engine, IMSG_PROBE_FLUSH_RESULT,
+	    (uint32_t)(uintptr_t)arg, 0, -1, &res, sizeof(res));
+}
+
+/* Another gateway flushed its cache and the store: so does the engine. */
+static void
+prober_flushed(const struct ctl_filter *f)
+{
+	imsgev_compose(&iev_engine, IMSG_PROBE_FLUSHED, 0, 0, -1, f,
+	    sizeof(*f));
 }

@@ -67,7 +67,8 @@ enum probe_where {
 	PROBE_NOWHERE,
 	PROBE_QUEUED,		/* in backend->queue */
 	PROBE_INFLIGHT,		/* in session->probes, RCPT sent */
-	PROBE_HELD		/* in domain->held: answer after detection */
+	PROBE_HELD,		/* in domain->held: answer after detection */
+	PROBE_SHARED		/* asking the shared store (lookup) */
 };
 
 struct probe {
@@ -76,10 +77,13 @@ struct probe {
 	struct backend		*backend;
 	struct session		*session;
 	struct domain		*domain;	/* catch-all detection pending */
+	struct store_lookup	*lookup;	/* PROBE_SHARED */
 	uint32_t		 id;
 	int			 bypass;
 	int			 internal;	/* the random local part */
 	int			 retried;
+	int			 asked;		/* a backend was asked */
+	int			 locked;	/* ours in the shared store */
 	uint64_t		 start;		/* ms */
 	struct event		 deadline;
 	struct probe_res	 res;		/* held result */
@@ -168,6 +172,7 @@ struct backend {
 	struct probe_head	 queue;
 	uint32_t		 nqueued;
 	uint32_t		 nqueued_internal;
+	uint32_t		 nshared;	/* probes asking the store */
 	uint32_t		 cap;		/* sessions the backend takes */
 	uint64_t		 cap_until;	/* ms */
 	struct domain_tree	 domains;
@@ -213,6 +218,7 @@ void	 probe_enqueue(struct probe *, int);
 void	 probe_unlink(struct probe *);
 void	 probe_done(struct probe *, struct probe_res *);
 void	 probe_answer(struct probe *, struct probe_res *);
+void	 probe_shared(struct probe *, struct probe_res *);
 void	 probe_unknown(struct probe *, const char *);
 void	 probe_fail_queue(struct backend *, const char *);
 

@@ -117,6 +117,12 @@ enum imsg_type {
 	IMSG_DNS_RES,			/* prober -> engine, struct dns_res */
 	IMSG_PROBE_UNBACKOFF,		/* engine -> prober: char[NAME_LEN] */
 	IMSG_PROBE_UNBACKOFF_DONE,	/* prober -> engine: uint32_t hosts */
+	IMSG_PROBE_STORE_REQ,		/* engine -> prober: store figures */
+	IMSG_PROBE_STORE,		/* prober -> engine, struct ctl_store */
+	IMSG_PROBE_FLUSH,		/* engine -> prober, struct ctl_filter */
+	IMSG_PROBE_FLUSH_RESULT,	/* prober -> engine, struct ctl_result */
+	IMSG_PROBE_FLUSHED,		/* prober -> engine, struct ctl_filter:
+					   another gateway flushed */
 
 	/* scambackctl <-> engine */
 	IMSG_CTL_SHOW_CACHE,		/* struct ctl_filter */
@@ -132,6 +138,7 @@ enum imsg_type {
 	IMSG_CTL_BACKEND,		/* struct ctl_backend */
 	IMSG_CTL_STATS,			/* struct ctl_stats */
 	IMSG_CTL_CHECK_RESULT,		/* struct ctl_check */
+	IMSG_CTL_STORE,			/* struct ctl_store */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
 
@@ -387,6 +394,9 @@ struct probe_res {
 	int			 code;			/* SMTP reply code, 0: none */
 	int			 catchall;		/* domain accepts anything */
 	int			 shortcut;		/* so known: no RCPT asked */
+	int			 shared;		/* from the shared store */
+	uint32_t		 expire;		/* seconds to cache it;
+							   0: the configured */
 	char			 enhanced[16];		/* "5.1.1" or "" */
 	char			 text[REPLY_TEXT_LEN];	/* reply or error text */
 };

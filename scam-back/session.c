@@ -611,6 +611,7 @@ session_timeout(int fd, short event, void *arg)
 static void
 session_send(struct session *s, struct probe *p)
 {
+	p->asked = 1;
 	p->where = PROBE_INFLIGHT;
 	p->session = s;
 	TAILQ_INSERT_TAIL(&s->probes, p, entry);
