@@ -35,6 +35,7 @@ static void	show_head(struct parse_result *);
 static void	show_cache_entry(struct ctl_cache_entry *, time_t);
 static void	show_backend(struct ctl_backend *, time_t);
 static void	show_stats(struct ctl_stats *, time_t);
+static void	show_store(struct parse_result *, struct ctl_store *, time_t);
 static void	show_check(struct ctl_check *);
 static void	show_result(struct parse_result *, struct ctl_result *);
 static void	show_tail(struct parse_result *);
@@ -45,6 +46,7 @@ const struct output show_output = {
 	.cache_entry = show_cache_entry,
 	.backend = show_backend,
 	.stats = show_stats,
+	.store = show_store,
 	.check = show_check,
 	.result = show_result,
 	.tail = show_tail,
@@ -80,6 +82,23 @@ fmt_host_state(enum host_state s)
 		return ("backoff");
 	case HOST_UNRESOLVED:
 		return ("unresolved");
+	default:
+		return ("unknown");
+	}
+}
+
+const char *
+fmt_store_state(enum store_state s)
+{
+	switch (s) {
+	case STORE_NONE:
+		return ("none");
+	case STORE_CONNECTING:
+		return ("connecting");
+	case STORE_UP:
+		return ("up");
+	case STORE_DOWN:
+		return ("down");
 	default:
 		return ("unknown");
 	}
@@ -235,6 +254,32 @@ show_stats(struct ctl_stats *s, time_t now)
 		    sizeof(buf)));
 	else
 		printf("%-24s %" PRIu64 "\n", "cache saves", s->cache_saves);
+}
+
+/* The shared store, after the backends or the figures. */
+static void
+show_store(struct parse_result *res, struct ctl_store *s, time_t now)
+{
+	char	buf[32];
+
+	if (res->action == SHOW_STATS)
+		printf("\n");
+	printf("shared store %s port %u prefix \"%s\": %s for %s",
+	    s->address, s->port, s->prefix, fmt_store_state(s->state),
+	    fmt_duration(now - s->since, buf, sizeof(buf)));
+	if (s->state == STORE_DOWN && s->retry_at > 0)
+		printf(", next try in %s", fmt_duration(s->retry_at - now, buf,
+		    sizeof(buf)));
+	printf("\n");
+	printf("  lookups %" PRIu64 ": %" PRIu64 " hits, %" PRIu64
+	    " catch-all, %" PRIu64 " misses, %" PRIu64 " lock waits, %"
+	    PRIu64 " alone\n", s->lookups, s->hits, s->catchall_hits,
+	    s->misses, s->lock_waits, s->alone);
+	printf("  stored %" PRIu64 ", flushed %" PRIu64 ", errors %" PRIu64
+	    "; round trip mean %u us, p99 %u us\n", s->stored, s->flushed,
+	    s->errors, s->rtt_mean_us, s->rtt_p99_us);
+	if (s->last_error[0] != '\0')
+		printf("  last error: %s\n", s->last_error);
 }
 
 static void

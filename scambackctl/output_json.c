@@ -32,6 +32,7 @@ static void	json_head(struct parse_result *);
 static void	json_cache_entry(struct ctl_cache_entry *, time_t);
 static void	json_backend(struct ctl_backend *, time_t);
 static void	json_stats(struct ctl_stats *, time_t);
+static void	json_store(struct parse_result *, struct ctl_store *, time_t);
 static void	json_check(struct ctl_check *);
 static void	json_result(struct parse_result *, struct ctl_result *);
 static void	json_tail(struct parse_result *);
@@ -41,6 +42,7 @@ const struct output json_output = {
 	.cache_entry = json_cache_entry,
 	.backend = json_backend,
 	.stats = json_stats,
+	.store = json_store,
 	.check = json_check,
 	.result = json_result,
 	.tail = json_tail,
@@ -136,6 +138,35 @@ json_stats(struct ctl_stats *s, time_t now)
 	}
 	json_do_uint("cache_saves", s->cache_saves);
 	json_do_int("cache_saved_at", s->cache_saved_at);
+	json_do_end();
+}
+
+/* "store" beside "backends" or "stats". */
+static void
+json_store(struct parse_result *res, struct ctl_store *s, time_t now)
+{
+	if (res->action == SHOW_BACKENDS)
+		json_do_end();		/* the backends */
+	json_do_object("store");
+	json_do_string("address", s->address);
+	json_do_uint("port", s->port);
+	json_do_string("prefix", s->prefix);
+	json_do_string("state", fmt_store_state(s->state));
+	json_do_int("since", s->since);
+	if (s->state == STORE_DOWN && s->retry_at > 0)
+		json_do_int("retry_at", s->retry_at);
+	json_do_string("last_error", s->last_error);
+	json_do_uint("lookups", s->lookups);
+	json_do_uint("hits", s->hits);
+	json_do_uint("catchall_hits", s->catchall_hits);
+	json_do_uint("misses", s->misses);
+	json_do_uint("lock_waits", s->lock_waits);
+	json_do_uint("alone", s->alone);
+	json_do_uint("stored", s->stored);
+	json_do_uint("flushed", s->flushed);
+	json_do_uint("errors", s->errors);
+	json_do_uint("rtt_mean_us", s->rtt_mean_us);
+	json_do_uint("rtt_p99_us", s->rtt_p99_us);
 	json_do_end();
 }
 

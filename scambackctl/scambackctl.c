@@ -246,6 +246,7 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 	struct ctl_cache_entry	 entry;
 	struct ctl_backend	 backend;
 	struct ctl_stats	 stats;
+	struct ctl_store	 store;
 	struct ctl_check	 check;
 	struct ctl_result	 result;
 	uint32_t		 i, type = imsg_get_type(imsg);
@@ -283,6 +284,16 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 		    imsg_get_data(imsg, &stats, sizeof(stats)) == -1)
 			break;
 		out->stats(&stats, now);
+		return (0);
+	case IMSG_CTL_STORE:
+		if ((res->action != SHOW_STATS &&
+		    res->action != SHOW_BACKENDS) ||
+		    imsg_get_data(imsg, &store, sizeof(store)) == -1)
+			break;
+		terminate(store.address, sizeof(store.address));
+		terminate(store.prefix, sizeof(store.prefix));
+		terminate(store.last_error, sizeof(store.last_error));
+		out->store(res, &store, now);
 		return (0);
 	case IMSG_CTL_CHECK_RESULT:
 		if (res->action != CHECK ||

@@ -59,6 +59,7 @@ struct output {
 	void	(*cache_entry)(struct ctl_cache_entry *, time_t);
 	void	(*backend)(struct ctl_backend *, time_t);
 	void	(*stats)(struct ctl_stats *, time_t);
+	void	(*store)(struct parse_result *, struct ctl_store *, time_t);
 	void	(*check)(struct ctl_check *);
 	void	(*result)(struct parse_result *, struct ctl_result *);
 	void	(*tail)(struct parse_result *);
@@ -79,6 +80,7 @@ uint64_t	stat_value(const struct ctl_stats *, const struct stat_field *);
 /* output.c: shared helpers */
 const char	*fmt_duration(int64_t, char *, size_t);
 const char	*fmt_host_state(enum host_state);
+const char	*fmt_store_state(enum store_state);
 
 /* json.c: a small JSON writer on stdout */
 void	json_do_start(void);
