@@ -11,12 +11,19 @@
 #	start_gw NAME		a gateway whose configuration body is stdin
 #				(listen and cache file are added); its files
 #				are in $T/gw-NAME
+#	gw_conf NAME		write its configuration anew, from stdin
+#	start_sharing NAME...	gateways with the same body (stdin), each
+#				sharing through the store before it returns
+#	gw_body [SHARE-OPTIONS]	a body: the store on $REDIS_PORT, one backend
+#				"b" ($BACKEND_PORT, catchall ignore) for
+#				example.net and example.org
 #	stop_gw NAME		SIGTERM, wait, fail unless it exited 0
 #	gw_ctl NAME ARGS...	scambackctl on its control socket
 #	gw_stat NAME PATH	one figure of its show stats (a jq path)
 #	gw_log NAME		its log file
 #	gw_rcpt NAME ADDR...	one MTA session with a RCPT per address
 #	gw_verdicts NAME SOURCE	how many verdict lines have source=SOURCE
+#	gw_logged NAME N REGEX	its log has at least N lines that match
 
 command -v redis-server >/dev/null 2>&1 || skip "redis-server not installed"
 command -v redis-cli >/dev/null 2>&1 || skip "redis-cli not installed"
@@ -88,7 +95,7 @@ rcli() {
 	redis-cli -p "$REDIS_PORT" $_a "$@"
 }
 
-start_gw() {
+gw_conf() {
 	_d=$T/gw-$1
 	mkdir -p "$_d"
 	chmod 755 "$_d"
@@ -97,6 +104,11 @@ start_gw() {
 		echo 'cache file none'
 		cat
 	} >"$_d/sb.conf"
+}
+
+start_gw() {
+	gw_conf "$1"
+	_d=$T/gw-$1
 	rm -f "$_d/milter.sock" "$_d/ctl.sock"
 	"$SCAMBACK" -d -f "$_d/sb.conf" -s "$_d/ctl.sock" >>"$_d/sb.log" 2>&1 &
 	eval "GW_PID_$1=$!"
@@ -104,6 +116,27 @@ start_gw() {
 	waitfor test -S "$_d/milter.sock" ||
 	    fail "gateway $1 did not start: $(tail -5 "$_d/sb.log")"
 	waitfor test -S "$_d/ctl.sock" || fail "gateway $1: no control socket"
+}
+
+gw_body() {
+	echo "cache share redis 127.0.0.1 port $REDIS_PORT $*"
+	echo 'backend "b" {'
+	echo "	host 127.0.0.1 port $BACKEND_PORT"
+	echo '	catchall ignore'
+	echo '}'
+	echo 'domain "example.net" backend "b"'
+	echo 'domain "example.org" backend "b"'
+}
+
+start_sharing() {
+	cat >"$T/gw.body"
+	for _g in "$@"; do
+		start_gw "$_g" <"$T/gw.body"
+	done
+	for _g in "$@"; do
+		waitfor grep -q 'sharing verdicts' "$(gw_log "$_g")" ||
+		    fail "gateway $_g does not share: $(tail -3 "$(gw_log "$_g")")"
+	done
 }
 
 stop_gw() {
@@ -143,5 +176,9 @@ gw_rcpt() {
 }
 
 gw_verdicts() {
-	grep -c "verdict=[a-z]* source=$2\$" "$(gw_log "$1")" || true
+	grep -c -E "verdict=[a-z]+ source=$2( |\$)" "$(gw_log "$1")" || true
+}
+
+gw_logged() {
+	[ "$(grep -c -E -- "$3" "$(gw_log "$1")")" -ge "$2" ]
 }
