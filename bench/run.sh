@@ -19,7 +19,7 @@
 #	BENCH_SECS=3	measured seconds per run (warm-up: a third of it)
 #	BENCH_REPS=5	runs per figure, interleaved with the baseline's
 #	BENCH_ONLY="..."	only these parts: cached uncached cold hol scale
-#			cachealone postfix (while working on one)
+#			cachealone share postfix (while working on one)
 #	BENCH_POSTFIX=0	leave out the Postfix runs
 #	BENCH_KEEP=1	keep the work directory (logs, raw runs)
 
@@ -510,6 +510,13 @@ part cachealone && for r in $(seq "$REPS"); do
 		break
 	fi
 done
+
+# --- the shared cache (SPEC 12): two gateways and one store, bench/share.sh ---
+if part share; then
+	say "the shared cache: two gateways, one store, $REPS runs"
+	BENCH_REPS=$REPS "$BIN/share.sh" "$RUNS" 2>"$T/share.log" ||
+	    nm share "$(tail -n 1 "$T/share.log")"
+fi
 
 # --- the whole system: a real Postfix in front ---
 # postfix_use milters maps: point Postfix at them, new smtpd processes
