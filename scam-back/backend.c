@@ -304,6 +304,22 @@ backend_free(int fd, short event, void *arg)
 	free(b);
 }
 
+/* A backend host's address (dest.c asks, through dest_init()). */
+int
+backend_has_addr(const struct sockaddr *sa, socklen_t len)
+{
+	struct backend	*b;
+	struct host	*h;
+	int		 i;
+
+	TAILQ_FOREACH(b, &backends, entry)
+		TAILQ_FOREACH(h, &b->hosts, entry)
+			for (i = 0; i < h->naddrs; i++)
+				if (dest_same(&h->addrs[i], sa, len))
+					return (1);
+	return (0);
+}
+
 int
 backend_usable(struct backend *b)
 {

@@ -59,11 +59,17 @@ static struct dest_head	 dests[DEST_MAX] = {
 	TAILQ_HEAD_INITIALIZER(dests[1])
 };
 
-static int	dest_same(const struct sockaddr_storage *,
-		    const struct sockaddr *, socklen_t);
+/* Whether an address is a backend host's: backend.c's, lent at start. */
+static int	(*dest_backend)(const struct sockaddr *, socklen_t);
+
+void
+dest_init(int (*backend_addr)(const struct sockaddr *, socklen_t))
+{
+	dest_backend = backend_addr;
+}
 
 /* The same family, address and port; nothing else counts. */
-static int
+int
 dest_same(const struct sockaddr_storage *ss, const struct sockaddr *sa,
     socklen_t len)
 {
@@ -124,16 +130,11 @@ dest_add(enum dest_kind kind, const struct sockaddr *sa, socklen_t len)
 int
 dest_allowed(const struct sockaddr *sa, socklen_t len)
 {
-	struct backend	*b;
-	struct host	*h;
 	struct dest	*d;
-	int		 i, k;
+	int		 k;
 
-	TAILQ_FOREACH(b, &backends, entry)
-		TAILQ_FOREACH(h, &b->hosts, entry)
-			for (i = 0; i < h->naddrs; i++)
-				if (dest_same(&h->addrs[i], sa, len))
-					return (1);
+	if (dest_backend != NULL && dest_backend(sa, len))
+		return (1);
 	for (k = 0; k < DEST_MAX; k++)
 		TAILQ_FOREACH(d, &dests[k], entry)
 			if (dest_same(&d->ss, sa, len))

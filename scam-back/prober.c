@@ -97,6 +97,9 @@ prober_main(int debug, int verbose)
 
 	base = event_init();
 
+	/* Connections go to the backends' hosts (and what dest.c adds). */
+	dest_init(backend_has_addr);
+
 	/* Everything that reads a file happens now, before the sandbox. */
 	resolve_init(base, prober_conf);
 	if (tls_init() == -1)

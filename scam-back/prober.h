@@ -236,6 +236,7 @@ int	 backend_same(struct backend *, struct backend_conf *,
 	    struct scamback_conf *);
 void	 backend_maybe_free(struct backend *);
 int	 backend_usable(struct backend *);
+int	 backend_has_addr(const struct sockaddr *, socklen_t);
 void	 backend_log(struct backend *, const char *);
 uint32_t backend_unbackoff(const char *);
 void	 backend_figures(struct backend *, struct ctl_backend *);
@@ -246,7 +247,8 @@ void	 domain_prune(struct backend *, int);
 
 /*
  * dest.c: where the prober may connect.  Backend hosts' addresses are
- * allowed as they are; other parts of the prober register the addresses
+ * allowed as they are (the function dest_init() is given knows them: it
+ * is backend.c's); other parts of the prober register the addresses
  * of their own job under a kind (dest_clear() the kind and dest_add()
  * again on a new configuration) and connect through dest_connect(),
  * which fails with EACCES for any other address or port.
@@ -256,6 +258,9 @@ enum dest_kind {
 	DEST_STORE,		/* the shared cache's store */
 	DEST_MAX
 };
+void	 dest_init(int (*)(const struct sockaddr *, socklen_t));
+int	 dest_same(const struct sockaddr_storage *, const struct sockaddr *,
+	    socklen_t);
 void	 dest_clear(enum dest_kind);
 int	 dest_add(enum dest_kind, const struct sockaddr *, socklen_t);
 int	 dest_allowed(const struct sockaddr *, socklen_t);

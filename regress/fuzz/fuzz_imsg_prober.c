@@ -211,6 +211,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	imsgev_init(&iev_engine, fds[0], prober_dispatch_imsg, NULL);
 	/* What prober_main() sets up before its loop. */
+	dest_init(backend_has_addr);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
 	session_init();
 	probe_init(prober_answer);
