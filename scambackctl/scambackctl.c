@@ -463,7 +463,8 @@ cache_print(const struct output *out, time_t now)
 	struct ctl_cache_entry	 e;
 	size_t			 i;
 
-	qsort(cached, ncached, sizeof(*cached), cache_cmp);
+	if (ncached > 0)
+		qsort(cached, ncached, sizeof(*cached), cache_cmp);
 	for (i = 0; i < ncached; i++) {
 		memset(&e, 0, sizeof(e));
 		strlcpy(e.address, cached[i].addr, sizeof(e.address));
