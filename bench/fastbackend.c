@@ -161,6 +161,8 @@ main(int argc, char *argv[])
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		err(1, "fcntl");
 
+	/* Another machine's server, in truth. */
+	own_session();
 	signal(SIGPIPE, SIG_IGN);
 	/* Before the base exists: libevent reads it there (timerfd on Linux). */
 	if (setenv("EVENT_PRECISE_TIMER", "1", 1) == -1)

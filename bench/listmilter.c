@@ -37,6 +37,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "bench.h"
+
 static __dead void usage(void);
 static uint64_t	 hash(const char *);
 static void	 table_add(const char *);
@@ -108,6 +110,7 @@ main(int argc, char *argv[])
 	free(line);
 	fclose(fp);
 
+	own_session();
 	if (smfi_setconn(conn) == MI_FAILURE ||
 	    smfi_register(desc) == MI_FAILURE ||
 	    smfi_setbacklog(512) == MI_FAILURE ||

@@ -30,6 +30,8 @@
 
 #include <libmilter/mfapi.h>
 
+#include "bench.h"
+
 static __dead void usage(void);
 static sfsistat	 null_envrcpt(SMFICTX *, char **);
 
@@ -65,6 +67,7 @@ main(int argc, char *argv[])
 	if (conn == NULL || argc != optind)
 		usage();
 
+	own_session();
 	if (smfi_setconn(conn) == MI_FAILURE ||
 	    smfi_register(desc) == MI_FAILURE ||
 	    smfi_setbacklog(512) == MI_FAILURE ||
