@@ -1,9 +1,10 @@
 #!/bin/sh
 #
-# deps.sh demo|test|build: make sure the Debian packages that "make demo"
-# or "make test" need are installed.  As root, missing ones are installed
-# with apt-get; otherwise the exact apt-get line is printed and the
-# command stops.  On systems without dpkg (OpenBSD) it does nothing.
+# deps.sh demo|test|bench|build: make sure the Debian packages that "make
+# demo", "make test" or "make bench" need are installed (the bench starts
+# what the tests start).  As root, missing ones are installed with
+# apt-get; otherwise the exact apt-get line is printed and the command
+# stops.  On systems without dpkg (OpenBSD) it does nothing.
 
 BUILD="build-essential pkg-config bison libmilter-dev libevent-dev
     libtls-dev libbsd-dev libseccomp-dev libc-ares-dev libhiredis-dev"
@@ -14,8 +15,8 @@ TEST="$BUILD postfix miltertest swaks openssl python3 python3-dnslib jq
 case ${1:-build} in
 build)	want=$BUILD ;;
 demo)	want=$DEMO ;;
-test)	want=$TEST ;;
-*)	echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+test|bench) want=$TEST ;;
+*)	echo "usage: $0 build|demo|test|bench" >&2; exit 2 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0
