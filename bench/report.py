@@ -381,6 +381,8 @@ r["method"] = {
 
 # Why each missing headline figure is missing.
 r["not_measured"] = {}
+no_result = ("left out (BENCH_ONLY=%s)" % res["only"] if "only" in res
+             else "no result (see the driver's messages)")
 src = {"bytes_per_entry_1m": "cache.1000000", "load_1m_s": "cache.1000000",
        "load_1k_s": "cache.1000", "cached_ratio_1m_vs_1k": "cache.1000000",
        "save_1m_s": "save"}
@@ -390,13 +392,9 @@ for k, v in list(r.items()):
     if not sb_ok and k != "null_milter_verdicts_per_s":
         r["not_measured"][k] = "scam-back: " + sb_status
     else:
-        r["not_measured"][k] = why.get(src.get(k), "no result (see the "
-                                       "driver's messages)" if "only" not
-                                       in res else "left out (BENCH_ONLY="
-                                       "%s)" % res["only"])
+        r["not_measured"][k] = why.get(src.get(k), no_result)
 if not share_probes.vals:
-    r["not_measured"]["shared_cache"] = why.get("share", "no result (see "
-                                                "the driver's messages)")
+    r["not_measured"]["shared_cache"] = why.get("share", no_result)
 for k, v in pf.items():
     if v is None:
         if "postfix" in why:
