@@ -37,7 +37,6 @@
 #include <netinet/in.h>
 #include <arpa/nameser.h>
 
-#include <err.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,26 +120,4 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	return (0);
 }
 
-#ifdef FUZZ_STANDALONE
-int
-main(int argc, char *argv[])
-{
-	FILE	*f;
-	char	*buf;
-	size_t	 len, size;
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if ((f = fopen(argv[i], "r")) == NULL)
-			err(1, "%s", argv[i]);
-		size = 1 << 20;
-		if ((buf = malloc(size)) == NULL)
-			err(1, NULL);
-		len = fread(buf, 1, size, f);
-		fclose(f);
-		LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-		free(buf);
-	}
-	return (0);
-}
-#endif
+#include "fuzzmain.h"
