@@ -68,6 +68,7 @@ TAILQ_HEAD(save_waiters, save_waiter);
 
 static void	cache_save_start(void);
 static void	cache_save_end(int, uint64_t, const char *);
+static void	cache_tmp_discard(void);
 static void	cache_save_request(uint32_t);
 static void	cache_save_timer(int, short, void *);
 static void	cache_shutdown_timeout(int, short, void *);
@@ -271,12 +272,7 @@ cache_shutdown_timeout(int fd, short event, void *arg)
 {
 	log_warnx("cache save did not finish in %d seconds; the previous "
 	    "cache file is kept", SAVE_SHUTDOWN_TIMEOUT);
-	if (cur.active) {
-		close(cur.fd);
-		cur.fd = -1;
-		(void)unlink(cur.tmp);
-		cur.active = 0;
-	}
+	parent_cache_abort();
 	children_stopped = 1;
 	shutdown_done();
 }
@@ -290,6 +286,14 @@ parent_cache_abort(void)
 {
 	if (!cur.active)
 		return;
+	cache_tmp_discard();
+	cur.active = 0;
+}
+
+/* A save that is not put in place leaves no temporary file behind. */
+static void
+cache_tmp_discard(void)
+{
 	if (cur.fd != -1) {
 		close(cur.fd);
 		cur.fd = -1;
@@ -298,7 +302,6 @@ parent_cache_abort(void)
 		(void)unlink(cur.tmp);
 		cur.tmp[0] = '\0';
 	}
-	cur.active = 0;
 }
 
 /* id: the control connection that asked, 0 for the parent's own saves. */
@@ -399,14 +402,7 @@ cache_save_end(int error, uint64_t entries, const char *what)
 			}
 		}
 	}
-	if (cur.fd != -1) {
-		close(cur.fd);
-		cur.fd = -1;
-	}
-	if (cur.tmp[0] != '\0') {
-		(void)unlink(cur.tmp);
-		cur.tmp[0] = '\0';
-	}
+	cache_tmp_discard();
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - cur.start.tv_sec) * 1000LL +
