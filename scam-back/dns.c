@@ -41,6 +41,7 @@
 #include "scam-back.h"
 #include "log.h"
 #include "dns.h"
+#include "pending.h"
 
 #define DNS_LOST_MARGIN	2	/* seconds past its timeout: lost */
 #define DNS_WAIT_MARGIN	500	/* ms a waiter gives the prober's answer */
@@ -428,13 +429,7 @@ dns_lookup(enum dns_kind kind, int flags, const char *name, uint32_t ms,
 		flags &= ~DNS_PARENT;
 	flags &= DNS_PARENT;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	pending_deadline(&deadline, ms);
 
 	pthread_mutex_lock(&mtx);
 	if ((e = dns_get(kind, flags, q, &first, &hit)) == NULL) {

@@ -151,6 +151,22 @@ pending_free(struct pending *p)
 }
 
 /*
+ * ms milliseconds from now on the monotonic clock, for a condition
+ * variable made with it: the wall clock may jump meanwhile.
+ */
+void
+pending_deadline(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/*
  * Wait for the verdict on an address that missed the cache, at most ms
  * milliseconds.  A timed-out wait leaves the probe running: its answer
  * still fills the cache.
@@ -165,13 +181,7 @@ pending_wait(const char *address, uint32_t backend_id, const char *backend,
 	int			 started = 0, first = 0;
 
 	why[0] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	pending_deadline(&deadline, ms);
 
 	pthread_mutex_lock(&mtx);
 	if (cache_lookup(cache, address, time(NULL), &v)) {

@@ -69,6 +69,8 @@ int		 pending_done(const struct probe_res *, uint32_t, uint32_t,
 /* Ids sent before the given time and still unanswered (at most max). */
 size_t		 pending_lost(time_t, uint32_t *, size_t);
 uint64_t	 pending_count(void);
+/* The deadline of a bounded wait (dns.c's too): ms from now, monotonic. */
+void		 pending_deadline(struct timespec *, uint32_t);
 const char	*pending_source_name(enum pending_source);
 
 #endif /* PENDING_H */
