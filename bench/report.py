@@ -193,6 +193,8 @@ PF_CASES = (
     ("uncached_20", "uncached_20", "scam-back, every recipient new"),
     ("uncached_50", "uncached_50", "scam-back, every recipient new"),
 )
+# CPU time per RCPT of each process through Postfix (bench/cpu.py).
+CPU_ROLES = ("client", "postfix", "milter", "backend")
 pf = {}
 for key, case, _ in PF_CASES:
     c = "pf_" + case
@@ -211,6 +213,8 @@ for key, case, _ in PF_CASES:
         "continue": sum(v or 0 for v in values(c, "continue")),
         "tempfail": sum(v or 0 for v in values(c, "tempfail")),
         "errors": sum(v or 0 for v in values(c, "errors")),
+        "cpu_us_per_rcpt": {role: time_(c, "cpu_us_" + role).median
+                            for role in CPU_ROLES},
     })
     if case.startswith("uncached"):
         n = case.split("_")[1]
@@ -589,6 +593,28 @@ else:
     table(("case, sessions", "RCPT/s", "p50 / p99 / max ms",
            "backend conns", "baseline", "vs baseline", "SPEC 9 target",
            "met"), prow)
+if prow:
+    print("Where the CPU goes through Postfix, per RCPT (medians of the runs, "
+          "us): the client (smtpload),")
+    print("Postfix (smtpd and the rest), the milter (scam-back: parent, "
+          "engine and prober), the backend; \"cores\" is")
+    print("all of it times RCPT/s: how much of the 2 cores the run had "
+          "(the machine's other load takes the rest).")
+    print()
+    crow = []
+    for key, case, _ in PF_CASES:
+        o = pf.get(key)
+        if not o:
+            continue
+        cpu = o["cpu_us_per_rcpt"]
+        known = [cpu[x] for x in CPU_ROLES if cpu.get(x) is not None]
+        total = sum(known) if known else None
+        crow.append(("%s, %s" % (dict((k, l) for k, _, l in PF_CASES)[key],
+                                 key.rsplit("_", 1)[1]),) +
+                    tuple(fmt(cpu.get(x)) for x in CPU_ROLES) +
+                    (fmt(total), fmt(total * o["median"] / 1e6
+                                     if total and o["median"] else None)))
+    table(("case, sessions",) + CPU_ROLES + ("in all", "cores"), crow)
 if not sb_ok:
     print("scam-back's figures not measured: %s" % sb_status)
 if share_wait:

@@ -519,9 +519,11 @@ if part share; then
 fi
 
 # --- the whole system: a real Postfix in front ---
-# postfix_use milters maps: point Postfix at them, new smtpd processes
+# postfix_use milters maps [milter-pid]: point Postfix at them, new smtpd
+# processes; the milter's CPU time is counted from milter-pid down
 pf_using="unset"
 postfix_use() {
+	pf_milter=${3:-}
 	[ "$pf_using" = "$1|$2" ] && return 0
 	pf_using="$1|$2"
 	postconf -c "$PF/etc" -e "smtpd_milters = $1" \
@@ -531,13 +533,25 @@ postfix_use() {
 	sleep 0.5
 }
 
-# postfix_run case rep sessions smtpload-args...: one run through Postfix
+# postfix_run case rep sessions smtpload-args...: one run through Postfix,
+# and the CPU per RCPT of each process in it (bench/cpu.py): Postfix (the
+# master and its children), the milter in use, the backend, the client;
+# over the measured window less its ends
 postfix_run() {
 	_case=$1 _rep=$2 _c=$3
 	shift 3
+	_out=$RUNS/pf_$_case.$_rep.json
+	_t0=$(date +%s.%N)
 	timeout 120 "$BIN/smtpload" -p "$SMTP" -X -c "$_c" -t "$SECS" \
-	    -w "$PFWARM" -x "$_rep" "$@" >"$RUNS/pf_$_case.$_rep.json" \
-	    2>>"$T/smtpload.log"
+	    -w "$PFWARM" -x "$_rep" "$@" >"$_out" 2>>"$T/smtpload.log" &
+	_lp=$!
+	$PY "$BIN/cpu.py" window "$T/cpu.json" "$_t0" "$CPUFROM" "$CPUWIN" \
+	    "postfix=$(tr -d ' \n' <"$PF/queue/pid/master.pid" 2>/dev/null)" \
+	    "milter=$pf_milter" "backend=$fast_pid" "client=$_lp" &
+	_cp=$!
+	wait "$_lp"
+	wait "$_cp" && $PY "$BIN/cpu.py" merge "$_out" "$T/cpu.json"
+	rm -f "$T/cpu.json"
 }
 
 postfix_setup() {
@@ -636,6 +650,9 @@ else
 	list_pid=$!
 	waitfor 10 test -S "$T/list.sock" && chmod 666 "$T/list.sock"
 	PFWARM=$(awk -v w="$WARM" 'BEGIN { print w < 1 ? 1 : w }')
+	# The CPU is counted over the measured window less its ends.
+	CPUFROM=$(awk -v w="$PFWARM" -v s="$SECS" 'BEGIN { print w + s / 10 }')
+	CPUWIN=$(awk -v s="$SECS" 'BEGIN { print s * 0.8 }')
 	# Interleaved, so that drift hits every case alike.
 	for r in $(seq "$REPS"); do
 		say "through Postfix: round $r of $REPS"
@@ -643,13 +660,13 @@ else
 		postfix_run none_20 "$r" 20 -n 1000
 		postfix_use "" "texthash:$PF/etc/valid"
 		postfix_run pflist_20 "$r" 20 -n 1000
-		postfix_use "unix:$T/null.sock" ""
+		postfix_use "unix:$T/null.sock" "" "$null_pid"
 		postfix_run null_milter_20 "$r" 20 -n 1000
-		postfix_use "unix:$T/list.sock" ""
+		postfix_use "unix:$T/list.sock" "" "$list_pid"
 		postfix_run list_milter_20 "$r" 20 -n 1000
 		postfix_run list_milter_50 "$r" 50 -n 1000
 		[ $sb_ok -eq 1 ] || continue
-		postfix_use "unix:$T/main.sock" ""
+		postfix_use "unix:$T/main.sock" "" "$main_pid"
 		postfix_run cached_20 "$r" 20 -n 1000
 		postfix_run cached_50 "$r" 50 -n 1000
 		for c in 20 50; do
