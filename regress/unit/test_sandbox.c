@@ -1014,42 +1014,6 @@ t_scope_abstract(void)
 	_exit(0);
 }
 
-/* The price of the filter on the cheapest syscall: best of three runs. */
-static double
-getpid_ns(void)
-{
-	struct timespec	 t0, t1;
-	double		 ns, best = 1e9;
-	int		 i, run, n = 1000000;
-
-	for (run = 0; run < 3; run++) {
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (i = 0; i < n; i++)
-			syscall(SYS_getpid);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns = ((t1.tv_sec - t0.tv_sec) * 1e9 +
-		    (t1.tv_nsec - t0.tv_nsec)) / n;
-		if (ns < best)
-			best = ns;
-	}
-	return (best);
-}
-
-static void
-t_cost(void)
-{
-	double	 before, after;
-
-	before = getpid_ns();
-	must_pledge("stdio inet dns recvfd");
-	after = getpid_ns();
-	printf("cost: 1e6 getpid: %.0f ns/call unpledged, %.0f ns/call "
-	    "pledged (+%.0f ns)\n", before, after, after - before);
-	fflush(stdout);
-	check(after < before + 2000, "a filter costs less than 2 us a call");
-	_exit(0);
-}
-
 static const struct tcase cases[] = {
 	{ "stdio: open killed",
 	    t_stdio_open, EXPECT_KILLED, "openat", 0, NULL },
@@ -1154,8 +1118,6 @@ static const struct tcase cases[] = {
 	    t_proc_kill_all, EXPECT_KILLED, "kill", 0, NULL },
 	{ "proc: root keeps CAP_KILL alone",
 	    t_proc_caps, EXPECT_OK, NULL, 0, NULL },
-	{ "cost",
-	    t_cost, EXPECT_OK, NULL, 0, NULL },
 };
 
 static int
