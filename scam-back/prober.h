@@ -19,8 +19,9 @@
  * its imsg and configuration), session.c (SMTP sessions to the backends,
  * with TLS and I/O), host.c (host names, backoff), probe.c (probes, their
  * deadlines, catch-all detection), backend.c (the state: backends,
- * hosts, CA files) and store.c (the store the gateways share, SPEC
- * section 12); the resolver has its own header, resolve.h.
+ * hosts, CA files), share.c (the cache the gateways share, SPEC
+ * section 12) and store.c (its connection to the store); the resolver
+ * has its own header, resolve.h.
  */
 
 #ifndef PROBER_H
@@ -267,12 +268,12 @@ int	 dest_allowed(const struct sockaddr *, socklen_t);
 int	 dest_connect(int, const struct sockaddr *, socklen_t);
 
 /*
- * store.c: verdicts shared with the other gateways through a Redis
- * store.  The prober asks before it probes; the store answers with a
- * verdict, or gives the probe to this gateway (a lock in the store), or
- * makes it wait for the gateway that probes.  A store that is down or
- * slow is left alone for a while: every answer comes within
- * STORE_WAIT_MS.
+ * share.c, over store.c's connection: verdicts shared with the other
+ * gateways through a Redis store.  The prober asks before it probes; the
+ * store answers with a verdict, or gives the probe to this gateway (a
+ * lock in the store), or makes it wait for the gateway that probes.  A
+ * store that is down or slow is left alone for a while: every answer
+ * comes within STORE_WAIT_MS.
  */
 #define STORE_WAIT_MS		100	/* the longest a verdict waits for it */
 #define STORE_FLUSH_MS		2000	/* each step of a flush */
@@ -337,5 +338,31 @@ void	 store_flush(const struct ctl_filter *,
 	    void (*)(void *, int, uint64_t, const char *), void *);
 
 void	 store_figures(struct ctl_store *);
+
+/*
+ * store.c, for share.c: the connection, its commands with their
+ * deadlines (fn gets the reply, or NULL once the store failed) and the
+ * store failing.  Keys are prefix + kind + ':' + name.
+ */
+#define STORE_KEY_LEN		(SHARE_PREFIX_LEN + 16 + ADDR_LEN)
+
+struct store_cmd;
+struct redisReply;
+
+int	 store_configured(void);	/* a store is configured */
+int	 store_usable(void);		/* and may be asked now */
+struct store_cmd *store_send(uint32_t, void (*)(void *, struct redisReply *),
+	    void *, int, const char **);
+struct store_cmd *store_publish(const struct ctl_filter *,
+	    void (*)(void *, struct redisReply *), void *);
+void	 store_forget(struct store_cmd *);	/* fn gets arg NULL */
+void	 store_fail(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	 store_checked(void *, struct redisReply *);
+void	 store_key(char *, const char *, const char *);
+const char *store_owner(void);
+uint32_t store_lock_ms(void);
+uint64_t store_now_us(void);
+void	 store_link_figures(struct ctl_store *);
 
 #endif /* PROBER_H */

@@ -15,23 +15,10 @@
  */
 
 /*
- * The shared cache: a Redis (or Valkey) store that the gateways of one
- * domain share, spoken to through hiredis on the prober's event loop.
- *
- * Keys, below the configured prefix:
- *	rcpt:ADDRESS		"valid" or "invalid", expiring with the verdict
- *	rcpt-lock:ADDRESS	the gateway that probes it now
- *	domain:DOMAIN		"catchall" or "normal", the catch-all check
- *	domain-lock:DOMAIN	the gateway that checks it now
- * and the channel "flush", on which a gateway tells the others what it
- * flushed.  A lookup is one script: the verdict with its time left, or the
- * lock (SET NX PX, no longer than a probe may take), in one round trip.
- * A gateway that finds the lock taken looks again every STORE_POLL_MS
- * until the verdict is there or the lock is free (the other gateway's
- * probe said nothing usable, or it died): polling costs the store nothing
- * unless two gateways want the same new address at once, where telling
- * every gateway of every verdict would cost a message each time (the
- * bench measures both; bench/README).
+ * The connection to the shared cache's store, a Redis (or Valkey) server,
+ * through hiredis on the prober's event loop: one connection for
+ * commands, one subscribed to the channel on which the gateways tell one
+ * another of flushes.  share.c says what is kept there.
  *
  * Every command has a deadline, STORE_WAIT_MS for what a verdict waits
  * for: a store that misses one, refuses a command or drops the connection
@@ -65,10 +52,7 @@
 #include "prober.h"
 #include "resolvconf.h"
 
-#define STORE_POLL_MS		10	/* between looks at another's lock */
 #define STORE_CONNECT_MS	1000	/* to connect and authenticate */
-#define STORE_KEY_LEN		(SHARE_PREFIX_LEN + 16 + ADDR_LEN)
-#define STORE_RTTS		1024	/* round trips kept for the p99 */
 
 /* A command sent and not answered yet; replies come in order. */
 struct store_cmd {
@@ -80,125 +64,22 @@ struct store_cmd {
 };
 TAILQ_HEAD(store_cmds, store_cmd);
 
-struct store_lookup {
-	struct store_cmd	*cmd;		/* in flight */
-	struct event		 poll_ev;	/* the next look at a lock */
-	struct event		 done_ev;
-	void			(*done)(void *, const struct store_answer *);
-	void			*arg;
-	struct store_answer	 ans;
-	uint64_t		 sent;
-	char			 address[ADDR_LEN];
-	char			 domain[HOSTNAME_LEN];	/* "": not asked */
-};
-
-struct store_flush {
-	struct store_cmd	*cmd;
-	struct event		 done_ev;
-	void			(*done)(void *, int, uint64_t, const char *);
-	void			*arg;
-	struct ctl_filter	 filter;
-	char			 key[STORE_KEY_LEN];	/* one address */
-	char			 pattern[STORE_KEY_LEN + ADDR_LEN];
-	const char		*value;			/* "": any */
-	char			 cursor[32];
-	uint64_t		 count;
-	int			 ok;
-	char			 text[REPLY_TEXT_LEN];
-};
-
 static void	 store_connect(void);
 static redisAsyncContext *store_open(void);
 static void	 store_close(void);
-static void	 store_fail(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
 static void	 store_up(void);
-static int	 store_usable(void);
 static void	 store_retry(int, short, void *);
 static void	 store_connected(const redisAsyncContext *, int);
 static void	 store_disconnected(const redisAsyncContext *, int);
-static struct store_cmd *store_send(redisAsyncContext *, uint32_t,
+static struct store_cmd *store_command(redisAsyncContext *, uint32_t,
 		    void (*)(void *, redisReply *), void *, int,
 		    const char **);
 static void	 store_reply(redisAsyncContext *, void *, void *);
 static void	 store_watch(void);
 static void	 store_watchdog(int, short, void *);
-static void	 store_checked(void *, redisReply *);
 static void	 store_ping_done(void *, redisReply *);
 static void	 store_sub_message(redisAsyncContext *, void *, void *);
-static void	 store_key(char *, const char *, const char *);
 static socklen_t store_salen(void);
-static uint64_t	 now_us(void);
-
-static int	 lookup_send(struct store_lookup *);
-static void	 lookup_reply(void *, redisReply *);
-static void	 lookup_poll(int, short, void *);
-static void	 lookup_finish(struct store_lookup *, enum store_outcome);
-static void	 lookup_done(int, short, void *);
-static void	 store_put(const char *, const char *, const char *,
-		    const char *, uint32_t);
-
-static int	 flush_send(struct store_flush *);
-static void	 flush_reply(void *, redisReply *);
-static void	 flush_published(void *, redisReply *);
-static void	 flush_finish(struct store_flush *, int, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
-static void	 flush_done(int, short, void *);
-
-/*
- * The lookup: the verdict and its time left; else a catch-all domain;
- * else the lock (ours already counts: a retried probe must not wait for
- * itself) and, when the domain is unknown, its lock too.
- * KEYS: rcpt, rcpt-lock, domain, domain-lock.  ARGV: lock ms, owner,
- * "1" to ask for the domain.
- */
-static const char lookup_script[] =
-"local v = redis.call('GET', KEYS[1])\n"
-"local t = -2\n"
-"if v then t = redis.call('PTTL', KEYS[1]) end\n"
-"local dv, dt, l, dl = false, -2, 0, 0\n"
-"if ARGV[3] == '1' then\n"
-"  dv = redis.call('GET', KEYS[3])\n"
-"  if dv then dt = redis.call('PTTL', KEYS[3]) end\n"
-"end\n"
-"if v or dv == 'catchall' then return {v, t, 0, dv, dt, 0} end\n"
-"if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[1]) or\n"
-"    redis.call('GET', KEYS[2]) == ARGV[2] then l = 1 end\n"
-"if l == 1 and ARGV[3] == '1' and not dv and\n"
-"    redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[1]) then dl = 1 end\n"
-"return {v, t, l, dv, dt, dl}\n";
-
-/*
- * A result: stored ("" stores nothing) and the lock released if it is
- * still ours.  KEYS: the key, its lock.  ARGV: value, ms, owner.
- */
-static const char put_script[] =
-"if ARGV[1] ~= '' then\n"
-"  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
-"end\n"
-"if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end\n"
-"return 1\n";
-
-/*
- * A flush step: one key (KEYS[1]), or a SCAN step from the cursor ARGV[1]
- * over the pattern ARGV[2]; ARGV[3] is the value to remove ("": any).
- * Returns the next cursor ("0": done) and how many keys went.
- */
-static const char flush_script[] =
-"local n = 0\n"
-"if #KEYS == 1 then\n"
-"  if ARGV[3] == '' or redis.call('GET', KEYS[1]) == ARGV[3] then\n"
-"    n = redis.call('DEL', KEYS[1])\n"
-"  end\n"
-"  return {'0', n}\n"
-"end\n"
-"local r = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', 1000)\n"
-"for _, k in ipairs(r[2]) do\n"
-"  if ARGV[3] == '' or redis.call('GET', k) == ARGV[3] then\n"
-"    n = n + redis.call('DEL', k)\n"
-"  end\n"
-"end\n"
-"return {r[1], n}\n";
 
 static struct {
 	struct event_base	*base;
@@ -220,11 +101,7 @@ static struct {
 	int64_t			 since;
 	int64_t			 retry_at;
 	char			 last_error[REPLY_TEXT_LEN];
-
-	uint64_t		 lookups, hits, catchall_hits, misses;
-	uint64_t		 lock_waits, alone, stored, flushed, errors;
-	uint64_t		 rtt_sum, rtt_n;
-	uint32_t		 rtt[STORE_RTTS];
+	uint64_t		 errors;
 } st;
 
 void
@@ -281,8 +158,8 @@ store_configure(const struct share_conf *conf, uint32_t lock_secs)
 	store_connect();
 }
 
-static uint64_t
-now_us(void)
+uint64_t
+store_now_us(void)
 {
 	struct timespec	ts;
 
@@ -299,7 +176,7 @@ store_salen(void)
 }
 
 /* prefix + kind + ':' + name, cut at STORE_KEY_LEN (names are shorter). */
-static void
+void
 store_key(char *buf, const char *kind, const char *name)
 {
 	snprintf(buf, STORE_KEY_LEN, "%s%s:%s", st.conf.prefix, kind, name);
@@ -319,9 +196,9 @@ store_connect(void)
 	if (st.conf.password[0] != '\0') {
 		argv[0] = "AUTH";
 		argv[1] = st.conf.password;
-		if (store_send(st.ac, STORE_CONNECT_MS, store_checked,
+		if (store_command(st.ac, STORE_CONNECT_MS, store_checked,
 		    "AUTH refused: ", 2, argv) == NULL ||
-		    store_send(st.sub, STORE_CONNECT_MS, store_checked,
+		    store_command(st.sub, STORE_CONNECT_MS, store_checked,
 		    "AUTH refused: ", 2, argv) == NULL)
 			return;
 	}
@@ -333,7 +210,7 @@ store_connect(void)
 		return;
 	}
 	argv[0] = "PING";
-	(void)store_send(st.ac, STORE_CONNECT_MS, store_ping_done, NULL, 1,
+	(void)store_command(st.ac, STORE_CONNECT_MS, store_ping_done, NULL, 1,
 	    argv);
 }
 
@@ -395,7 +272,7 @@ store_close(void)
 }
 
 /* The store failed: close, say so once, try again later. */
-static void
+void
 store_fail(const char *fmt, ...)
 {
 	struct timeval	 tv;
@@ -455,7 +332,7 @@ store_up(void)
  * buffer then, bounded like any.  After a failure only a store that
  * answered again is asked: verdicts do not wait for a dead one.
  */
-static int
+int
 store_usable(void)
 {
 	return (st.ac != NULL && (st.state == STORE_UP ||
@@ -493,7 +370,7 @@ store_disconnected(const redisAsyncContext *ac, int status)
 
 /* Send a command with its deadline; NULL when it could not be. */
 static struct store_cmd *
-store_send(redisAsyncContext *ac, uint32_t bound_ms,
+store_command(redisAsyncContext *ac, uint32_t bound_ms,
     void (*fn)(void *, redisReply *), void *arg, int argc, const char **argv)
 {
 	struct store_cmd	*c;
@@ -502,7 +379,7 @@ store_send(redisAsyncContext *ac, uint32_t bound_ms,
 		log_warn("%s", __func__);
 		return (NULL);
 	}
-	c->sent = now_us();
+	c->sent = store_now_us();
 	c->deadline = c->sent + (uint64_t)bound_ms * 1000;
 	c->fn = fn;
 	c->arg = arg;
@@ -545,7 +422,7 @@ store_watch(void)
 		evtimer_del(&st.watch_ev);
 		return;
 	}
-	now = now_us();
+	now = store_now_us();
 	first = first > now ? first - now : 0;
 	tv.tv_sec = first / 1000000;
 	tv.tv_usec = first % 1000000;
@@ -556,7 +433,7 @@ static void
 store_watchdog(int fd, short event, void *arg)
 {
 	struct store_cmd	*c;
-	uint64_t		 now = now_us();
+	uint64_t		 now = store_now_us();
 
 	TAILQ_FOREACH(c, &st.cmds, entry)
 		if (c->deadline != 0 && c->deadline <= now) {
@@ -571,7 +448,7 @@ store_watchdog(int fd, short event, void *arg)
  * An error reply fails the store; arg says what was refused.  NULL
  * replies need no word: the failure that caused them had one.
  */
-static void
+void
 store_checked(void *arg, redisReply *r)
 {
 	if (r != NULL && r->type == REDIS_REPLY_ERROR)
@@ -636,407 +513,62 @@ store_sub_message(redisAsyncContext *ac, void *reply, void *privdata)
 	st.on_flush(&f);
 }
 
-struct store_lookup *
-store_lookup(const char *address, const char *domain,
-    void (*done)(void *, const struct store_answer *), void *arg)
+/* The commands' connection, for share.c. */
+struct store_cmd *
+store_send(uint32_t bound_ms, void (*fn)(void *, redisReply *), void *arg,
+    int argc, const char **argv)
 {
-	struct store_lookup	*l;
-
-	if (!store_usable()) {
-		if (st.state != STORE_NONE)
-			st.alone++;
-		return (NULL);
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		log_warn("%s", __func__);
-		return (NULL);
-	}
-	l->done = done;
-	l->arg = arg;
-	strlcpy(l->address, address, sizeof(l->address));
-	if (domain != NULL)
-		strlcpy(l->domain, domain, sizeof(l->domain));
-	evtimer_set(&l->poll_ev, lookup_poll, l);
-	event_set(&l->done_ev, -1, 0, lookup_done, l);
-	if (lookup_send(l) == -1) {
-		free(l);
-		st.alone++;
-		return (NULL);
-	}
-	st.lookups++;
-	return (l);
-}
-
-void
-store_cancel(struct store_lookup *l)
-{
-	if (l->cmd != NULL)
-		l->cmd->arg = NULL;
-	evtimer_del(&l->poll_ev);
-	event_del(&l->done_ev);
-	free(l);
-}
-
-static int
-lookup_send(struct store_lookup *l)
-{
-	char		 k[4][STORE_KEY_LEN], ms[16];
-	const char	*argv[10];
-
-	store_key(k[0], "rcpt", l->address);
-	store_key(k[1], "rcpt-lock", l->address);
-	store_key(k[2], "domain", l->domain);
-	store_key(k[3], "domain-lock", l->domain);
-	snprintf(ms, sizeof(ms), "%u", st.lock_ms > 0 ? st.lock_ms : 1000);
-	argv[0] = "EVAL";
-	argv[1] = lookup_script;
-	argv[2] = "4";
-	argv[3] = k[0];
-	argv[4] = k[1];
-	argv[5] = k[2];
-	argv[6] = k[3];
-	argv[7] = ms;
-	argv[8] = st.owner;
-	argv[9] = l->domain[0] != '\0' ? "1" : "0";
-	l->sent = now_us();
-	if ((l->cmd = store_send(st.ac, STORE_WAIT_MS, lookup_reply, l, 10,
-	    argv)) == NULL)
-		return (-1);
-	return (0);
-}
-
-/* Milliseconds left (PTTL) as whole seconds, rounded up; 0: no expiry. */
-static uint32_t
-lookup_ttl(redisReply *r)
-{
-	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0)
-		return (0);
-	if (r->integer / 1000 >= UINT32_MAX)
-		return (UINT32_MAX);
-	return ((r->integer + 999) / 1000);
-}
-
-static void
-lookup_reply(void *arg, redisReply *r)
-{
-	struct store_lookup	*l = arg;
-	redisReply		**e;
-	struct timeval		 tv = { 0, STORE_POLL_MS * 1000 };
-	uint64_t		 us;
-
-	if (l == NULL)
-		return;		/* cancelled */
-	l->cmd = NULL;
-	if (r == NULL) {
-		lookup_finish(l, STORE_ALONE);
-		return;
-	}
-	us = now_us() - l->sent;
-	st.rtt[st.rtt_n % STORE_RTTS] = us > UINT32_MAX ? UINT32_MAX : us;
-	st.rtt_n++;
-	st.rtt_sum += us;
-	if (r->type == REDIS_REPLY_ERROR) {
-		lookup_finish(l, STORE_ALONE);
-		store_fail("%s", r->str);
-		return;
-	}
-	e = r->element;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
-	    e[2]->type != REDIS_REPLY_INTEGER ||
-	    e[5]->type != REDIS_REPLY_INTEGER) {
-		lookup_finish(l, STORE_ALONE);
-		store_fail("unexpected answer to a lookup");
-		return;
-	}
-	if (e[0]->type == REDIS_REPLY_STRING) {
-		if (strcmp(e[0]->str, "valid") == 0)
-			l->ans.verdict = VERDICT_VALID;
-		else if (strcmp(e[0]->str, "invalid") == 0)
-			l->ans.verdict = VERDICT_INVALID;
-		else {
-			/* Not ours to trust; probe, and overwrite it. */
-			log_debug("shared store: %s: \"%s\" is no verdict",
-			    l->address, e[0]->str);
-			lookup_finish(l, STORE_ALONE);
-			return;
-		}
-		l->ans.ttl = lookup_ttl(e[1]);
-		lookup_finish(l, STORE_HIT);
-	} else if (e[3]->type == REDIS_REPLY_STRING &&
-	    strcmp(e[3]->str, "catchall") == 0) {
-		l->ans.verdict = VERDICT_VALID;
-		l->ans.ttl = lookup_ttl(e[4]);
-		lookup_finish(l, STORE_CATCHALL);
-	} else if (e[2]->integer == 1) {
-		if (e[3]->type == REDIS_REPLY_STRING &&
-		    strcmp(e[3]->str, "normal") == 0) {
-			l->ans.domain = STORE_DOMAIN_NORMAL;
-			l->ans.dttl = lookup_ttl(e[4]);
-		} else if (e[5]->integer == 1)
-			l->ans.domain = STORE_DOMAIN_DETECT;
-		lookup_finish(l, STORE_PROBE);
-	} else {
-		/* Another gateway probes it: look again soon. */
-		if (!l->ans.waited) {
-			l->ans.waited = 1;
-			st.lock_waits++;
-		}
-		evtimer_add(&l->poll_ev, &tv);
-	}
-}
-
-static void
-lookup_poll(int fd, short event, void *arg)
-{
-	struct store_lookup	*l = arg;
-
-	if (!store_usable() || lookup_send(l) == -1)
-		lookup_finish(l, STORE_ALONE);
-}
-
-/* done() from the loop: never inside hiredis, never inside our caller. */
-static void
-lookup_finish(struct store_lookup *l, enum store_outcome outcome)
-{
-	l->ans.outcome = outcome;
-	switch (outcome) {
-	case STORE_ALONE:
-		st.alone++;
-		break;
-	case STORE_HIT:
-		st.hits++;
-		break;
-	case STORE_CATCHALL:
-		st.catchall_hits++;
-		break;
-	case STORE_PROBE:
-		st.misses++;
-		break;
-	}
-	event_active(&l->done_ev, EV_TIMEOUT, 1);
-}
-
-static void
-lookup_done(int fd, short event, void *arg)
-{
-	struct store_lookup	*l = arg;
-
-	l->done(l->arg, &l->ans);
-	free(l);
-}
-
-void
-store_verdict(const char *address, enum verdict v, uint32_t lifetime)
-{
-	store_put("rcpt", "rcpt-lock", address, v == VERDICT_VALID ? "valid" :
-	    v == VERDICT_INVALID ? "invalid" : "", lifetime);
-}
-
-void
-store_domain(const char *domain, enum verdict v, uint32_t lifetime)
-{
-	store_put("domain", "domain-lock", domain, v == VERDICT_VALID ?
-	    "catchall" : v == VERDICT_INVALID ? "normal" : "", lifetime);
-}
-
-/* Fire and forget: a failure shows in the figures and the log. */
-static void
-store_put(const char *kind, const char *lockkind, const char *name,
-    const char *value, uint32_t lifetime)
-{
-	char		 k[2][STORE_KEY_LEN], ms[24];
-	const char	*argv[8];
-
-	if (!store_usable())
-		return;
-	store_key(k[0], kind, name);
-	store_key(k[1], lockkind, name);
-	snprintf(ms, sizeof(ms), "%llu",
-	    (unsigned long long)(lifetime > 0 ? lifetime : 1) * 1000);
-	argv[0] = "EVAL";
-	argv[1] = put_script;
-	argv[2] = "2";
-	argv[3] = k[0];
-	argv[4] = k[1];
-	argv[5] = value;
-	argv[6] = ms;
-	argv[7] = st.owner;
-	if (store_send(st.ac, STORE_WAIT_MS, store_checked, NULL, 8,
-	    argv) != NULL && value[0] != '\0')
-		st.stored++;
+	return (store_command(st.ac, bound_ms, fn, arg, argc, argv));
 }
 
 /*
- * A flush: the keys of one address, or a SCAN over the prefix (a whole
- * flush, a domain) step by step, never KEYS; then the other gateways are
- * told.  The store's glob characters in a domain are escaped.
+ * Tell the other gateways what was flushed, on the flush channel:
+ * "OWNER STATE MATCH", as store_sub_message() reads it.
  */
-void
-store_flush(const struct ctl_filter *filter,
-    void (*done)(void *, int, uint64_t, const char *), void *arg)
+struct store_cmd *
+store_publish(const struct ctl_filter *f, void (*fn)(void *, redisReply *),
+    void *arg)
 {
-	struct store_flush	*fl;
-	const char		*at, *s;
-	char			 name[ADDR_LEN], *p;
-	size_t			 n;
+	const char	*argv[3];
+	char		 msg[ADDR_LEN + sizeof(st.owner) + 16];
 
-	if ((fl = calloc(1, sizeof(*fl))) == NULL)
-		fatal(NULL);
-	fl->done = done;
-	fl->arg = arg;
-	fl->filter = *filter;
-	event_set(&fl->done_ev, -1, 0, flush_done, fl);
-	fl->value = filter->state == CTL_STATE_VALID ? "valid" :
-	    filter->state == CTL_STATE_INVALID ? "invalid" : "";
-	strlcpy(fl->cursor, "0", sizeof(fl->cursor));
-
-	if (st.state == STORE_NONE) {
-		flush_finish(fl, 1, "%s", "");
-		return;
-	}
-	if (!store_usable()) {
-		flush_finish(fl, 0, "the shared store is not answering: its "
-		    "entries stay until they expire");
-		return;
-	}
-
-	/* The domain as cached: lowercase. */
-	strlcpy(name, filter->match, sizeof(name));
-	if ((at = strrchr(name, '@')) != NULL)
-		for (p = name + (at - name); *p != '\0'; p++)
-			*p = tolower((unsigned char)*p);
-	if (name[0] != '\0' && name[0] != '@')
-		store_key(fl->key, "rcpt", name);
-	else {
-		store_key(fl->pattern, "rcpt", "*");
-		n = strlen(fl->pattern);
-		for (s = name; *s != '\0' && n + 2 < sizeof(fl->pattern);
-		    s++) {
-			if (strchr("*?[]\\", *s) != NULL)
-				fl->pattern[n++] = '\\';
-			fl->pattern[n++] = *s;
-		}
-		fl->pattern[n] = '\0';
-	}
-	if (flush_send(fl) == -1)
-		flush_finish(fl, 0, "the shared store is not answering: its "
-		    "entries stay until they expire");
-}
-
-static int
-flush_send(struct store_flush *fl)
-{
-	const char	*argv[7];
-	int		 argc = 0;
-
-	argv[argc++] = "EVAL";
-	argv[argc++] = flush_script;
-	if (fl->key[0] != '\0') {
-		argv[argc++] = "1";
-		argv[argc++] = fl->key;
-	} else
-		argv[argc++] = "0";
-	argv[argc++] = fl->cursor;
-	argv[argc++] = fl->pattern;
-	argv[argc++] = fl->value;
-	if ((fl->cmd = store_send(st.ac, STORE_FLUSH_MS, flush_reply, fl,
-	    argc, argv)) == NULL)
-		return (-1);
-	return (0);
-}
-
-static void
-flush_reply(void *arg, redisReply *r)
-{
-	struct store_flush	*fl = arg;
-	const char		*argv[3];
-	char			 msg[ADDR_LEN + sizeof(st.owner) + 16];
-
-	fl->cmd = NULL;
-	if (r == NULL) {
-		flush_finish(fl, 0, "the shared store failed during the flush");
-		return;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		flush_finish(fl, 0, "the shared store refused the flush: %s",
-		    r->str);
-		store_fail("%s", r->str);
-		return;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER ||
-	    r->element[0]->len >= sizeof(fl->cursor)) {
-		flush_finish(fl, 0, "unexpected answer to a flush");
-		store_fail("unexpected answer to a flush");
-		return;
-	}
-	fl->count += r->element[1]->integer;
-	strlcpy(fl->cursor, r->element[0]->str, sizeof(fl->cursor));
-	if (strcmp(fl->cursor, "0") != 0) {
-		if (flush_send(fl) == -1)
-			flush_finish(fl, 0, "the shared store failed during "
-			    "the flush");
-		return;
-	}
-	st.flushed += fl->count;
-	snprintf(msg, sizeof(msg), "%s %d %s", st.owner, fl->filter.state,
-	    fl->filter.match);
+	snprintf(msg, sizeof(msg), "%s %d %s", st.owner, f->state, f->match);
 	argv[0] = "PUBLISH";
 	argv[1] = st.channel;
 	argv[2] = msg;
-	if ((fl->cmd = store_send(st.ac, STORE_WAIT_MS, flush_published, fl,
-	    3, argv)) == NULL)
-		flush_finish(fl, 0, "the other gateways could not be told");
+	return (store_send(STORE_WAIT_MS, fn, arg, 3, argv));
 }
 
-static void
-flush_published(void *arg, redisReply *r)
-{
-	struct store_flush	*fl = arg;
-
-	fl->cmd = NULL;
-	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-		flush_finish(fl, 0, "the other gateways could not be told");
-	else
-		flush_finish(fl, 1, "%s", "");
-}
-
-static void
-flush_finish(struct store_flush *fl, int ok, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fl->ok = ok;
-	va_start(ap, fmt);
-	(void)vsnprintf(fl->text, sizeof(fl->text), fmt, ap);
-	va_end(ap);
-	event_active(&fl->done_ev, EV_TIMEOUT, 1);
-}
-
-static void
-flush_done(int fd, short event, void *arg)
-{
-	struct store_flush	*fl = arg;
-
-	fl->done(fl->arg, fl->ok, fl->count, fl->text);
-	free(fl);
-}
-
-static int
-rtt_cmp(const void *a, const void *b)
-{
-	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
+/* Its reply will come to nobody. */
 void
-store_figures(struct ctl_store *cs)
+store_forget(struct store_cmd *c)
 {
-	uint32_t	rtt[STORE_RTTS];
-	size_t		n;
+	c->arg = NULL;
+}
 
+int
+store_configured(void)
+{
+	return (st.state != STORE_NONE);
+}
+
+const char *
+store_owner(void)
+{
+	return (st.owner);
+}
+
+/* How long a lock in the store may last: as long as a probe may take. */
+uint32_t
+store_lock_ms(void)
+{
+	return (st.lock_ms > 0 ? st.lock_ms : 1000);
+}
+
+/* The connection's part of show stats and show backends. */
+void
+store_link_figures(struct ctl_store *cs)
+{
 	memset(cs, 0, sizeof(*cs));
 	strlcpy(cs->address, st.conf.address, sizeof(cs->address));
 	cs->port = st.conf.port;
@@ -1045,20 +577,5 @@ store_figures(struct ctl_store *cs)
 	cs->since = st.since;
 	cs->retry_at = st.state == STORE_DOWN ? st.retry_at : 0;
 	strlcpy(cs->last_error, st.last_error, sizeof(cs->last_error));
-	cs->lookups = st.lookups;
-	cs->hits = st.hits;
-	cs->catchall_hits = st.catchall_hits;
-	cs->misses = st.misses;
-	cs->lock_waits = st.lock_waits;
-	cs->alone = st.alone;
-	cs->stored = st.stored;
-	cs->flushed = st.flushed;
 	cs->errors = st.errors;
-	if (st.rtt_n > 0) {
-		cs->rtt_mean_us = st.rtt_sum / st.rtt_n;
-		n = st.rtt_n < STORE_RTTS ? st.rtt_n : STORE_RTTS;
-		memcpy(rtt, st.rtt, n * sizeof(rtt[0]));
-		qsort(rtt, n, sizeof(rtt[0]), rtt_cmp);
-		cs->rtt_p99_us = rtt[(n * 99 + 99) / 100 - 1];
-	}
 }
