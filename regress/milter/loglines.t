@@ -62,7 +62,7 @@ expect_eq "verdict lines with the queue id" \
 
 # Counted as such: one shortcut, no probe for it, here and per backend.
 expect_eq "shortcuts" "$(sbstat catchall_shortcuts)" 1
-expect_eq "backend rcpts for b@all.test" "$(backend_count 'b@all\.test' "$allog")" 0
+expect_eq "backend rcpts for b@all.test" "$(backend_count '<b@all\.test>' "$allog")" 0
 o=$(ctl -j show backends | jq '.backends[] | select(.name == "all")')
 # a@all.test was probed (after the catch-all check, not counted).
 expect_eq "backend all: probes" "$(echo "$o" | jq .probes)" 1
