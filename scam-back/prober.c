@@ -48,6 +48,7 @@
 #include "smtp.h"
 #include "prober.h"
 #include "dns.h"
+#include "policy.h"
 #include "printable.h"
 #include "sandbox.h"
 
@@ -330,6 +331,7 @@ prober_apply(struct scamback_conf *conf)
 	struct backend_conf	*bc;
 	struct host		*h;
 	struct backend_head	 keep = TAILQ_HEAD_INITIALIZER(keep);
+	uint32_t		 lock;
 
 	TAILQ_FOREACH(bc, &conf->backends, entry) {
 		old = NULL;
@@ -367,9 +369,15 @@ prober_apply(struct scamback_conf *conf)
 	TAILQ_FOREACH(b, &backends, entry)
 		if (!b->retired)
 			session_dispatch(b);
-	/* A lock lasts as long as a probe may take (probe_new). */
-	store_configure(&conf->share, conf->timeout_connect +
-	    2 * conf->timeout_reply);
+	/*
+	 * A lock lasts as long as a probe may take (probe_new), but never
+	 * longer than a RCPT waits for its verdict: a gateway that died
+	 * with the lock holds up the others' mail no longer than that.
+	 */
+	lock = conf->timeout_connect + 2 * conf->timeout_reply;
+	if (lock > policy_wait_ms(conf) / 1000)
+		lock = policy_wait_ms(conf) / 1000;
+	store_configure(&conf->share, lock);
 }
 
 static void
