@@ -46,6 +46,9 @@
 int	pledge(const char *, const char *);
 int	unveil(const char *, const char *);
 
+/* sendsyslog(2), by the log socket's name: compat/syslog.c */
+int	sendsyslog(const char *, size_t, int);
+
 /*
  * First in main() on Linux: malloc readied for the sandbox, argv[0] made
  * the program's absolute path, and setproctitle(3) given the argument

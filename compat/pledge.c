@@ -37,6 +37,9 @@
  * both families); with "getpw", PROT_EXEC answers EACCES (a late dlopen
  * of an NSS module fails instead of killing).
  *
+ * "stdio" also lets sendsyslog(2)'s socket (compat/syslog.c, made at
+ * the first pledge) send to the log daemon by name, as on OpenBSD.
+ *
  * A process that is still root when it pledges keeps only the
  * capabilities its promises need (caps_narrow()): "proc" CAP_KILL, "id"
  * CAP_SETUID and CAP_SETGID, "chown" CAP_CHOWN, "fattr" CAP_FOWNER.
@@ -395,6 +398,7 @@ static void	 debug_sigsys(int, siginfo_t *, void *);
 
 static int	 pledged;
 static int	 net_client;		/* no bind, listen, accept */
+static int	 syslog_fd = -1;	/* sendsyslog()'s */
 static uint32_t	 held = PLEDGE_ALL;
 static int	 caps_known;		/* caps_kept is what we hold */
 static uint64_t	 caps_kept;
@@ -428,6 +432,8 @@ pledge(const char *promises, const char *execpromises)
 	if (!pledged) {
 		/* localtime(3) would open /etc/localtime on first use. */
 		tzset();
+		/* Made now: later, socket(2) may be refused. */
+		syslog_fd = sandbox_syslog_fd();
 #ifdef SANDBOX_DEBUG
 		debug_init();
 #endif
@@ -675,12 +681,20 @@ socket_rules(scmp_filter_ctx ctx, uint32_t p)
 			return (rc);
 	}
 
-	/* Without a network promise, send only where already connected. */
+	/*
+	 * Without a network promise, send only where already connected,
+	 * and to the log daemon by name on sendsyslog()'s socket.
+	 */
 	if (p & P_CONNECT)
 		return (rule(ctx, SCMP_ACT_ALLOW, "sendto", 0, NULL));
 	if (p & PLEDGE_STDIO) {
 		a[0] = ARGEQ(4, 0);
-		return (rule(ctx, SCMP_ACT_ALLOW, "sendto", 1, a));
+		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "sendto", 1, a)) != 0)
+			return (rc);
+		if (syslog_fd != -1) {
+			a[0] = ARG32(0, syslog_fd);
+			return (rule(ctx, SCMP_ACT_ALLOW, "sendto", 1, a));
+		}
 	}
 	return (0);
 }

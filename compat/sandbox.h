@@ -118,6 +118,12 @@ int	sandbox_landlock_abi(void);
 int	sandbox_landlock_commit(int);
 
 /*
+ * Internal: sendsyslog()'s socket, made at once if need be; pledge(2)
+ * lets it send to the log daemon under "stdio".  -1 if it cannot be made.
+ */
+int	sandbox_syslog_fd(void);
+
+/*
  * Internal: one log line through the daemon's vlog() when it is linked
  * in, otherwise on stderr.
  */

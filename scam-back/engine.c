@@ -121,6 +121,9 @@ engine_main(int debug, int verbose)
 	const char		*promises = "stdio unix recvfd";
 
 	log_init(debug, LOG_MAIL);
+	/* Chrooted, it cannot reach the log daemon: the parent does. */
+	if (!debug)
+		log_relay(LOG_SOCK_FILENO);
 	log_setverbose(verbose);
 	log_procinit(proc_title(PROC_ENGINE));
 	child_stderr(debug);

@@ -14,6 +14,9 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -31,8 +34,13 @@
  * formatted by its own thread and appended to a queue; the thread that
  * finds the writer's lock free writes the queue out, its own line and
  * those the others appended meanwhile, in one write(2) to stderr or one
- * syslog(3) call a line.  No thread waits while another writes, and under
- * load one write carries many lines.  Lines keep their order.
+ * message a line to the log.  No thread waits while another writes, and
+ * under load one write carries many lines.  Lines keep their order.
+ *
+ * Without -d the parent sends each line to the log daemon by the name of
+ * its socket (sendsyslog(2)), so that a restart of the log daemon loses
+ * nothing after it.  The children are chrooted and could not: their lines
+ * go to the parent, one datagram each (log_relay(), log_relayed()).
  */
 #define LOG_LINE_MAX	4096		/* longer lines are cut */
 #define LOG_QUEUE_MAX	(64 * 1024)	/* then a caller waits and writes */
@@ -40,11 +48,14 @@
 static void	log_enqueue(const char *, size_t);
 static void	log_drain(void);
 static void	log_write(const char *, size_t);
+static void	log_send(pid_t, int, const char *);
 static void	log_flush(void);
 
 static int		 debug;
 static int		 verbose;
 static int		 also_stderr;
+static int		 log_facility = LOG_DAEMON;
+static int		 relay_fd = -1;		/* a child's way to the parent */
 static const char	*log_procname;
 
 /* The queue: lines for stderr, or a priority octet and a string each. */
@@ -66,14 +77,11 @@ log_init(int n_debug, int facility)
 
 	log_flush();
 	debug = n_debug;
+	log_facility = facility & LOG_FACMASK;
 	log_procinit(getprogname());
 	/* What is queued when the process exits goes out first. */
 	if (!registered && atexit(log_flush) == 0)
 		registered = 1;
-
-	if (!debug)
-		openlog(getprogname(), LOG_PID | LOG_NDELAY, facility);
-
 	tzset();
 }
 
@@ -86,6 +94,37 @@ log_stderr(int on)
 {
 	log_flush();
 	also_stderr = on;
+}
+
+/*
+ * A child without -d: its lines go out on fd, a datagram socket whose
+ * other end the parent reads.
+ */
+void
+log_relay(int fd)
+{
+	log_flush();
+	relay_fd = fd;
+}
+
+/* The parent: a line a child sent, under the child's pid. */
+void
+log_relayed(pid_t pid, int pri, const char *text)
+{
+	char	 line[LOG_LINE_MAX];
+	size_t	 i;
+
+	/* Printable text only: a child is not trusted with the log. */
+	for (i = 0; text[i] != '\0' && i < sizeof(line) - 1; i++)
+		line[i] = (unsigned char)text[i] < 0x20 ||
+		    (unsigned char)text[i] >= 0x7f ? '?' : text[i];
+	line[i] = '\0';
+	pthread_mutex_lock(&write_mtx);
+	if (debug)
+		dprintf(STDERR_FILENO, "%s\n", line);
+	else
+		log_send(pid, pri & LOG_PRIMASK, line);
+	pthread_mutex_unlock(&write_mtx);
 }
 
 void
@@ -225,10 +264,43 @@ log_write(const char *buf, size_t len)
 	/* The priority octet may be 0 (LOG_EMERG): step over it first. */
 	for (p = buf; p < end; p += strlen(p) + 1) {
 		pri = (unsigned char)*p++;
-		syslog(pri, "%s", p);
+		log_send(getpid(), pri, p);
 		if (also_stderr && pri <= LOG_WARNING)
 			dprintf(STDERR_FILENO, "%s: %s\n", getprogname(), p);
 	}
+}
+
+/* With write_mtx held: one line to the parent, or to the log daemon. */
+static void
+log_send(pid_t pid, int pri, const char *text)
+{
+	char		 msg[LOG_LINE_MAX + 64], ts[32];
+	struct tm	 tm;
+	time_t		 now;
+	size_t		 len;
+	int		 n;
+
+	if (relay_fd != -1) {
+		msg[0] = pri;
+		len = strlcpy(msg + 1, text, LOG_RELAY_MAX);
+		if (len >= LOG_RELAY_MAX)
+			len = LOG_RELAY_MAX - 1;
+		while (send(relay_fd, msg, len + 1, MSG_NOSIGNAL) == -1 &&
+		    errno == EINTR)
+			;
+		return;
+	}
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%b %e %H:%M:%S", &tm) == 0)
+		strlcpy(ts, "-", sizeof(ts));
+	n = snprintf(msg, sizeof(msg), "<%d>%s %s[%d]: %s",
+	    log_facility | (pri & LOG_PRIMASK), ts, getprogname(), (int)pid,
+	    text);
+	if (n < 0)
+		return;
+	(void)sendsyslog(msg, (size_t)n < sizeof(msg) ? (size_t)n :
+	    sizeof(msg) - 1, 0);
 }
 
 /* Wait for the thread writing, if any, and write what is left. */

@@ -17,9 +17,16 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <sys/types.h>
+
 #include <stdarg.h>
 
+/* A child's log lines over its datagram socket: at most this long. */
+#define LOG_RELAY_MAX	4096
+
 void	log_init(int, int);
+void	log_relay(int);
+void	log_relayed(pid_t, int, const char *);
 void	log_procinit(const char *);
 void	log_stderr(int);
 void	log_setverbose(int);

@@ -61,11 +61,12 @@ proc_title(enum scamback_proc p)
 /*
  * Fork and re-exec ourselves as a child: a fresh address space that holds
  * nothing of the parent's (no config secrets, no ASLR layout).  The child
- * finds its socketpair on fd 3.
+ * finds its imsg socketpair on fd 3, and on fd 4 the datagram socket its
+ * log lines go out on (the parent writes them; see log.c).
  */
 pid_t
-start_child(enum scamback_proc p, const char *argv0, int fd, int debug,
-    int verbose)
+start_child(enum scamback_proc p, const char *argv0, int fd, int logfd,
+    int debug, int verbose)
 {
 	char	*argv[8];
 	int	 argc = 0;
@@ -78,6 +79,7 @@ start_child(enum scamback_proc p, const char *argv0, int fd, int debug,
 		break;
 	default:
 		close(fd);
+		close(logfd);
 		return (pid);
 	}
 
@@ -90,13 +92,20 @@ start_child(enum scamback_proc p, const char *argv0, int fd, int debug,
 	if (setsid() == -1)
 		fatal("setsid");
 
+	if (logfd == PARENT_SOCK_FILENO && (logfd = dup(logfd)) == -1)
+		fatal("cannot setup log fd");
 	if (fd != PARENT_SOCK_FILENO) {
 		if (dup2(fd, PARENT_SOCK_FILENO) == -1)
 			fatal("cannot setup imsg fd");
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		fatal("cannot setup imsg fd");
-	/* Nothing but stdio and the imsg socket crosses into the child. */
-	closefrom(PARENT_SOCK_FILENO + 1);
+	if (logfd != LOG_SOCK_FILENO) {
+		if (dup2(logfd, LOG_SOCK_FILENO) == -1)
+			fatal("cannot setup log fd");
+	} else if (fcntl(logfd, F_SETFD, 0) == -1)
+		fatal("cannot setup log fd");
+	/* Nothing but stdio and those two cross into the child. */
+	closefrom(LOG_SOCK_FILENO + 1);
 
 	argv[argc++] = (char *)argv0;
 	argv[argc++] = "-P";

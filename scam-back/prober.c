@@ -84,6 +84,9 @@ prober_main(int debug, int verbose)
 	struct timeval		 tv = { 60, 0 };
 
 	log_init(debug, LOG_MAIL);
+	/* Chrooted, it cannot reach the log daemon: the parent does. */
+	if (!debug)
+		log_relay(LOG_SOCK_FILENO);
 	log_setverbose(verbose);
 	log_procinit(proc_title(PROC_PROBER));
 	child_stderr(debug);

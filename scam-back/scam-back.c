@@ -66,6 +66,7 @@ static void		raise_nofile(void);
 static void		parent_sockets_remove(void);
 static void		parent_detach_begin(void);
 static void		parent_detach_end(enum scamback_proc);
+static void		parent_log_relay(int, short, void *);
 
 #define PARENT_WAIT	5	/* seconds a child gets to stop */
 
@@ -90,6 +91,8 @@ static struct child {
 	int		 exited;
 	int		 killed;	/* SIGKILL, ours */
 	struct imsgev	 iev;
+	int		 logfd;		/* its log lines come in here */
+	struct event	 log_ev;
 } children[PROC_MAX];
 
 __dead static void
@@ -110,8 +113,9 @@ main(int argc, char *argv[])
 	struct event	 ev_sigint, ev_sigterm, ev_sighup, ev_sigchld;
 	int		 ch, debug = 0, noaction = 0;
 	int		 pipe_engine[2], pipe_prober[2], pipe_ipc[2];
+	int		 log_engine[2], log_prober[2];
 	int		 control_fd;
-	enum scamback_proc proc = PROC_PARENT;
+	enum scamback_proc proc = PROC_PARENT, p;
 	const char	*procarg = NULL, *legacyconf = NULL;
 
 	compat_init(argc, argv);
@@ -226,7 +230,11 @@ main(int argc, char *argv[])
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    PF_UNSPEC, pipe_prober) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    PF_UNSPEC, pipe_ipc) == -1)
+	    PF_UNSPEC, pipe_ipc) == -1 ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, PF_UNSPEC,
+	    log_engine) == -1 ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, PF_UNSPEC,
+	    log_prober) == -1)
 		fatal("socketpair");
 
 	/*
@@ -238,9 +246,11 @@ main(int argc, char *argv[])
 		fatal("signal scope");
 	raise_nofile();
 	children[PROC_ENGINE].pid = start_child(PROC_ENGINE, argv0,
-	    pipe_engine[1], debug, verbose);
+	    pipe_engine[1], log_engine[1], debug, verbose);
 	children[PROC_PROBER].pid = start_child(PROC_PROBER, argv0,
-	    pipe_prober[1], debug, verbose);
+	    pipe_prober[1], log_prober[1], debug, verbose);
+	children[PROC_ENGINE].logfd = log_engine[0];
+	children[PROC_PROBER].logfd = log_prober[0];
 	log_info("startup: milter engine pid %d, prober pid %d",
 	    (int)children[PROC_ENGINE].pid, (int)children[PROC_PROBER].pid);
 
@@ -260,6 +270,11 @@ main(int argc, char *argv[])
 	    parent_dispatch_imsg, &children[PROC_ENGINE]);
 	imsgev_init(&children[PROC_PROBER].iev, pipe_prober[0],
 	    parent_dispatch_imsg, &children[PROC_PROBER]);
+	for (p = PROC_ENGINE; p < PROC_MAX; p++) {
+		event_set(&children[p].log_ev, children[p].logfd,
+		    EV_READ | EV_PERSIST, parent_log_relay, &children[p]);
+		event_add(&children[p].log_ev, NULL);
+	}
 
 	/* The children talk to each other directly. */
 	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
@@ -777,4 +792,32 @@ raise_nofile(void)
 	}
 	log_debug("descriptors: limit raised from %llu to %llu",
 	    (unsigned long long)old, (unsigned long long)rl.rlim_max);
+}
+
+/*
+ * A child's log lines, one datagram each: its priority, then the text.
+ * The chrooted children cannot reach the log daemon, the parent can
+ * (sendsyslog(2)), and a child's lines are its own process's still: its
+ * pid, our facility, nothing but printable text.  A few at a time, so
+ * that a child cannot keep the parent busy.
+ */
+static void
+parent_log_relay(int fd, short event, void *arg)
+{
+	struct child	*c = arg;
+	char		 buf[LOG_RELAY_MAX + 1];
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < 64; i++) {
+		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("%s: log relay", proc_title(c - children));
+			return;
+		}
+		if (n < 2)
+			continue;
+		buf[n] = '\0';
+		log_relayed(c->pid, (unsigned char)buf[0], buf + 1);
+	}
 }

@@ -38,6 +38,7 @@
 
 /* The fd a child finds its socketpair to the parent on. */
 #define PARENT_SOCK_FILENO	3
+#define LOG_SOCK_FILENO		4	/* a child's log lines, to the parent */
 
 #define NAME_LEN		64	/* backend names, daemon names */
 #define HOSTNAME_LEN		256	/* host and domain names */
@@ -608,7 +609,7 @@ struct child_start {
 };
 
 /* privsep.c */
-pid_t			 start_child(enum scamback_proc, const char *, int, int,
+pid_t			 start_child(enum scamback_proc, const char *, int, int, int,
 			    int);
 void			 drop_privileges(enum scamback_proc, const char *);
 const char		*proc_title(enum scamback_proc);

@@ -15,7 +15,7 @@ libs=$(pkg-config --libs $pkgs)
 ${CC:-cc} -std=c99 -Wall -Wextra -Werror -Wno-unused-parameter \
     -D_GNU_SOURCE -DSANDBOX_DEBUG -Icompat -include compat/compat.h \
     $cflags -o "$T/test_sandbox_debug" regress/unit/test_sandbox.c \
-    compat/pledge.c compat/unveil.c $libs -lpthread ||
+    compat/pledge.c compat/unveil.c compat/syslog.c $libs -lpthread ||
 	fail "cannot build the debug variant"
 
 "$T/test_sandbox_debug" || fail "debug variant"
