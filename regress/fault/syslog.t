@@ -23,7 +23,8 @@ ensure_user
 printf 'listen on "unix:%s/old.sock" mode 0666\ncache file none\n' "$T" >"$T/old.conf"
 "$SCAMBACK" -d -f "$T/old.conf" -s "$T/old-ctl.sock" >"$T/old.out" 2>&1 &
 track $!
-waitfor test -S "$T/old-ctl.sock" || fail "no start: $(cat "$T/old.out")"
+waitfor "$SCAMBACKCTL" -s "$T/old-ctl.sock" show stats ||
+    fail "no start: $(cat "$T/old.out")"
 drv -s "unix:$T/old.sock" open \
     'raw 00 00 00 0d 4f 00 00 00 01 00 00 01 ff 00 1f ff ff' >/dev/null 2>&1
 hostile 1

@@ -50,7 +50,9 @@ sb_conf "$T/c"
 sed -i 's/^cache file none$//' "$T/c"
 echo "cache file \"$T/db/cache\"" >>"$T/c"
 sb_start "$SCAMBACK" "$T/c"
-waitsock "$T/ctl.sock"
+# Up (its signal handlers set) once scambackctl gets an answer.
+waitfor "$SCAMBACKCTL" -s "$T/ctl.sock" show stats ||
+    fail "no start: $(cat "$T/log")"
 kill -TERM "$DPID"
 sb_wait_exit 10
 expect_eq "exit status" "$RC" 0

@@ -21,8 +21,8 @@ rm -f "$T/milter.sock" "$T/ctl.sock"
     5<"$T/shadow" 7<"$T/shadow" 9<>"$T/shadow" &
 DPID=$!
 track $DPID
-waitfor test -S "$T/ctl.sock" || fail "no start: $(cat "$T/log")"
-waitfor test -S "$T/milter.sock" || fail "no milter socket: $(cat "$T/log")"
+waitfor "$SCAMBACKCTL" -s "$T/ctl.sock" show stats ||
+    fail "no start: $(cat "$T/log")"
 
 kids=$(sb_children)
 [ "$(echo $kids | wc -w)" -eq 2 ] || fail "children: '$kids'"
