@@ -13,7 +13,7 @@ expect_match "invalid" "$out" \
     "rcpt <nobody@example.net>: reject 550 5.1.1 <nobody@example.net>"
 expect_match "cached" "$out" "verdict=valid source=cache"
 expect_match "one probe each" "$(printf '%s\n' "$out" | grep -c '^    rcpt [0-9]')" "^2$"
-expect_match "show cache" "$out" "alice@example.net +valid +1d00h +1"
+expect_match "show cache" "$out" "alice@example.net +valid +(1d00h|23h59m) +1"
 expect_match "show stats" "$out" "cache entries +2 of"
 expect_match "postfix" "$out" "smtpd_milters = unix:/var/spool/scam/scam-back.sock"
 expect_match "sendmail" "$out" "INPUT_MAIL_FILTER\\(\`scam-back', \`S=unix:"
