@@ -71,6 +71,7 @@ static void	 store_up(void);
 static void	 store_retry(int, short, void *);
 static void	 store_connected(const redisAsyncContext *, int);
 static void	 store_disconnected(const redisAsyncContext *, int);
+static int	 store_gone(const redisAsyncContext *);
 static struct store_cmd *store_command(redisAsyncContext *, uint32_t,
 		    void (*)(void *, redisReply *), void *, int,
 		    const char **);
@@ -339,30 +340,32 @@ store_usable(void)
 	    (st.state == STORE_CONNECTING && st.fresh)));
 }
 
-static void
-store_connected(const redisAsyncContext *ac, int status)
+/* hiredis frees ac after this callback: forget it.  0: not ours. */
+static int
+store_gone(const redisAsyncContext *ac)
 {
-	if (status == REDIS_OK)
-		return;
-	/* hiredis frees the context after this callback. */
 	if (ac == st.ac)
 		st.ac = NULL;
 	else if (ac == st.sub)
 		st.sub = NULL;
 	else
+		return (0);
+	return (1);
+}
+
+static void
+store_connected(const redisAsyncContext *ac, int status)
+{
+	if (status == REDIS_OK || !store_gone(ac))
 		return;
 	store_fail("cannot connect: %s", ac->errstr);
 }
 
+/* Closed by us, or lost. */
 static void
 store_disconnected(const redisAsyncContext *ac, int status)
 {
-	/* Closed by us, or lost; either way hiredis frees it now. */
-	if (ac == st.ac)
-		st.ac = NULL;
-	else if (ac == st.sub)
-		st.sub = NULL;
-	else
+	if (!store_gone(ac))
 		return;
 	store_fail("connection lost%s%s", ac->errstr[0] != '\0' ? ": " : "",
 	    ac->errstr);
