@@ -153,10 +153,7 @@ fuzz_fill(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
-		fuzz_seeds();
-	event_init();
+	fuzz_start(fuzz_seeds);
 	fuzz_cache = cache_new(5000);
 	fuzz_fill();
 	fuzz_peer(&fuzz_parent);

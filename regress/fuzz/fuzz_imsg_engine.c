@@ -134,13 +134,7 @@ fuzz_seeds(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int	fds[2];
-
-	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
-		fuzz_seeds();
-
-	event_init();
+	fuzz_start(fuzz_seeds);
 	if ((engine_conf = config_new()) == NULL)
 		abort();
 	engine_conf->cache_size = 1000;
@@ -150,26 +144,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	pending_init(engine_cache, engine_wake);
 	event_set(&wake_ev, -1, 0, engine_send, NULL);
 
-	/* Where the engine's own messages go: a socket nobody reads. */
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
-		abort();
-	imsgev_init(&iev_parent, fds[0], engine_dispatch_imsg, &iev_parent);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
-		abort();
-	imsgev_init(&iev_prober, fds[0], engine_dispatch_imsg, &iev_prober);
+	/* Where the engine's own messages go. */
+	fuzz_sink(&iev_parent, engine_dispatch_imsg, &iev_parent);
+	fuzz_sink(&iev_prober, engine_dispatch_imsg, &iev_prober);
 	return (0);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return (0);
-	fuzz_feed(data[0] & 1 ? &iev_prober : &iev_parent,
-	    engine_dispatch_imsg, data + 1, size - 1, 0);
-	/* What the engine wrote to its peers is dropped unread. */
-	fuzz_reset(&iev_parent);
-	fuzz_reset(&iev_prober);
+	fuzz_feed_one_of(&iev_prober, &iev_parent, engine_dispatch_imsg,
+	    data, size, 0);
 
 	/* A half-received configuration dies with the stream. */
 	if (new_conf != NULL) {

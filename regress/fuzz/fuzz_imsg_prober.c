@@ -190,26 +190,16 @@ fuzz_seeds(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int	fds[2];
-
-	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
-		fuzz_seeds();
-
-	event_init();
+	fuzz_start(fuzz_seeds);
 	if (tls_init() == -1)
 		abort();
 	strlcpy(local_name, "fuzz.test", sizeof(local_name));
 	if ((prober_conf = config_new()) == NULL)
 		abort();
 
-	/* Where the prober's own messages go: a socket nobody reads. */
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
-		abort();
-	imsgev_init(&iev_parent, fds[0], prober_dispatch_imsg, NULL);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
-		abort();
-	imsgev_init(&iev_engine, fds[0], prober_dispatch_imsg, NULL);
+	/* Where the prober's own messages go. */
+	fuzz_sink(&iev_parent, prober_dispatch_imsg, NULL);
+	fuzz_sink(&iev_engine, prober_dispatch_imsg, NULL);
 	/* What prober_main() sets up before its loop. */
 	dest_init(backend_has_addr);
 	event_set(&answer_ev, -1, 0, prober_answer_flush, NULL);
@@ -222,13 +212,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return (0);
-	fuzz_feed(data[0] & 1 ? &iev_engine : &iev_parent,
-	    prober_dispatch_imsg, data + 1, size - 1, 1);
-	/* What the prober wrote to its peers is dropped unread. */
-	fuzz_reset(&iev_parent);
-	fuzz_reset(&iev_engine);
+	fuzz_feed_one_of(&iev_engine, &iev_parent, prober_dispatch_imsg,
+	    data, size, 1);
 
 	/* A half-received configuration dies with the stream. */
 	if (pending_conf != NULL) {

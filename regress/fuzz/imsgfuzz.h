@@ -256,13 +256,18 @@ fuzz_pending(int fd)
 #if defined(SCAMBACK_H) && !defined(FUZZ_IMSG_SEEDS)
 #define FUZZ_IMSG_SEEDS
 
-/*
- * One input for a process: the bytes arrive on a fresh socket in place
- * of the peer's (iev) and its dispatch reads them, then the peer goes
- * away; fatal() and exit() come back here.  run_due: let the event loop
- * run what has come due meanwhile (connections failing).  iev is itself
- * again afterwards.
- */
+/* A peer of the process: a socket whose other end nobody reads. */
+static __unused void
+fuzz_sink(struct imsgev *iev, void (*dispatch)(int, short, void *),
+    void *arg)
+{
+	int	fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+		abort();
+	imsgev_init(iev, fds[0], dispatch, arg);
+}
+
 /* What a process wrote to a peer is dropped unread. */
 static __unused void
 fuzz_reset(struct imsgev *iev)
@@ -275,6 +280,13 @@ fuzz_reset(struct imsgev *iev)
 	imsgbuf_allow_fdpass(&iev->ibuf);
 }
 
+/*
+ * One input for a process: the bytes arrive on a fresh socket in place
+ * of the peer's (iev) and its dispatch reads them, then the peer goes
+ * away; fatal() and exit() come back here.  run_due: let the event loop
+ * run what has come due meanwhile (connections failing).  iev is itself
+ * again afterwards.
+ */
 static __unused void
 fuzz_feed(struct imsgev *iev, void (*dispatch)(int, short, void *),
     const uint8_t *data, size_t size, int run_due)
@@ -312,8 +324,38 @@ fuzz_feed(struct imsgev *iev, void (*dispatch)(int, short, void *),
 	event_set(&iev->ev, iev->ibuf.fd, EV_READ, dispatch, iev);
 }
 
+/*
+ * One input for a process with two peers: its first byte picks the
+ * peer it comes from (odd: a, even: b), the rest is fed to dispatch;
+ * what the process wrote to either is dropped.
+ */
+static __unused void
+fuzz_feed_one_of(struct imsgev *a, struct imsgev *b,
+    void (*dispatch)(int, short, void *), const uint8_t *data, size_t size,
+    int run_due)
+{
+	if (size < 1)
+		return;
+	fuzz_feed(data[0] & 1 ? a : b, dispatch, data + 1, size - 1, run_due);
+	fuzz_reset(a);
+	fuzz_reset(b);
+}
+
 static const char	*seed_dir;
 static int		 seed_n;
+
+/*
+ * What each target's LLVMFuzzerInitialize() does first: FUZZ_VERBOSE
+ * set logs on stderr, FUZZ_SEEDS=dir writes the target's seeds there.
+ */
+static __unused void
+fuzz_start(void (*seeds)(void))
+{
+	fuzz_verbose = getenv("FUZZ_VERBOSE") != NULL;
+	if ((seed_dir = getenv("FUZZ_SEEDS")) != NULL)
+		seeds();
+	event_init();
+}
 
 static const char	 seed_conf[] =
     "hostname \"gw.example.org\"\n"
