@@ -135,6 +135,10 @@ store_configure(const struct share_conf *conf, uint32_t lock_secs)
 	    strcmp(conf->prefix, st.conf.prefix) == 0)
 		return;
 
+	if (conf->type == SHARE_NONE && st.state != STORE_NONE)
+		log_info("shared store %s port %u: no longer in the "
+		    "configuration; working alone", st.conf.address,
+		    st.conf.port);
 	store_close();
 	evtimer_del(&st.retry_ev);
 	dest_clear(DEST_STORE);
@@ -561,7 +565,10 @@ store_owner(void)
 	return (st.owner);
 }
 
-/* How long a lock in the store may last: as long as a probe may take. */
+/*
+ * How long a lock in the store may last: as long as a probe may take,
+ * but no longer than a RCPT waits (prober_apply).
+ */
 uint32_t
 store_lock_ms(void)
 {
