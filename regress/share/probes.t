@@ -4,7 +4,8 @@
 # New addresses asked through both make one probe each, also when both
 # are asked for the same address at the same instant; the second gateway
 # answers from the store (source=shared) and keeps the verdict for the
-# time it has left there; catch-all checks are shared; check probes
+# time it has left there; valid, invalid and catch-all each live in the
+# store for their own lifetime; catch-all checks are shared; check probes
 # whatever the store says and updates it; show stats and show backends
 # show the store.
 
@@ -59,6 +60,12 @@ expect_eq "a probed" "$(gw_verdicts a probe)" 20
 expect_eq "b from the store" "$(gw_verdicts b shared)" 20
 expect_eq "b: store hits" "$(gw_stat b store.hits)" 20
 expect_eq "a: store misses" "$(gw_stat a store.misses)" 20
+# Each for its own lifetime: valid 1h here, invalid the default 50m.
+ttl=$(rcli ttl scam-back:rcpt:u1@example.net)
+[ "$ttl" -gt 3500 ] && [ "$ttl" -le 3600 ] || fail "u1: stored for $ttl s"
+ttl=$(rcli ttl scam-back:rcpt:x1@example.net)
+[ "$ttl" -gt 2900 ] && [ "$ttl" -le 3000 ] ||
+    fail "x1 (invalid): stored for $ttl s, not 3000"
 
 # b keeps them: asked again, its own cache answers.
 # shellcheck disable=SC2086
@@ -103,6 +110,8 @@ left=$(gw_ctl b -j show cache w@example.net | jq -r '.cache[0].expires_in')
 gw_rcpt a one@catchall.example >/dev/null || fail "a: driver exited $?"
 expect_eq "catch-all check and probe" "$(backend_count '^rcpt ' "$BACKEND_LOG")" 2
 expect_eq "domain in the store" "$(rcli get scam-back:domain:catchall.example)" catchall
+ttl=$(rcli ttl scam-back:domain:catchall.example)
+[ "$ttl" -gt 3500 ] && [ "$ttl" -le 3600 ] || fail "catch-all: stored for $ttl s"
 gw_rcpt b two@catchall.example >"$T/ca" || fail "b: driver exited $?"
 expect_match "b: valid" "$(cat "$T/ca")" 'rcpt <two@catchall.example>: continue'
 expect_eq "b asked no backend" "$(backend_count '^rcpt ' "$BACKEND_LOG")" 2
