@@ -44,6 +44,7 @@
 #include "cache.h"
 #include "cachefile.h"
 #include "policy.h"
+#include "verdict.h"
 #include "pending.h"
 #include "dns.h"
 #include "printable.h"
@@ -84,10 +85,6 @@ static void	engine_flushed(struct ctl_filter *);
 static int	engine_shared(void);
 static void	engine_sweep(int, short, void *);
 static void	engine_expire(int, short, void *);
-static const char *engine_rcpt_printable(const char *, char *, size_t);
-static void	engine_log_verdict(enum policy_action, const char *,
-		    const char *, const struct rcpt_query *, const char *,
-		    const char *, const char *, const char *);
 
 struct scamback_conf	*engine_conf;
 pthread_rwlock_t	 engine_conf_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -551,12 +548,12 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 		/* An address that cannot be verified is worth a line. */
 		if (dec.skip == SKIP_BAD)
 			log_info("skip to=<%s> client=%s reason=%s",
-			    engine_rcpt_printable(q->rcpt, rbuf, sizeof(rbuf)),
+			    verdict_rcpt(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		else if (log_getverbose() > 0)
 			log_debug("skip to=<%s> client=%s reason=%s",
-			    engine_rcpt_printable(q->rcpt, rbuf, sizeof(rbuf)),
+			    verdict_rcpt(q->rcpt, rbuf, sizeof(rbuf)),
 			    client_string(q->client, cbuf, sizeof(cbuf)),
 			    policy_skip_name(dec.skip));
 		memset(r, 0, sizeof(*r));
@@ -568,7 +565,7 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 		pthread_rwlock_rdlock(&engine_conf_lock);
 		policy_reply_impossible(engine_conf, r);
 		pthread_rwlock_unlock(&engine_conf_lock);
-		engine_log_verdict(r->action, engine_rcpt_printable(q->rcpt,
+		verdict_log(r->action, verdict_rcpt(q->rcpt,
 		    rbuf, sizeof(rbuf)), from, q, "impossible", "reason",
 		    dec.impossible, NULL);
 		return;
@@ -604,63 +601,9 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_reply(engine_conf, v, dec.address, r);
 	pthread_rwlock_unlock(&engine_conf_lock);
-	engine_log_verdict(r->action, dec.address, from, q,
+	verdict_log(r->action, dec.address, from, q,
 	    policy_verdict_name(v), "source", pending_source_name(source),
 	    why);
-}
-
-/*
- * A recipient as the MTA gave it, for a log line that puts it in
- * brackets: its own brackets and blanks dropped, made printable.
- */
-static const char *
-engine_rcpt_printable(const char *rcpt, char *buf, size_t len)
-{
-	char	bare[ADDR_LEN];
-	size_t	n;
-
-	if (rcpt == NULL)
-		rcpt = "";
-	rcpt += strspn(rcpt, " \t");
-	if (*rcpt == '<')
-		rcpt++;
-	n = strlcpy(bare, rcpt, sizeof(bare));
-	if (n < sizeof(bare)) {
-		while (n > 0 && (bare[n - 1] == ' ' || bare[n - 1] == '\t'))
-			bare[--n] = '\0';
-		if (n > 0 && bare[n - 1] == '>')
-			bare[--n] = '\0';
-	}
-	/* A longer one is cut: printable() ends it with "...". */
-	return (printable(n < sizeof(bare) ? bare : rcpt, buf, len));
-}
-
-/*
- * SPEC section 6: one line per verdict.  Both addresses come from the
- * MTA: printable() keeps their octets out of the log.  An unknown
- * verdict says why (the backend's reply, a timeout, a refused
- * connection, a backoff), and the MTA's queue id is given where it
- * gives one at RCPT.
- */
-static void
-engine_log_verdict(enum policy_action a, const char *to, const char *from,
-    const struct rcpt_query *q, const char *verdict, const char *key,
-    const char *value, const char *why)
-{
-	char	cbuf[INET6_ADDRSTRLEN], tbuf[ADDR_LEN], fbuf[ADDR_LEN];
-	char	wbuf[PENDING_WHY_LEN], qbuf[64];
-
-	log_info("%s to=<%s> from=<%s> client=%s verdict=%s %s=%s%s%s%s%s%s",
-	    policy_action_name(a), printable(to, tbuf, sizeof(tbuf)),
-	    printable(from, fbuf, sizeof(fbuf)),
-	    client_string(q->client, cbuf, sizeof(cbuf)), verdict, key, value,
-	    why != NULL && *why != '\0' ? " why=\"" : "",
-	    why != NULL && *why != '\0' ?
-	    printable_text(why, wbuf, sizeof(wbuf)) : "",
-	    why != NULL && *why != '\0' ? "\"" : "",
-	    q->qid != NULL && *q->qid != '\0' ? " qid=" : "",
-	    q->qid != NULL && *q->qid != '\0' ?
-	    printable(q->qid, qbuf, sizeof(qbuf)) : "");
 }
 
 /* A libmilter thread queued a probe: get the event thread to send it. */
