@@ -20,7 +20,8 @@
  * it, and their lines join ours with our facility, process name and
  * destination: standard error with -d, the parent's relay without.
  * libc's would connect to /dev/log on its own, which a chrooted child
- * cannot reach and a pledged one may not try.
+ * cannot reach and a pledged one may not try.  glibc's fortified names
+ * for the same functions are in compat/syslog_chk.c.
  */
 
 #include <stdarg.h>
@@ -43,28 +44,3 @@ vsyslog(int pri, const char *fmt, va_list ap)
 {
 	vlog(pri & LOG_PRIMASK, fmt, ap);
 }
-
-#ifdef __GLIBC__
-/*
- * What _FORTIFY_SOURCE makes of syslog(3): libmilter calls this one.
- * <bits/syslog.h> declares them only for fortified builds.
- */
-void	__syslog_chk(int, int, const char *, ...);
-void	__vsyslog_chk(int, int, const char *, va_list);
-
-void
-__syslog_chk(int pri, int flag, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog(pri & LOG_PRIMASK, fmt, ap);
-	va_end(ap);
-}
-
-void
-__vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-{
-	vlog(pri & LOG_PRIMASK, fmt, ap);
-}
-#endif
