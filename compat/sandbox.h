@@ -25,7 +25,10 @@
 #ifndef SCAMBACK_SANDBOX_H
 #define SCAMBACK_SANDBOX_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
+#include <unistd.h>
 
 #ifdef __OpenBSD__
 
@@ -57,6 +60,21 @@ static inline int
 sandbox_net_client(void)
 {
 	return (0);
+}
+
+/* The parent keeps "proc exec" and starts children itself. */
+#define SANDBOX_SPAWNER	0
+
+static inline int
+sandbox_spawner(const char *self)
+{
+	return (0);
+}
+
+static inline pid_t
+fork_sibling(void)
+{
+	return (fork());
 }
 
 #else /* !__OpenBSD__ */
@@ -103,6 +121,22 @@ int	sandbox_scope_signals(void);
  * not Landlock's at all.  Call before pledge(2).
  */
 int	sandbox_net_client(void);
+
+/*
+ * A confined parent cannot start a child (compat/spawn.c): a spawner
+ * forked before its sandbox starts them for it.
+ */
+#define SANDBOX_SPAWNER	1
+
+/*
+ * Confine a spawner: read any file, write only /dev/null, execute only
+ * self (an absolute path) and its dynamic loader; keep CAP_SETUID,
+ * CAP_SETGID and CAP_SYS_CHROOT.  No seccomp filter (children inherit it).
+ */
+int	sandbox_spawner(const char *);
+
+/* fork(2) whose child is the caller's parent's: exec or _exit at once. */
+pid_t	fork_sibling(void);
 
 /* The Landlock ABI version of the running kernel; 0 without Landlock. */
 int	sandbox_landlock_abi(void);

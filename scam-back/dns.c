@@ -650,6 +650,27 @@ dns_sweep(void)
 	return (n);
 }
 
+/*
+ * A new prober (restarted by a reload) knows nothing of the lookups the
+ * old one had: they go to it again.
+ */
+size_t
+dns_requeue(void)
+{
+	struct dns_entry	*e;
+	size_t			 n = 0;
+
+	pthread_mutex_lock(&mtx);
+	RB_FOREACH(e, dns_ids, &ids)
+		if (e->state == DNS_SENT) {
+			e->state = DNS_QUEUED;
+			TAILQ_INSERT_TAIL(&queue, e, queue);
+			n++;
+		}
+	pthread_mutex_unlock(&mtx);
+	return (n);
+}
+
 size_t
 dns_expire(void)
 {

@@ -164,6 +164,8 @@ int	 dns_take(struct dns_req *);
 int	 dns_done(const struct dns_res *);
 /* Answer DNS_TEMPFAIL to requests the prober left unanswered too long. */
 size_t	 dns_sweep(void);
+/* Event thread: every lookup the prober has not answered is queued again. */
+size_t	 dns_requeue(void);
 /* Drop expired answers; dns_flush all of them (other resolvers). */
 size_t	 dns_expire(void);
 void	 dns_flush(void);

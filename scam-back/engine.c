@@ -62,6 +62,8 @@ struct check {
 };
 
 static void	engine_stop(void);
+static void	engine_prober_switch(int);
+static void	engine_old_prober(int, short, void *);
 static void	engine_rcpt(const struct rcpt_query *, const char *,
 		    struct policy_reply *);
 static void	engine_check(const char *, uint32_t,
@@ -105,6 +107,8 @@ static struct event		 stop_ev;
 static struct event		 wake_ev;
 static struct event		 sweep_ev;
 static struct event		 expire_ev;
+static int			 old_prober_fd = -1;	/* replaced */
+static struct event		 old_prober_ev;
 
 __dead void
 engine_main(int debug, int verbose)
@@ -309,6 +313,12 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 			if (!from_parent || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_STOP");
 			engine_stop();
+			break;
+		case IMSG_SOCKET_IPC:
+			if (!from_parent || imsg_get_len(&imsg) != 0 ||
+			    (sfd = imsg_get_fd(&imsg)) == -1)
+				fatalx("bad IMSG_SOCKET_IPC");
+			engine_prober_switch(sfd);
 			break;
 		case IMSG_LOG_VERBOSE:
 			if (!from_parent ||
@@ -638,6 +648,56 @@ engine_send(int fd, short event, void *arg)
 	    (imsgbuf_write(&iev_prober.ibuf) == -1 ||
 	    imsgbuf_queuelen(&iev_prober.ibuf) > 0))
 		imsgev_add(&iev_prober);
+}
+
+/*
+ * Event thread: a reload restarted the prober, here is the new one.  The
+ * old one is heard no more (what it still says is read and dropped until
+ * it goes); what it had not answered goes to the new one, and the parent
+ * may then stop it.  The configuration that came just before is the new
+ * prober's too.
+ */
+static void
+engine_prober_switch(int fd)
+{
+	size_t	probes, lookups;
+
+	if (old_prober_fd != -1) {
+		event_del(&old_prober_ev);
+		close(old_prober_fd);
+	}
+	old_prober_fd = iev_prober.ibuf.fd;
+	event_del(&iev_prober.ev);
+	imsgbuf_clear(&iev_prober.ibuf);
+	event_set(&old_prober_ev, old_prober_fd, EV_READ | EV_PERSIST,
+	    engine_old_prober, NULL);
+	event_add(&old_prober_ev, NULL);
+
+	imsgev_init(&iev_prober, fd, engine_dispatch_imsg, &iev_prober);
+	probes = pending_requeue();
+	lookups = dns_requeue();
+	engine_send(-1, 0, NULL);
+	if (imsgev_compose(&iev_parent, IMSG_PROBER_SWITCHED, 0, 0, -1,
+	    NULL, 0) == -1)
+		fatal("%s: imsg_compose", __func__);
+	log_info("new prober: %zu probe%s and %zu DNS lookup%s in flight "
+	    "sent to it again", probes, probes == 1 ? "" : "s", lookups,
+	    lookups == 1 ? "" : "s");
+}
+
+/* The replaced prober's last words are not listened to. */
+static void
+engine_old_prober(int fd, short event, void *arg)
+{
+	char	buf[4096];
+	ssize_t	n;
+
+	if ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	    (n == -1 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	event_del(&old_prober_ev);
+	close(old_prober_fd);
+	old_prober_fd = -1;
 }
 
 /* Event thread: an answer from the prober. */

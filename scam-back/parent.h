@@ -27,7 +27,7 @@ void		 parent_shutdown(void);
 void		 parent_stop_children(void);
 int		 parent_reload_config(char *, size_t);
 void		 parent_sandbox(const char *, const char *,
-		    struct scamback_conf *);
+		    struct scamback_conf *, const char *);
 
 /* parent_cache.c: the cache file is the parent's, its contents the engine's */
 int		 parent_cache_dir(struct scamback_conf *);
@@ -37,6 +37,19 @@ void		 parent_cache_shutdown(void (*)(void));
 void		 parent_cache_abort(void);
 void		 parent_cache_save(uint32_t);
 void		 parent_cache_saved(const struct cache_save_done *);
+
+/* spawner.c: starting a prober once the parent is confined */
+void		 spawner_init(const char *, int, int);
+pid_t		 spawner_start(enum scamback_proc, int, int);
+int		 spawner_reaped(pid_t, int);
+void		 spawner_stop(void);
+
+/* restart.c: what a running prober's sandbox fixed at its start */
+struct prober_fixed;
+struct prober_fixed *prober_fixed_new(struct scamback_conf *);
+void		 prober_fixed_free(struct prober_fixed *);
+int		 prober_fixed_covers(struct prober_fixed *,
+		    struct scamback_conf *, char *, size_t);
 
 /* control.c */
 int		 control_init(const char *, struct stat *);

@@ -35,6 +35,7 @@
 #include "scam-back.h"
 #include "log.h"
 #include "parent.h"
+#include "sandbox.h"
 
 #define SANDBOX_DIRS	64
 
@@ -102,10 +103,11 @@ sandbox_dir(const char *path, const char *perms, int required)
 /*
  * The parent keeps what reload, the cache file and the stop need: read
  * the configuration, write the cache directory, check users, signal and
- * reap the children, remove the sockets.
+ * reap the children, remove the sockets; on OpenBSD, start a prober.
  */
 void
-parent_sandbox(const char *file, const char *csock, struct scamback_conf *c)
+parent_sandbox(const char *file, const char *csock, struct scamback_conf *c,
+    const char *self)
 {
 	const char	*f;
 	size_t		 i;
@@ -133,9 +135,17 @@ parent_sandbox(const char *file, const char *csock, struct scamback_conf *c)
 		free(dirs[i].path);
 	}
 	ndirs = 0;
+	/*
+	 * Where the parent starts the prober a reload needs itself (not
+	 * through a spawner, see spawner.c): its own program, by its path.
+	 */
+	if (!SANDBOX_SPAWNER && self[0] == '/' && unveil(self, "x") == -1)
+		fatal("unveil %s", self);
 	if (unveil(NULL, NULL) == -1)
 		fatal("unveil");
-	/* No exec: the children were started before, once and for all. */
-	if (pledge("stdio rpath wpath cpath getpw sendfd proc", NULL) == -1)
+	/* Else no exec: the children were started before. */
+	if (pledge(SANDBOX_SPAWNER ?
+	    "stdio rpath wpath cpath getpw sendfd proc" :
+	    "stdio rpath wpath cpath getpw sendfd proc exec", NULL) == -1)
 		fatal("pledge");
 }

@@ -339,6 +339,27 @@ pending_lost(time_t before, uint32_t *lost, size_t max)
 	return (n);
 }
 
+/*
+ * A new prober (restarted by a reload) knows nothing of the probes the
+ * old one had: they go to it again, and their waiters go on waiting.
+ */
+size_t
+pending_requeue(void)
+{
+	struct pending	*p;
+	size_t		 n = 0;
+
+	pthread_mutex_lock(&mtx);
+	RB_FOREACH(p, pending_ids, &ids)
+		if (p->state == PENDING_SENT) {
+			p->state = PENDING_QUEUED;
+			TAILQ_INSERT_TAIL(&queue, p, queue);
+			n++;
+		}
+	pthread_mutex_unlock(&mtx);
+	return (n);
+}
+
 uint64_t
 pending_count(void)
 {

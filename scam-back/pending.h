@@ -68,6 +68,8 @@ int		 pending_done(const struct probe_res *, uint32_t, uint32_t,
 		    void **);
 /* Ids sent before the given time and still unanswered (at most max). */
 size_t		 pending_lost(time_t, uint32_t *, size_t);
+/* Event thread: every probe sent and not answered is queued again. */
+size_t		 pending_requeue(void);
 uint64_t	 pending_count(void);
 /* The deadline of a bounded wait (dns.c's too): ms from now, monotonic. */
 void		 pending_deadline(struct timespec *, uint32_t);

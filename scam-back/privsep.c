@@ -68,20 +68,30 @@ pid_t
 start_child(enum scamback_proc p, const char *argv0, int fd, int logfd,
     int debug, int verbose)
 {
-	char	*argv[8];
-	int	 argc = 0;
 	pid_t	 pid;
 
 	switch (pid = fork()) {
 	case -1:
 		fatal("cannot fork");
 	case 0:
-		break;
+		exec_child(p, argv0, fd, logfd, debug, verbose);
 	default:
 		close(fd);
 		close(logfd);
 		return (pid);
 	}
+}
+
+/*
+ * In the new process: become child p, with fd as its imsg socket and
+ * logfd as its log socket.
+ */
+void
+exec_child(enum scamback_proc p, const char *argv0, int fd, int logfd,
+    int debug, int verbose)
+{
+	char	*argv[8];
+	int	 argc = 0;
 
 	/*
 	 * A session of its own: signals for the daemon's process group (a

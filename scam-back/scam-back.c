@@ -67,6 +67,13 @@ static void		parent_sockets_remove(void);
 static void		parent_detach_begin(void);
 static void		parent_detach_end(enum scamback_proc);
 static void		parent_log_relay(int, short, void *);
+static void		parent_log_retiring(int, short, void *);
+static void		log_relay_read(int, pid_t, enum scamback_proc);
+static int		parent_prober_restart(struct scamback_conf *,
+			    const char *);
+static void		parent_prober_switched(void);
+static void		parent_retire_close(void);
+static void		parent_retire_timeout(int, short, void *);
 
 #define PARENT_WAIT	5	/* seconds a child gets to stop */
 
@@ -94,6 +101,20 @@ static struct child {
 	int		 logfd;		/* its log lines come in here */
 	struct event	 log_ev;
 } children[PROC_MAX];
+
+/*
+ * A prober replaced by a reload: it goes once the engine has switched to
+ * the new one (its pipe from us closes), and its end is no death.
+ */
+static struct retiring {
+	pid_t		 pid;		/* 0: none */
+	int		 fd;		/* its pipe, until the engine switched */
+	struct event	 ev;		/* kill it if it does not go */
+	int		 logfd;		/* its log lines, until it is reaped */
+	struct event	 log_ev;
+} retiring = { .fd = -1, .logfd = -1 };
+/* What the running prober's sandbox fixed at its start. */
+static struct prober_fixed	*prober_fixed;
 
 __dead static void
 usage(void)
@@ -253,6 +274,7 @@ main(int argc, char *argv[])
 	children[PROC_PROBER].logfd = log_prober[0];
 	log_info("startup: milter engine pid %d, prober pid %d",
 	    (int)children[PROC_ENGINE].pid, (int)children[PROC_PROBER].pid);
+	prober_fixed = prober_fixed_new(conf);
 
 	event_init();
 
@@ -297,7 +319,9 @@ main(int argc, char *argv[])
 	    NULL, 0) == -1)
 		fatal("imsg_compose");
 
-	parent_sandbox(conffile, csock, conf);
+	/* A reload may have to start the prober again: not from a sandbox. */
+	spawner_init(argv0, debug, verbose);
+	parent_sandbox(conffile, csock, conf, argv0);
 
 	event_dispatch();
 	if (!quit)
@@ -362,6 +386,24 @@ parent_reaped(pid_t pid, int status)
 	enum scamback_proc	 p;
 	char			 how[64];
 
+	if (spawner_reaped(pid, status))
+		return;
+	if (retiring.pid != 0 && pid == retiring.pid) {
+		child_status(status, how, sizeof(how));
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_debug("replaced prober (pid %d) %s", (int)pid, how);
+		else
+			log_warnx("replaced prober (pid %d) %s", (int)pid, how);
+		/* What it said before it went, then its log socket goes. */
+		log_relay_read(retiring.logfd, pid, PROC_PROBER);
+		event_del(&retiring.log_ev);
+		close(retiring.logfd);
+		retiring.logfd = -1;
+		retiring.pid = 0;
+		parent_retire_close();
+		evtimer_del(&retiring.ev);
+		return;
+	}
 	for (p = PROC_ENGINE; p < PROC_MAX; p++)
 		if (children[p].pid == pid)
 			break;
@@ -425,6 +467,8 @@ parent_alarm(int sig)
 			children[p].killed = 1;
 			kill(children[p].pid, SIGKILL);
 		}
+	if (retiring.pid != 0)
+		kill(retiring.pid, SIGKILL);
 }
 
 /*
@@ -442,6 +486,9 @@ parent_exit(void)
 
 	signal(SIGALRM, parent_alarm);
 	alarm(PARENT_WAIT);
+	/* Those that are not our children's leave when their pipe closes. */
+	spawner_stop();
+	parent_retire_close();
 	if (lost != PROC_MAX && !children[lost].exited) {
 		while ((pid = waitpid(children[lost].pid, &status, 0)) == -1 &&
 		    errno == EINTR)
@@ -494,6 +541,8 @@ parent_stop_children(void)
 	enum scamback_proc p;
 
 	stopping = 1;
+	spawner_stop();
+	parent_retire_close();
 	for (p = PROC_ENGINE; p < PROC_MAX; p++)
 		if (!children[p].exited)
 			imsgev_compose(&children[p].iev, IMSG_STOP, 0, 0, -1,
@@ -543,7 +592,8 @@ parent_reload_config(char *msg, size_t len)
 {
 	struct scamback_conf	*nconf;
 	char			 errs[sizeof(((struct ctl_result *)0)->text)];
-	char			 later[256];
+	char			 later[256], why[256];
+	int			 restart, failed = 0;
 
 	conf_capture(errs, sizeof(errs));
 	nconf = parse_config(conffile, 0);
@@ -571,22 +621,164 @@ parent_reload_config(char *msg, size_t len)
 	nconf->listen = conf->listen;
 	strlcpy(nconf->user, conf->user, sizeof(nconf->user));
 
-	parent_send_config(nconf);
+	/* Ports, CA files: what only a new prober's sandbox allows. */
+	if ((restart = !prober_fixed_covers(prober_fixed, nconf, why,
+	    sizeof(why))) && retiring.pid != 0) {
+		config_free(nconf);
+		log_warnx("reload of %s: the prober's restart before this one "
+		    "is still under way; keeping the running configuration",
+		    conffile);
+		snprintf(msg, len, "the prober's last restart is still under "
+		    "way; the running configuration is kept: reload again "
+		    "in a moment");
+		return (-1);
+	}
+	if (restart && parent_prober_restart(nconf, why) == 0) {
+		prober_fixed_free(prober_fixed);
+		prober_fixed = prober_fixed_new(nconf);
+	} else {
+		/* The prober warns of each port its sandbox refuses. */
+		failed = restart;
+		restart = 0;
+		parent_send_config(nconf);
+	}
 	parent_cache_reconf(nconf);
 	/* The cache goes on being saved where it was. */
 	strlcpy(nconf->cache_file, conf->cache_file,
 	    sizeof(nconf->cache_file));
 	config_free(conf);
 	conf = nconf;
+	snprintf(msg, len, "configuration reloaded");
+	if (restart) {
+		strlcat(msg, "; the prober was restarted for ", len);
+		strlcat(msg, why, len);
+	} else if (failed) {
+		strlcat(msg, "; the prober could not be restarted for ", len);
+		strlcat(msg, why, len);
+		strlcat(msg, ": restart scam-back", len);
+	}
 	if (later[0] != '\0') {
 		log_warnx("only a restart changes %s: the running values "
 		    "are kept", later + 2);
-		snprintf(msg, len, "configuration reloaded; only a restart "
-		    "changes %s: the running values are kept", later + 2);
-	} else
-		snprintf(msg, len, "configuration reloaded");
+		strlcat(msg, "; only a restart changes ", len);
+		strlcat(msg, later + 2, len);
+		strlcat(msg, ": the running values are kept", len);
+	}
 	log_info("configuration reloaded");
 	return (0);
+}
+
+/*
+ * A reload needs what the running prober's sandbox fixed at its start
+ * (why): start another with the new configuration and its own socket to
+ * the engine, which switches to it and sends again what the old one had
+ * not answered.  The old one goes when the engine says it has switched.
+ * The engine gets the new configuration before the switch, so that both
+ * sides agree on it from the first probe.
+ */
+static int
+parent_prober_restart(struct scamback_conf *nconf, const char *why)
+{
+	struct child	*c = &children[PROC_PROBER];
+	int		 pp[2], ipc[2], lp[2];
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    PF_UNSPEC, pp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		return (-1);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    PF_UNSPEC, ipc) == -1) {
+		log_warn("%s: socketpair", __func__);
+		close(pp[0]);
+		close(pp[1]);
+		return (-1);
+	}
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, PF_UNSPEC,
+	    lp) == -1) {
+		log_warn("%s: socketpair", __func__);
+		close(pp[0]);
+		close(pp[1]);
+		close(ipc[0]);
+		close(ipc[1]);
+		return (-1);
+	}
+	if ((pid = spawner_start(PROC_PROBER, pp[1], lp[1])) == -1) {
+		close(pp[0]);
+		close(ipc[0]);
+		close(ipc[1]);
+		close(lp[0]);
+		log_warnx("the prober could not be restarted for %s: restart "
+		    "scam-back", why);
+		return (-1);
+	}
+
+	/* The old one: no longer heard, its pipe open until the switch. */
+	event_del(&c->iev.ev);
+	imsgbuf_clear(&c->iev.ibuf);
+	retiring.fd = c->iev.ibuf.fd;
+	retiring.pid = c->pid;
+	evtimer_set(&retiring.ev, parent_retire_timeout, NULL);
+	event_del(&c->log_ev);
+	retiring.logfd = c->logfd;
+	event_set(&retiring.log_ev, retiring.logfd, EV_READ | EV_PERSIST,
+	    parent_log_retiring, NULL);
+	event_add(&retiring.log_ev, NULL);
+	log_info("restarting the prober for %s: pid %d replaces %d", why,
+	    (int)pid, (int)c->pid);
+
+	c->pid = pid;
+	c->exited = c->killed = 0;
+	c->logfd = lp[0];
+	event_set(&c->log_ev, c->logfd, EV_READ | EV_PERSIST,
+	    parent_log_relay, c);
+	event_add(&c->log_ev, NULL);
+	imsgev_init(&c->iev, pp[0], parent_dispatch_imsg, c);
+	if (config_send(&c->iev.ibuf, nconf) == -1 ||
+	    imsgev_compose(&c->iev, IMSG_SOCKET_IPC, 0, 0, ipc[1], NULL,
+	    0) == -1 ||
+	    imsgev_compose(&c->iev, IMSG_START, 0, 0, -1, NULL, 0) == -1)
+		fatal("cannot start the new prober");
+	if (config_send(&children[PROC_ENGINE].iev.ibuf, nconf) == -1 ||
+	    imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
+	    ipc[0], NULL, 0) == -1)
+		fatal("cannot pass the new prober to the engine");
+	imsgev_add(&children[PROC_ENGINE].iev);
+	return (0);
+}
+
+/* The engine talks to the new prober: the old one may go. */
+static void
+parent_prober_switched(void)
+{
+	struct timeval	tv = { PARENT_WAIT, 0 };
+
+	if (retiring.fd == -1)
+		fatalx("IMSG_PROBER_SWITCHED without a restart");
+	parent_retire_close();
+	if (retiring.pid != 0)
+		evtimer_add(&retiring.ev, &tv);
+}
+
+/* Its pipe closes: the replaced prober exits. */
+static void
+parent_retire_close(void)
+{
+	if (retiring.fd == -1)
+		return;
+	close(retiring.fd);
+	retiring.fd = -1;
+}
+
+static void
+parent_retire_timeout(int fd, short event, void *arg)
+{
+	if (retiring.pid == 0)
+		return;
+	log_warnx("replaced prober (pid %d) did not stop; killing it",
+	    (int)retiring.pid);
+	kill(retiring.pid, SIGKILL);
 }
 
 static void
@@ -675,6 +867,11 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 			if (p != PROC_PROBER || imsg_get_len(&imsg) != 0)
 				fatalx("bad IMSG_PROBER_READY");
 			parent_detach_end(p);
+			break;
+		case IMSG_PROBER_SWITCHED:
+			if (p != PROC_ENGINE || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_PROBER_SWITCHED");
+			parent_prober_switched();
 			break;
 		default:
 			fatalx("%s: unexpected imsg %u from %s", __func__,
@@ -805,6 +1002,20 @@ static void
 parent_log_relay(int fd, short event, void *arg)
 {
 	struct child	*c = arg;
+
+	log_relay_read(fd, c->pid, c - children);
+}
+
+/* A prober that a reload replaced says its last words under its pid. */
+static void
+parent_log_retiring(int fd, short event, void *arg)
+{
+	log_relay_read(fd, retiring.pid, PROC_PROBER);
+}
+
+static void
+log_relay_read(int fd, pid_t pid, enum scamback_proc p)
+{
 	char		 buf[LOG_RELAY_MAX + 1];
 	ssize_t		 n;
 	int		 i;
@@ -812,12 +1023,12 @@ parent_log_relay(int fd, short event, void *arg)
 	for (i = 0; i < 64; i++) {
 		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("%s: log relay", proc_title(c - children));
+				log_warn("%s: log relay", proc_title(p));
 			return;
 		}
 		if (n < 2)
 			continue;
 		buf[n] = '\0';
-		log_relayed(c->pid, (unsigned char)buf[0], buf + 1);
+		log_relayed(pid, (unsigned char)buf[0], buf + 1);
 	}
 }

@@ -145,7 +145,13 @@ enum imsg_type {
 
 	/* children -> parent: started, the parent may detach */
 	IMSG_MILTER_READY,		/* struct milter_ready: it listens */
-	IMSG_PROBER_READY		/* none */
+	IMSG_PROBER_READY,		/* none */
+
+	/* a prober restarted by a reload */
+	IMSG_PROBER_SWITCHED,		/* engine -> parent: the old one may go */
+	IMSG_SPAWN_LOG,			/* parent -> spawner, fd: its log socket */
+	IMSG_SPAWN,			/* parent -> spawner, int proc, fd */
+	IMSG_SPAWNED			/* spawner -> parent, pid_t (-1: failed) */
 };
 
 /*
@@ -612,6 +618,8 @@ struct child_start {
 pid_t			 start_child(enum scamback_proc, const char *, int, int, int,
 			    int);
 void			 drop_privileges(enum scamback_proc, const char *);
+__dead void		 exec_child(enum scamback_proc, const char *, int, int,
+			    int, int);
 const char		*proc_title(enum scamback_proc);
 void			 imsgev_init(struct imsgev *, int,
 			    void (*)(int, short, void *), void *);

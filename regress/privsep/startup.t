@@ -174,7 +174,7 @@ track "$t"
 expect_eq "short start: parent" "$(ps -o args= -p "$t" | sed 's/ *$//')" "scam-back: parent"
 for c in $(cat "/proc/$t/task/$t/children"); do
 	case "$(ps -o args= -p "$c" | sed 's/ *$//')" in
-	"scam-back: milter engine"|"scam-back: prober") ;;
+	"scam-back: milter engine"|"scam-back: prober"|"scam-back: spawner") ;;
 	*)	fail "short start: child title '$(ps -o args= -p "$c")'" ;;
 	esac
 done

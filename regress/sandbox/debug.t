@@ -29,7 +29,7 @@ grep -q "sandbox test: open refused: Function not implemented$" "$T/log" ||
 
 tests=${SANDBOX_DEBUG_TESTS:-"
 	control/commands.t control/restart.t control/hostile.t
-	control/diskfull.t
+	control/diskfull.t control/prober-restart.t
 	milter/verdicts.t milter/coalesce.t milter/reload.t milter/discard.t
 	milter/listen.t milter/miltertest.t
 	prober/verdicts.t prober/tls.t prober/fallback.t prober/catchall.t

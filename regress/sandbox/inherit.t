@@ -25,7 +25,8 @@ waitfor "$SCAMBACKCTL" -s "$T/ctl.sock" show stats ||
     fail "no start: $(cat "$T/log")"
 
 kids=$(sb_children)
-[ "$(echo $kids | wc -w)" -eq 2 ] || fail "children: '$kids'"
+# The milter engine, the prober and the spawner (a reload's prober).
+[ "$(echo $kids | wc -w)" -eq 3 ] || fail "children: '$kids'"
 for p in $DPID $kids; do
 	title=$(tr -d '\0' <"/proc/$p/cmdline")
 	n=0
