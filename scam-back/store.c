@@ -98,6 +98,8 @@ static struct {
 	struct event		 retry_ev;
 	enum store_state	 state;
 	int			 fresh;		/* no failure since configured */
+	int			 quiet;		/* connecting again after idling */
+	int64_t			 idle_since;	/* the last such reconnect */
 	uint32_t		 retry_secs;
 	int64_t			 since;
 	int64_t			 retry_at;
@@ -289,6 +291,7 @@ store_fail(const char *fmt, ...)
 	va_end(ap);
 
 	st.errors++;
+	st.quiet = 0;
 	store_close();
 	if (st.state != STORE_DOWN) {
 		st.since = time(NULL);
@@ -324,11 +327,13 @@ store_up(void)
 	if (st.state == STORE_DOWN)
 		log_warnx("shared store %s port %u: answering again; sharing "
 		    "verdicts", st.conf.address, st.conf.port);
-	else
+	else if (!st.quiet)
 		log_info("shared store %s port %u: sharing verdicts",
 		    st.conf.address, st.conf.port);
+	if (!st.quiet)
+		st.since = time(NULL);
+	st.quiet = 0;
 	st.state = STORE_UP;
-	st.since = time(NULL);
 	st.retry_secs = STORE_RETRY_MIN;
 }
 
@@ -365,12 +370,32 @@ store_connected(const redisAsyncContext *ac, int status)
 	store_fail("cannot connect: %s", ac->errstr);
 }
 
-/* Closed by us, or lost. */
+/*
+ * Closed by us, or lost.  A store with a "timeout" closes a command
+ * connection that idled that long: nothing was lost, so connect again at
+ * once, quietly, as at start (a failure to is one like any).  Once a
+ * second at most, lest a store that closes every connection keep the
+ * prober busy.
+ */
 static void
 store_disconnected(const redisAsyncContext *ac, int status)
 {
+	int	idle;
+
+	idle = ac == st.ac && st.state == STORE_UP && TAILQ_EMPTY(&st.cmds) &&
+	    time(NULL) - st.idle_since >= 1;
 	if (!store_gone(ac))
 		return;
+	if (idle) {
+		log_debug("shared store %s port %u: idle connection closed by "
+		    "the store; connecting again", st.conf.address,
+		    st.conf.port);
+		st.idle_since = time(NULL);
+		store_close();
+		st.fresh = st.quiet = 1;
+		store_connect();
+		return;
+	}
 	store_fail("connection lost%s%s", ac->errstr[0] != '\0' ? ": " : "",
 	    ac->errstr);
 }
