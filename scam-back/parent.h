@@ -14,7 +14,10 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* What the parent's files share: scam-back.c, parent_cache.c, control.c. */
+/*
+ * What the parent's files share: scam-back.c, parent_start.c,
+ * parent_cache.c, control.c.
+ */
 
 #ifndef PARENT_H
 #define PARENT_H
@@ -28,6 +31,11 @@ void		 parent_stop_children(void);
 int		 parent_reload_config(char *, size_t);
 void		 parent_sandbox(const char *, const char *,
 		    struct scamback_conf *, const char *);
+
+/* parent_start.c: at start, the descriptor limit and leaving the shell */
+void		 parent_raise_nofile(void);
+void		 parent_detach_begin(void);
+void		 parent_detach_end(enum scamback_proc);
 
 /* parent_cache.c: the cache file is the parent's, its contents the engine's */
 int		 parent_cache_dir(struct scamback_conf *);

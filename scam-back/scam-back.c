@@ -62,10 +62,7 @@ __dead static void	parent_exit(void);
 static void		parent_alarm(int);
 static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
-static void		raise_nofile(void);
 static void		parent_sockets_remove(void);
-static void		parent_detach_begin(void);
-static void		parent_detach_end(enum scamback_proc);
 static void		parent_log_relay(int, short, void *);
 static void		parent_log_retiring(int, short, void *);
 static void		log_relay_read(int, pid_t, enum scamback_proc);
@@ -89,9 +86,6 @@ static struct event		 stop_ev;
 static struct milter_ready	 milter_ready;
 static int			 milter_ready_got;
 static struct stat		 control_sb;
-static int			 detach_fd = -1;	/* to the starter */
-static int			 devnull = -1;
-static int			 ready;		/* 1 << proc: serving */
 
 static struct child {
 	pid_t		 pid;
@@ -265,7 +259,7 @@ main(int argc, char *argv[])
 	 */
 	if (sandbox_scope_signals() == -1)
 		fatal("signal scope");
-	raise_nofile();
+	parent_raise_nofile();
 	children[PROC_ENGINE].pid = start_child(PROC_ENGINE, argv0,
 	    pipe_engine[1], log_engine[1], debug, verbose);
 	children[PROC_PROBER].pid = start_child(PROC_PROBER, argv0,
@@ -883,72 +877,6 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 }
 
 /*
- * Without -d the daemon goes to the background, but the command that
- * started it returns only once the daemon serves: it waits here, in the
- * process the shell started, until the daemon says so (exit 0) or dies
- * (exit with its status, its reasons already on standard error, where
- * every process logs too until then).
- */
-static void
-parent_detach_begin(void)
-{
-	pid_t	 pid;
-	ssize_t	 n;
-	int	 p[2], status;
-	char	 c;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		err(1, "pipe");
-	switch (pid = fork()) {
-	case -1:
-		err(1, "fork");
-	case 0:
-		break;
-	default:
-		close(p[1]);
-		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
-			;
-		if (n == 1)
-			_exit(0);
-		while (waitpid(pid, &status, 0) == -1)
-			if (errno != EINTR)
-				_exit(1);
-		_exit(WIFEXITED(status) && WEXITSTATUS(status) != 0 ?
-		    WEXITSTATUS(status) : 1);
-	}
-	close(p[0]);
-	detach_fd = p[1];
-	if (setsid() == -1)
-		fatal("setsid");
-	/* Standard error stays the starter's until parent_detach_end(). */
-	if ((devnull = open(_PATH_DEVNULL, O_RDWR | O_CLOEXEC)) == -1 ||
-	    dup2(devnull, STDIN_FILENO) == -1 ||
-	    dup2(devnull, STDOUT_FILENO) == -1)
-		fatal("%s", _PATH_DEVNULL);
-	log_stderr(1);
-}
-
-/* Child p serves; once both do, the starter may return. */
-static void
-parent_detach_end(enum scamback_proc p)
-{
-	ready |= 1 << p;
-	if (detach_fd == -1 ||
-	    ready != (1 << PROC_ENGINE | 1 << PROC_PROBER))
-		return;
-	log_info("serving");
-	log_stderr(0);
-	if (dup2(devnull, STDERR_FILENO) == -1)
-		fatal("dup2");
-	close(devnull);
-	devnull = -1;
-	if (write(detach_fd, "", 1) != 1)
-		log_warn("cannot tell the starting process");
-	close(detach_fd);
-	detach_fd = -1;
-}
-
-/*
  * The parent's end takes the sockets with it: the MTA then finds no
  * socket rather than one that nobody answers, and the next start no
  * stale one.  Only while each path is still the socket we made, not one
@@ -962,33 +890,6 @@ parent_sockets_remove(void)
 		    milter_ready.ino, "milter socket");
 	sock_remove(csock, control_sb.st_dev, control_sb.st_ino,
 	    "control socket");
-}
-
-/*
- * Every idle MTA connection holds a descriptor in the engine, and the
- * soft limit is often 1024 (systemd's default) where the hard one is far
- * higher: take what the hard limit allows, for the children too.
- */
-static void
-raise_nofile(void)
-{
-	struct rlimit	rl;
-	rlim_t		old;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("getrlimit");
-		return;
-	}
-	if (rl.rlim_cur >= rl.rlim_max)
-		return;
-	old = rl.rlim_cur;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("setrlimit");
-		return;
-	}
-	log_debug("descriptors: limit raised from %llu to %llu",
-	    (unsigned long long)old, (unsigned long long)rl.rlim_max);
 }
 
 /*
