@@ -18,9 +18,11 @@
  * The sandbox switched off, for `make valgrind' only: valgrind makes
  * system calls of its own on the daemon's behalf (and reads files the
  * daemon never would), which seccomp and Landlock rightly refuse.
- * Linked before compat/libcompat.a, these take the place of pledge.o and
- * unveil.o, so the daemon runs exactly as built, only unconfined.
- * Never linked into scam-back/scam-back.
+ * These take the place of everything compat/pledge.c and compat/unveil.c
+ * give the daemon; the GNUmakefile leaves those two out of this link, so
+ * the daemon runs exactly as built, only unconfined.  A function added to
+ * either (and called by the daemon) needs its stand-in here: the link
+ * says which.  Never linked into scam-back/scam-back.
  */
 
 #include <stdint.h>
@@ -58,18 +60,13 @@ sandbox_net_deny(void)
 }
 
 int
-sandbox_landlock_abi(void)
+sandbox_net_client(void)
 {
 	return (0);
 }
 
 int
-sandbox_landlock_commit(int flags)
+sandbox_scope_signals(void)
 {
 	return (0);
-}
-
-void
-sandbox_log(int pri, const char *fmt, ...)
-{
 }
