@@ -48,6 +48,14 @@
  * other than a signal's target (prlimit64, setpriority) act on the
  * caller only; pidfds are not needed and not allowed.
  *
+ * Built with -DSANDBOX_SANITIZE (make SANITIZE=1, never a production
+ * build), every process may also read: readlink(2), stat(2) and
+ * read-only opens, which a sanitizer's report needs (the executable's name, /proc/self/maps
+ * for the stack's bounds and the modules, the binaries' debug information
+ * for the symbols).  Without them the filter killed a process at its
+ * first report, before a line of it was out (sanitizer_rules()).
+ * Landlock and the chroot still decide which files those calls reach.
+ *
  * Built with -DSANDBOX_DEBUG, a violation is trapped instead: the process
  * logs "sandbox violation: <syscall>" on stderr (and to /dev/log when it
  * could be reached at the first pledge) and the call returns ENOSYS, so
@@ -386,10 +394,14 @@ static int	 parse_promises(const char *, uint32_t *);
 static scmp_filter_ctx build_filter(uint32_t);
 static int	 rule(scmp_filter_ctx, uint32_t, const char *, unsigned int,
 		    const struct scmp_arg_cmp *);
+static int	 open_allow(scmp_filter_ctx, uint64_t, uint64_t);
 static int	 open_rules(scmp_filter_ctx, uint32_t);
 static int	 socket_rules(scmp_filter_ctx, uint32_t);
 static int	 signal_rules(scmp_filter_ctx, uint32_t);
 static int	 misc_rules(scmp_filter_ctx, uint32_t);
+#ifdef SANDBOX_SANITIZE
+static int	 sanitizer_rules(scmp_filter_ctx, uint32_t);
+#endif
 static int	 caps_narrow(uint32_t);
 #ifdef SANDBOX_DEBUG
 static void	 debug_init(void);
@@ -534,6 +546,10 @@ build_filter(uint32_t p)
 	    (rc = signal_rules(ctx, p)) != 0 ||
 	    (rc = misc_rules(ctx, p)) != 0)
 		goto fail;
+#ifdef SANDBOX_SANITIZE
+	if ((rc = sanitizer_rules(ctx, p)) != 0)
+		goto fail;
+#endif
 	return (ctx);
 
  fail:
@@ -552,6 +568,20 @@ rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned int n,
 	if (nr < 0)
 		return (0);
 	return (seccomp_rule_add_array(ctx, action, nr, n, args));
+}
+
+/* open(2) and openat(2) whose flags, masked, are these. */
+static int
+open_allow(scmp_filter_ctx ctx, uint64_t mask, uint64_t flags)
+{
+	struct scmp_arg_cmp	 a;
+	int			 rc;
+
+	a = ARGMASK(2, mask, flags);
+	if ((rc = rule(ctx, SCMP_ACT_ALLOW, "openat", 1, &a)) != 0)
+		return (rc);
+	a = ARGMASK(1, mask, flags);
+	return (rule(ctx, SCMP_ACT_ALLOW, "open", 1, &a));
 }
 
 /*
@@ -584,13 +614,8 @@ open_rules(scmp_filter_ctx ctx, uint32_t p)
 					    (cr[j] == 0 || (p & P_CREATE) != 0);
 				if (!ok)
 					continue;
-				a = ARGMASK(2, OPEN_MASK, flags);
-				if ((rc = rule(ctx, SCMP_ACT_ALLOW, "openat", 1,
-				    &a)) != 0)
-					return (rc);
-				a = ARGMASK(1, OPEN_MASK, flags);
-				if ((rc = rule(ctx, SCMP_ACT_ALLOW, "open", 1,
-				    &a)) != 0)
+				if ((rc = open_allow(ctx, OPEN_MASK,
+				    flags)) != 0)
 					return (rc);
 			}
 		}
@@ -601,14 +626,9 @@ open_rules(scmp_filter_ctx ctx, uint32_t p)
 		return (rc);
 
 	/* unveil(2) holds its paths open with O_PATH. */
-	if (p & PLEDGE_UNVEIL) {
-		a = ARGMASK(2, O_PATH, O_PATH);
-		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "openat", 1, &a)) != 0)
-			return (rc);
-		a = ARGMASK(1, O_PATH, O_PATH);
-		if ((rc = rule(ctx, SCMP_ACT_ALLOW, "open", 1, &a)) != 0)
-			return (rc);
-	}
+	if (p & PLEDGE_UNVEIL &&
+	    (rc = open_allow(ctx, O_PATH, O_PATH)) != 0)
+		return (rc);
 
 	/* Neither has flags seccomp can read: let callers fall back. */
 	if ((rc = rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2", 0, NULL)) != 0 ||
@@ -837,6 +857,38 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
 	}
 	return (0);
 }
+
+#ifdef SANDBOX_SANITIZE
+/*
+ * make SANITIZE=1 only.  ASan and UBSan write a report with their own
+ * system calls in the process that erred: readlink("/proc/self/exe"),
+ * open("/proc/self/maps") and others for the stack's bounds and the
+ * modules, then libbacktrace's stat and read of the binaries and their
+ * debug files, for the symbols.
+ * A pledged process without "rpath" was killed by the first of them, so
+ * the test saw SIGSYS and no report (CI, 651931f).  Reading is what they
+ * need; nothing that writes, creates or executes is added, and Landlock
+ * and the chroot still decide which files a read reaches.
+ */
+static int
+sanitizer_rules(scmp_filter_ctx ctx, uint32_t p)
+{
+	int	 rc;
+
+	if ((p & PLEDGE_STDIO) == 0)
+		return (0);
+	if ((p & P_STAT) == 0 &&
+	    ((rc = rule(ctx, SCMP_ACT_ALLOW, "readlink", 0, NULL)) != 0 ||
+	    (rc = rule(ctx, SCMP_ACT_ALLOW, "readlinkat", 0, NULL)) != 0 ||
+	    (rc = rule(ctx, SCMP_ACT_ALLOW, "stat", 0, NULL)) != 0 ||
+	    (rc = rule(ctx, SCMP_ACT_ALLOW, "lstat", 0, NULL)) != 0 ||
+	    (rc = rule(ctx, SCMP_ACT_ALLOW, "newfstatat", 0, NULL)) != 0))
+		return (rc);
+	if ((p & P_READ) == 0)
+		return (open_allow(ctx, OPEN_MASK, O_RDONLY));
+	return (0);
+}
+#endif /* SANDBOX_SANITIZE */
 
 /*
  * Keep only the capabilities the promises need.  The first time, a

@@ -20,11 +20,13 @@ build_variant debug SANDBOX_DEBUG=1 \
     VLDFLAGS="-Wl,--wrap=pledge -Wl,--wrap=unveil"
 ensure_user
 sb_conf "$T/c"
-SCAMBACK_SANDBOX_TEST=engine:open sb_start "$VARIANT" "$T/c"
+# (An open for writing: make SANITIZE=1 lets a read through, see
+# compat/pledge.c.)
+SCAMBACK_SANDBOX_TEST=engine:write sb_start "$VARIANT" "$T/c"
 sb_wait_exit 10
 grep -q "sandbox violation: openat$" "$T/log" ||
     fail "no violation logged by the debug variant: $(cat "$T/log")"
-grep -q "sandbox test: open refused: Function not implemented$" "$T/log" ||
+grep -q "sandbox test: write refused: Function not implemented$" "$T/log" ||
     fail "the violation did not return ENOSYS: $(cat "$T/log")"
 
 tests=${SANDBOX_DEBUG_TESTS:-"
@@ -36,6 +38,12 @@ tests=${SANDBOX_DEBUG_TESTS:-"
 	prober/452.t prober/lost.t prober/sandbox.t prober/resolve.t
 	privsep/start.t privsep/nonroot.t privsep/parentdeath.t
 	mta/sendmail.t"}
+# Built with make SANITIZE=1 all of it takes four minutes here, the
+# suite's limit for one test: fewer tests, still every process.
+[ -n "$SB_SANITIZE" ] && [ -z "${SANDBOX_DEBUG_TESTS:-}" ] &&
+    tests="control/commands.t control/prober-restart.t milter/verdicts.t
+	milter/reload.t
+	prober/verdicts.t prober/tls.t privsep/start.t"
 [ "$tests" = all ] && tests=$(cd "$TOP/regress" &&
     ls milter/*.t prober/*.t control/*.t privsep/*.t mta/*.t)
 

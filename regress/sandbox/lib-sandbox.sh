@@ -3,7 +3,8 @@
 #	build_variant NAME [make variables...]
 #		build the daemon again into regress/sandbox/obj/NAME-...
 #		(see variant.mk) with the main build's compiler and sanitizers;
-#		sets VARIANT to the binary
+#		sets VARIANT to the binary, SB_SANITIZE to 1 when the main
+#		build (so the variant) is make SANITIZE=1
 #	build_test_variant
 #		the binary with the test hooks (sandbox_test.c, --wrap)
 #	landlock_abi	the kernel's Landlock ABI version, 0 without Landlock
@@ -23,6 +24,7 @@ build_variant() {
 	shift
 	_san=
 	grep -q __asan_init "$SCAMBACK" 2>/dev/null && _san=1
+	SB_SANITIZE=$_san
 	_cc=${CC:-cc}
 	VARIANT_DIR=regress/sandbox/obj/$_name-$(basename "$_cc")${_san:+-asan}
 	VARIANT=$TOP/$VARIANT_DIR/scam-back/scam-back
