@@ -80,7 +80,9 @@ kill -CONT "$REDIS_PID"
 expect_match "h1" "$(cat "$T/hung")" '^rcpt <h1@example.net>: continue'
 expect_match "h2" "$(cat "$T/hung")" '^rcpt <h2@example.net>: reject 550 5.1.1'
 s=$(slowest "$T/hung")
-[ "$s" -ge 100 ] || fail "the store was not waited for ($s ms)"
+# The driver's clock starts after its write: on a loaded machine the
+# gateway may have begun its 100 ms a few ms before.
+[ "$s" -ge 80 ] || fail "the store was not waited for ($s ms)"
 [ "$s" -lt 600 ] || fail "a RCPT waited $s ms for a hung store"
 grep -q 'no answer in 100 ms; working alone' "$(gw_log a)" ||
     fail "a did not say the store hung"
