@@ -32,8 +32,14 @@
 
 #include "scam-back.h"
 #include "log.h"
+#include "policy.h"
+#include "table.h"
+#include "rules.h"
 
 static void	config_recv_string(char *, size_t);
+static int	config_send_rules(struct imsgbuf *, struct scamback_conf *);
+static void	config_recv_entry(struct scamback_conf *, struct imsg *);
+static void	config_recv_rule(struct scamback_conf *, struct imsg *);
 
 struct scamback_conf *
 config_new(void)
@@ -69,6 +75,8 @@ config_new(void)
 	conf->share.port = DEFAULT_SHARE_PORT;
 	strlcpy(conf->share.prefix, DEFAULT_SHARE_PREFIX,
 	    sizeof(conf->share.prefix));
+	conf->save_size = DEFAULT_SAVE_SIZE;
+	conf->save_max_files = DEFAULT_SAVE_MAX_FILES;
 
 	TAILQ_INIT(&conf->backends);
 	TAILQ_INIT(&conf->domains);
@@ -76,6 +84,8 @@ config_new(void)
 	TAILQ_INIT(&conf->skip_daemons);
 	TAILQ_INIT(&conf->tables);
 	TAILQ_INIT(&conf->resolvers);
+	TAILQ_INIT(&conf->atables);
+	TAILQ_INIT(&conf->rules);
 
 	return (conf);
 }
@@ -89,7 +99,9 @@ config_clear_lists(struct scamback_conf *conf)
 	struct skip_net		*n;
 	struct skip_daemon	*sd;
 	struct table_conf	*t;
-	struct resolver_conf	*r;
+	struct resolver_conf	*rs;
+	struct atable_conf	*at;
+	struct rule_conf	*r;
 
 	while ((b = TAILQ_FIRST(&conf->backends)) != NULL) {
 		TAILQ_REMOVE(&conf->backends, b, entry);
@@ -115,8 +127,17 @@ config_clear_lists(struct scamback_conf *conf)
 		TAILQ_REMOVE(&conf->tables, t, entry);
 		free(t);
 	}
-	while ((r = TAILQ_FIRST(&conf->resolvers)) != NULL) {
-		TAILQ_REMOVE(&conf->resolvers, r, entry);
+	while ((rs = TAILQ_FIRST(&conf->resolvers)) != NULL) {
+		TAILQ_REMOVE(&conf->resolvers, rs, entry);
+		free(rs);
+	}
+	while ((at = TAILQ_FIRST(&conf->atables)) != NULL) {
+		TAILQ_REMOVE(&conf->atables, at, entry);
+		table_free(at->table);
+		free(at);
+	}
+	while ((r = TAILQ_FIRST(&conf->rules)) != NULL) {
+		TAILQ_REMOVE(&conf->rules, r, entry);
 		free(r);
 	}
 }
@@ -127,6 +148,7 @@ config_free(struct scamback_conf *conf)
 	if (conf == NULL)
 		return;
 	config_clear_lists(conf);
+	free(conf->save_dir);
 	free(conf);
 }
 
@@ -205,11 +227,53 @@ config_domain_find(struct scamback_conf *conf, const char *name,
 }
 
 /*
- * Send the whole configuration.  The receiver rebuilds the lists; the list
- * pointers inside the payloads are garbage there and are overwritten.
+ * Access tables entry by entry, then the rules: only the engine uses
+ * them, and a table may hold millions of entries.
+ */
+static int
+config_send_rules(struct imsgbuf *ibuf, struct scamback_conf *conf)
+{
+	struct atable_conf	*at;
+	struct rule_conf	*r;
+	struct ibuf		*wbuf;
+	const char		*key, *value;
+	size_t			 i, klen, vlen;
+	int			 flags;
+	uint8_t			 f;
+
+	TAILQ_FOREACH(at, &conf->atables, entry) {
+		at->count = table_count(at->table);
+		if (imsg_compose(ibuf, IMSG_RECONF_ATABLE, 0, 0, -1,
+		    at, sizeof(*at)) == -1)
+			return (-1);
+		for (i = 0; table_entry(at->table, i, &key, &value, &flags,
+		    NULL); i++) {
+			f = flags;
+			klen = strlen(key) + 1;
+			vlen = strlen(value) + 1;
+			if ((wbuf = imsg_create(ibuf, IMSG_RECONF_AENTRY, 0, 0,
+			    1 + klen + vlen)) == NULL ||
+			    imsg_add(wbuf, &f, 1) == -1 ||
+			    imsg_add(wbuf, key, klen) == -1 ||
+			    imsg_add(wbuf, value, vlen) == -1)
+				return (-1);
+			imsg_close(ibuf, wbuf);
+		}
+	}
+	TAILQ_FOREACH(r, &conf->rules, entry)
+		if (imsg_compose(ibuf, IMSG_RECONF_RULE, 0, 0, -1,
+		    r, sizeof(*r)) == -1)
+			return (-1);
+	return (0);
+}
+
+/*
+ * Send the whole configuration, with the access tables and rules when
+ * rules is set.  The receiver rebuilds the lists; the list pointers
+ * inside the payloads are garbage there and are overwritten.
  */
 int
-config_send(struct imsgbuf *ibuf, struct scamback_conf *conf)
+config_send(struct imsgbuf *ibuf, struct scamback_conf *conf, int rules)
 {
 	struct backend_conf	*b;
 	struct host_conf	*h;
@@ -254,6 +318,8 @@ config_send(struct imsgbuf *ibuf, struct scamback_conf *conf)
 		if (imsg_compose(ibuf, IMSG_RECONF_RESOLVER, 0, 0, -1,
 		    r, sizeof(*r)) == -1)
 			return (-1);
+	if (rules && config_send_rules(ibuf, conf) == -1)
+		return (-1);
 	if (imsg_compose(ibuf, IMSG_RECONF_END, 0, 0, -1, NULL, 0) == -1)
 		return (-1);
 	return (0);
@@ -264,6 +330,60 @@ static void
 config_recv_string(char *s, size_t len)
 {
 	s[len - 1] = '\0';
+}
+
+/* An entry of the last access table: flags, key, NUL, value, NUL. */
+static void
+config_recv_entry(struct scamback_conf *conf, struct imsg *imsg)
+{
+	struct atable_conf	*at;
+	struct ibuf		 ib;
+	const char		*p, *key, *value, *errstr;
+	size_t			 len, klen;
+
+	if ((at = TAILQ_LAST(&conf->atables, atable_list)) == NULL)
+		fatalx("%s: entry without a table", __func__);
+	if (imsg_get_ibuf(imsg, &ib) == -1 ||
+	    (len = ibuf_size(&ib)) < 3 || (p = ibuf_data(&ib)) == NULL)
+		fatalx("%s: bad IMSG_RECONF_AENTRY", __func__);
+	key = p + 1;
+	if ((klen = strnlen(key, len - 1)) >= len - 1)
+		fatalx("%s: bad IMSG_RECONF_AENTRY key", __func__);
+	value = key + klen + 1;
+	if (strnlen(value, len - 2 - klen) != len - 3 - klen)
+		fatalx("%s: bad IMSG_RECONF_AENTRY value", __func__);
+	if (table_add(at->table, key, value, (uint8_t)p[0], &errstr) == -1)
+		fatalx("%s: table <%s>: %s: %s", __func__, at->name, key,
+		    errstr);
+}
+
+/* A rule: everything it names must exist, every field be in range. */
+static void
+config_recv_rule(struct scamback_conf *conf, struct imsg *imsg)
+{
+	struct rule_conf	*r;
+	struct rule_cond	*c;
+	int			 i;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		fatal(NULL);
+	if (imsg_get_data(imsg, r, sizeof(*r)) == -1)
+		fatalx("%s: bad IMSG_RECONF_RULE", __func__);
+	if (r->action > RULE_MATCH || r->stage > STAGE_RCPT ||
+	    r->ncond > RULE_MAX_CONDS || r->delay > RULE_MAX_DELAY)
+		fatalx("%s: bad rule %u", __func__, r->nr);
+	for (i = 0; i < r->ncond; i++) {
+		c = &r->cond[i];
+		if (c->type > COND_RCPT || (c->table != 0 &&
+		    c->table != RULE_TABLE_DOMAINS &&
+		    rules_table_byid(&conf->atables, c->table - 1) == NULL))
+			fatalx("%s: bad condition in rule %u", __func__,
+			    r->nr);
+	}
+	config_recv_string(r->reply, sizeof(r->reply));
+	config_recv_string(r->permanent, sizeof(r->permanent));
+	memset(&r->counters, 0, sizeof(r->counters));
+	TAILQ_INSERT_TAIL(&conf->rules, r, entry);
 }
 
 /*
@@ -282,6 +402,7 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 	struct skip_daemon	*sd;
 	struct table_conf	*t;
 	struct resolver_conf	*r;
+	struct atable_conf	*at;
 	uint32_t		 type = imsg_get_type(imsg);
 
 	if (type != IMSG_RECONF_CONF && conf == NULL)
@@ -302,6 +423,8 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		TAILQ_INIT(&conf->skip_daemons);
 		TAILQ_INIT(&conf->tables);
 		TAILQ_INIT(&conf->resolvers);
+		TAILQ_INIT(&conf->atables);
+		TAILQ_INIT(&conf->rules);
 		config_recv_string(conf->user, sizeof(conf->user));
 		config_recv_string(conf->hostname, sizeof(conf->hostname));
 		config_recv_string(conf->probe_sender,
@@ -317,6 +440,7 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		    sizeof(conf->share.password));
 		config_recv_string(conf->share.prefix,
 		    sizeof(conf->share.prefix));
+		conf->save_dir = NULL;
 		*pending = conf;
 		break;
 	case IMSG_RECONF_LISTEN:
@@ -398,9 +522,30 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 			fatalx("%s: bad IMSG_RECONF_RESOLVER", __func__);
 		TAILQ_INSERT_TAIL(&conf->resolvers, r, entry);
 		break;
+	case IMSG_RECONF_ATABLE:
+		if ((at = malloc(sizeof(*at))) == NULL)
+			fatal(NULL);
+		if (imsg_get_data(imsg, at, sizeof(*at)) == -1)
+			fatalx("%s: bad IMSG_RECONF_ATABLE", __func__);
+		config_recv_string(at->name, sizeof(at->name));
+		config_recv_string(at->path, sizeof(at->path));
+		if ((at->table = table_new(at->name)) == NULL)
+			fatal(NULL);
+		TAILQ_INSERT_TAIL(&conf->atables, at, entry);
+		break;
+	case IMSG_RECONF_AENTRY:
+		config_recv_entry(conf, imsg);
+		break;
+	case IMSG_RECONF_RULE:
+		config_recv_rule(conf, imsg);
+		break;
 	case IMSG_RECONF_END:
 		if (imsg_get_len(imsg) != 0)
 			fatalx("%s: bad IMSG_RECONF_END", __func__);
+		TAILQ_FOREACH(at, &conf->atables, entry)
+			if (table_count(at->table) != at->count)
+				fatalx("%s: table <%s> incomplete", __func__,
+				    at->name);
 		return (1);
 	default:
 		fatalx("%s: unexpected imsg %u", __func__, type);

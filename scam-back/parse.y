@@ -38,6 +38,9 @@
 #include "scam-back.h"
 #include "log.h"
 #include "resolvconf.h"
+#include "policy.h"
+#include "table.h"
+#include "rules.h"
 
 #define MAX_INCLUDE_DEPTH	16
 
@@ -115,11 +118,17 @@ static struct backend_conf *backend_start(const char *);
 static void	 backend_end(void);
 static int	 seen_nothing(void);
 static int	 domain_add(const char *, enum domain_match, const char *);
-static int	 table_add(enum table_type, const char *);
+static int	 maptable_add(enum table_type, const char *);
 static int	 skipnet_add(const char *);
 static int	 resolver_add(const char *, uint16_t);
 static int	 share_set(const char *);
 static void	 parse_finish(void);
+static int	 atable_start(const char *);
+static int	 atable_entry(const char *, const char *, int);
+static int	 rule_cond(int, enum cond_type, int);
+static int	 rule_table(const char *);
+static void	 rule_end(void);
+static void	 rules_abort(void);
 
 static struct scamback_conf	*conf;
 static struct backend_conf	*curbackend;
@@ -141,6 +150,16 @@ static struct seen {
 		 catchall, port, password, prefix;
 } seen;
 
+/* The access table and the rule being read, and the first save rule. */
+static struct atable_conf	*curtable;
+static struct rule_conf		*currule;
+static int			 currule_line;
+static int			 currule_bad;
+static int			 curcond_neg;
+static uint32_t			 curcond_table;
+static char			 saverule_where[PATH_MAX + 16];
+static int			 saverule_line;
+
 typedef struct {
 	union {
 		int64_t		 number;
@@ -159,12 +178,15 @@ typedef struct {
 %token	PROBE PROTOCOL REDIS REJECT REPLY REQUIRE RESOLVER SAVE SENDER SESSIONS
 %token	SHARE SIZE SKIP SMTP SUBDOMAINS
 %token	TEMPFAIL TIMEOUT TLS TRANSPORT UNREACHABLE USER VALID YES
+%token	ANY AUTH DELAY DIRECTORY DISCONNECT DRYRUN HELO KNOWN LOG MAIL
+%token	MAILFROM MATCH MAXFILES MX NS PARENT PASS PERMANENT RCPTTO RDNS
+%token	REGEX RULES SET TABLE UNKNOWN UNQUALIFIED UNRESOLVABLE
 %token	ERROR
-%token	<v.string>	STRING
+%token	<v.string>	STRING TABLEREF
 %token	<v.number>	NUMBER
-%type	<v.string>	string macroval
+%type	<v.string>	string macroval entvalue
 %type	<v.number>	yesno time port optport dnsport dnsfailure
-%type	<v.number>	subdomains
+%type	<v.number>	subdomains ruleaction rulestage entflags
 
 %%
 
@@ -174,6 +196,7 @@ grammar		: /* empty */
 		| grammar main '\n'
 		| grammar backend '\n'
 		| grammar varset '\n'
+		| grammar rule '\n'
 		| grammar error '\n'		{
 			file->errors++;
 			yyerrok;
@@ -182,6 +205,7 @@ grammar		: /* empty */
 				config_backend_free(curbackend);
 				curbackend = NULL;
 			}
+			rules_abort();
 		}
 		;
 
@@ -507,12 +531,259 @@ main		: LISTEN ON STRING		{
 				YYERROR;
 		}
 		| MAILERTABLE STRING		{
-			if (table_add(TABLE_MAILERTABLE, $2) == -1)
+			if (maptable_add(TABLE_MAILERTABLE, $2) == -1)
 				YYERROR;
 		}
 		| TRANSPORT STRING		{
-			if (table_add(TABLE_TRANSPORT, $2) == -1)
+			if (maptable_add(TABLE_TRANSPORT, $2) == -1)
 				YYERROR;
+		}
+		| TABLE TABLEREF		{
+			if (atable_start($2) == -1)
+				YYERROR;
+		} tabledef			{
+			curtable = NULL;
+		}
+		| RULES DRYRUN yesno		{ conf->rules_dryrun = $3; }
+		| SAVE DIRECTORY STRING		{
+			if (check_string("save directory", $3, PATH_MAX) == -1)
+				YYERROR;
+			if (*$3 != '/') {
+				yyerror("save directory \"%s\": the path must "
+				    "be absolute", $3);
+				YYERROR;
+			}
+			free(conf->save_dir);
+			if ((conf->save_dir = strdup($3)) == NULL)
+				fatal(NULL);
+		}
+		| SAVE SIZE NUMBER		{
+			if ($3 < 1 || $3 > MAX_SAVE_SIZE) {
+				yyerror("save size must be between 1 and %d "
+				    "octets", MAX_SAVE_SIZE);
+				YYERROR;
+			}
+			conf->save_size = $3;
+		}
+		| SAVE MAXFILES NUMBER		{
+			if ($3 < 1 || $3 > MAX_SAVE_FILES) {
+				yyerror("save max-files must be between 1 and "
+				    "%d", MAX_SAVE_FILES);
+				YYERROR;
+			}
+			conf->save_max_files = $3;
+		}
+		;
+
+/*
+ * Access tables (SPEC section 11): { entry, "key" = "value", !entry,
+ * regex "expr" } or a file of "key [value]" lines.
+ */
+tabledef	: '{' optnl tableents '}'
+		| CFILE STRING			{
+			const char	*why;
+			int		 n;
+
+			if (check_string("table file", $2,
+			    sizeof(curtable->path)) == -1)
+				YYERROR;
+			readfile_add($2);
+			if ((n = rulesconf_table_file(curtable, $2, &why)) ==
+			    -1) {
+				yyerror("table <%s> file \"%s\": %s",
+				    curtable->name, $2, why);
+				YYERROR;
+			}
+			if (n > 0) {
+				yyerror("table <%s>: %d bad line%s in \"%s\"",
+				    curtable->name, n, n > 1 ? "s" : "", $2);
+				YYERROR;
+			}
+		}
+		;
+
+tableents	: /* empty */
+		| tableents tableent comma
+		;
+
+tableent	: entflags STRING entvalue	{
+			if (atable_entry($2, $3, $1) == -1)
+				YYERROR;
+		}
+		;
+
+entflags	: /* empty */			{ $$ = 0; }
+		| '!'				{ $$ = TABLE_F_EXCEPT; }
+		| REGEX				{ $$ = TABLE_F_REGEX; }
+		| '!' REGEX			{
+			$$ = TABLE_F_EXCEPT | TABLE_F_REGEX;
+		}
+		;
+
+entvalue	: /* empty */			{ $$ = NULL; }
+		| '=' STRING			{ $$ = $2; }
+		;
+
+/*
+ * pass|reject|disconnect|match [on connect|helo|mail] conditions
+ * [noverify] [save] [delay T] [log] [set permanent "..."] ["reply"]
+ */
+rule		: ruleaction rulestage		{
+			if ((currule = calloc(1, sizeof(*currule))) == NULL)
+				fatal(NULL);
+			currule->action = $1;
+			currule->stage = $2;
+			currule_line = yylval.lineno;
+		} conds ruleopts		{
+			rule_end();
+		}
+		;
+
+ruleaction	: PASS				{ $$ = RULE_PASS; }
+		| REJECT			{ $$ = RULE_REJECT; }
+		| DISCONNECT			{ $$ = RULE_DISCONNECT; }
+		| MATCH				{ $$ = RULE_MATCH; }
+		;
+
+rulestage	: /* empty */			{ $$ = STAGE_RCPT; }
+		| ON CONNECT			{ $$ = STAGE_CONNECT; }
+		| ON HELO			{ $$ = STAGE_HELO; }
+		| ON MAIL			{ $$ = STAGE_MAIL; }
+		;
+
+conds		: /* empty */
+		| conds cond
+		;
+
+cond		: condneg condspec
+		;
+
+condneg		: /* empty */			{ curcond_neg = 0; }
+		| '!'				{ curcond_neg = 1; }
+		;
+
+condspec	: FROM ANY			{
+			if (rule_cond(0, COND_FROM_ANY, 0) == -1)
+				YYERROR;
+		}
+		| FROM LOCAL			{
+			if (rule_cond(0, COND_FROM_LOCAL, 0) == -1)
+				YYERROR;
+		}
+		| FROM KNOWN			{
+			if (rule_cond(0, COND_FROM_KNOWN, 0) == -1)
+				YYERROR;
+		}
+		| FROM UNKNOWN			{
+			if (rule_cond(0, COND_FROM_UNKNOWN, 0) == -1)
+				YYERROR;
+		}
+		| FROM RDNS			{
+			if (rule_cond(0, COND_FROM_RDNS, 0) == -1)
+				YYERROR;
+		}
+		| FROM RDNS tableref		{
+			if (rule_cond(1, COND_FROM_RDNS, 0) == -1)
+				YYERROR;
+		}
+		| FROM tablearg			{
+			if (rule_cond(1, COND_FROM_TABLE, 0) == -1)
+				YYERROR;
+		}
+		| HELO tablearg			{
+			if (rule_cond(1, COND_HELO, 0) == -1)
+				YYERROR;
+		}
+		| AUTH				{
+			if (rule_cond(0, COND_AUTH, 0) == -1)
+				YYERROR;
+		}
+		| AUTH tableref			{
+			if (rule_cond(1, COND_AUTH, 0) == -1)
+				YYERROR;
+		}
+		| MAILFROM tablearg		{
+			if (rule_cond(1, COND_MAIL_TABLE, 0) == -1)
+				YYERROR;
+		}
+		| MAILFROM UNQUALIFIED		{
+			if (rule_cond(0, COND_MAIL_UNQUALIFIED, 0) == -1)
+				YYERROR;
+		}
+		| MAILFROM UNRESOLVABLE		{
+			if (rule_cond(0, COND_MAIL_UNRESOLVABLE, 0) == -1)
+				YYERROR;
+		}
+		| MAILFROM UNRESOLVABLE PARENT	{
+			if (rule_cond(0, COND_MAIL_UNRESOLVABLE, 1) == -1)
+				YYERROR;
+		}
+		| MAILFROM MX tablearg		{
+			if (rule_cond(1, COND_MAIL_MX, 0) == -1)
+				YYERROR;
+		}
+		| MAILFROM NS tablearg		{
+			if (rule_cond(1, COND_MAIL_NS, 0) == -1)
+				YYERROR;
+		}
+		| RCPTTO tablearg		{
+			if (rule_cond(1, COND_RCPT, 0) == -1)
+				YYERROR;
+		}
+		;
+
+/* A table a condition looks in: <name>, { list }, or one entry. */
+tableref	: TABLEREF			{
+			if (rule_table($1) == -1)
+				YYERROR;
+		}
+		| '{'				{
+			if (atable_start("") == -1)
+				YYERROR;
+		} optnl tableents '}'
+		;
+
+tablearg	: tableref
+		| STRING			{
+			if (atable_start("") == -1 ||
+			    atable_entry($1, NULL, 0) == -1)
+				YYERROR;
+		}
+		;
+
+ruleopts	: /* empty */
+		| ruleopts ruleopt
+		;
+
+ruleopt		: NOVERIFY			{ currule->flags |= RULE_F_NOVERIFY; }
+		| SAVE				{
+			currule->flags |= RULE_F_SAVE;
+			if (saverule_line == 0) {
+				strlcpy(saverule_where, file->name,
+				    sizeof(saverule_where));
+				saverule_line = yylval.lineno;
+			}
+		}
+		| LOG				{ currule->flags |= RULE_F_LOG; }
+		| DELAY time			{ currule->delay = $2; }
+		| SET PERMANENT STRING		{
+			if (strlcpy(currule->permanent, $3,
+			    sizeof(currule->permanent)) >=
+			    sizeof(currule->permanent)) {
+				yyerror("reply too long");
+				YYERROR;
+			}
+		}
+		| STRING			{
+			if (currule->reply[0] != '\0') {
+				yyerror("one reply a rule");
+				YYERROR;
+			}
+			if (strlcpy(currule->reply, $1,
+			    sizeof(currule->reply)) >= sizeof(currule->reply)) {
+				yyerror("reply too long");
+				YYERROR;
+			}
 		}
 		;
 
@@ -810,6 +1081,8 @@ lookup(char *s)
 	static const struct keywords keywords[] = {
 		{ "accept",		ACCEPT },
 		{ "all",		ALL },
+		{ "any",		ANY },
+		{ "auth",		AUTH },
 		{ "authenticated",	AUTHENTICATED },
 		{ "backend",		BACKEND },
 		{ "backoff",		BACKOFF },
@@ -818,16 +1091,21 @@ lookup(char *s)
 		{ "catchall",		CATCHALL },
 		{ "connect",		CONNECT },
 		{ "daemon",		DAEMON },
+		{ "delay",		DELAY },
 		{ "detect",		DETECT },
+		{ "directory",		DIRECTORY },
 		{ "discard",		DISCARD },
+		{ "disconnect",		DISCONNECT },
 		{ "dns",		DNS },
 		{ "domain",		DOMAIN },
+		{ "dry-run",		DRYRUN },
 		{ "esmtp",		ESMTP },
 		{ "expire",		EXPIRE },
 		{ "failure",		FAILURE },
 		{ "file",		CFILE },
 		{ "from",		FROM },
 		{ "group",		GROUP },
+		{ "helo",		HELO },
 		{ "host",		HOST },
 		{ "hostname",		HOSTNAME },
 		{ "ignore",		IGNORE },
@@ -836,39 +1114,59 @@ lookup(char *s)
 		{ "inet6",		INET6 },
 		{ "interval",		INTERVAL },
 		{ "invalid",		INVALID },
+		{ "known",		KNOWN },
 		{ "listen",		LISTEN },
 		{ "local",		LOCAL },
+		{ "log",		LOG },
+		{ "mail",		MAIL },
+		{ "mail-from",		MAILFROM },
 		{ "mailertable",	MAILERTABLE },
+		{ "match",		MATCH },
+		{ "max-files",		MAXFILES },
 		{ "mode",		MODE },
+		{ "mx",			MX },
 		{ "no",			NO },
 		{ "none",		NONE },
 		{ "noverify",		NOVERIFY },
+		{ "ns",			NS },
 		{ "on",			ON },
 		{ "owner",		OWNER },
+		{ "parent",		PARENT },
+		{ "pass",		PASS },
 		{ "password",		PASSWORD },
+		{ "permanent",		PERMANENT },
 		{ "port",		PORT },
 		{ "prefer",		PREFER },
 		{ "prefix",		PREFIX },
 		{ "probe",		PROBE },
 		{ "protocol",		PROTOCOL },
+		{ "rcpt-to",		RCPTTO },
+		{ "rdns",		RDNS },
 		{ "redis",		REDIS },
+		{ "regex",		REGEX },
 		{ "reject",		REJECT },
 		{ "reply",		REPLY },
 		{ "require",		REQUIRE },
 		{ "resolver",		RESOLVER },
+		{ "rules",		RULES },
 		{ "save",		SAVE },
 		{ "sender",		SENDER },
 		{ "sessions",		SESSIONS },
+		{ "set",		SET },
 		{ "share",		SHARE },
 		{ "size",		SIZE },
 		{ "skip",		SKIP },
 		{ "smtp",		SMTP },
 		{ "subdomains",		SUBDOMAINS },
+		{ "table",		TABLE },
 		{ "tempfail",		TEMPFAIL },
 		{ "timeout",		TIMEOUT },
 		{ "tls",		TLS },
 		{ "transport",		TRANSPORT },
+		{ "unknown",		UNKNOWN },
+		{ "unqualified",	UNQUALIFIED },
 		{ "unreachable",	UNREACHABLE },
+		{ "unresolvable",	UNRESOLVABLE },
 		{ "user",		USER },
 		{ "valid",		VALID },
 		{ "yes",		YES },
@@ -1106,6 +1404,26 @@ top:
 		return (STRING);
 	}
 
+	/* <name> names a table; <> alone is the null sender. */
+	if (c == '<') {
+		while ((c = lgetc(0)) != EOF && (isalnum(c) || c == '_' ||
+		    c == '-' || c == '.') && p < buf + sizeof(buf) - 1)
+			*p++ = c;
+		if (c == '>') {
+			*p = '\0';
+			if (p == buf) {
+				yylval.v.string = sdup("<>");
+				return (STRING);
+			}
+			yylval.v.string = sdup(buf);
+			return (TABLEREF);
+		}
+		lungetc(c);
+		while (p > buf)
+			lungetc((unsigned char)*--p);
+		return ('<');
+	}
+
 #define allowed_to_end_number(x) \
 	(isspace(x) || x == ')' || x ==',' || x == '}' || x == '=' || x == '#')
 
@@ -1144,7 +1462,8 @@ nodigits:
 
 /*
  * Unquoted strings may hold '/' so that paths, networks (192.0.2.0/24)
- * and macros holding them ($sock = "unix:/path") need no quotes.
+ * and macros holding them ($sock = "unix:/path") need no quotes, and
+ * start with '@' so that table entries such as @example.com need none.
  */
 #define allowed_in_string(x) \
 	(isalnum(x) || (ispunct(x) && x != '(' && x != ')' && \
@@ -1152,7 +1471,7 @@ nodigits:
 	x != '!' && x != '=' && x != '#' && x != ','))
 
 	if (isalnum(c) || c == ':' || c == '_' || c == '*' || c == '/' ||
-	    c == '.' || c == '[') {
+	    c == '.' || c == '[' || c == '@') {
 		do {
 			*p++ = c;
 			if ((size_t)(p-buf) >= sizeof(buf)) {
@@ -1289,6 +1608,9 @@ parse_config(const char *filename, int flags)
 	expanding = 0;
 	listen_where[0] = '\0';
 	curbackend = NULL;
+	curtable = NULL;
+	currule = NULL;
+	saverule_line = 0;
 	if ((conf = config_new()) == NULL)
 		fatal(NULL);
 
@@ -1388,6 +1710,145 @@ parse_finish(void)
 			    "\"%s\" is not defined", dr->domain->match ==
 			    DOMAIN_ALL ? "all" : dr->domain->name,
 			    dr->domain->backend);
+	if (saverule_line != 0 && conf->save_dir == NULL)
+		conf_error(saverule_where, saverule_line, "save keeps refused "
+		    "mail in the save directory: set one");
+	rules_abort();
+}
+
+/*
+ * A table starts: named (once, and never <domains>, which is built in),
+ * or anonymous inside a rule.  A table with a bad name is still read,
+ * into a table nothing uses: one error, not one per entry.
+ */
+static int
+atable_start(const char *name)
+{
+	const char	*p;
+
+	if (*name != '\0') {
+		for (p = name; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_' &&
+			    *p != '-' && *p != '.')
+				break;
+		if (*p != '\0' || strlen(name) >= TABLE_NAME_LEN) {
+			yyerror("table <%s>: a name is up to %d letters, "
+			    "digits, '_', '-' and '.'", name,
+			    TABLE_NAME_LEN - 1);
+			name = "";
+		} else if (strcmp(name, "domains") == 0) {
+			yyerror("table <domains> is built in: the domains "
+			    "scam-back verifies");
+			name = "";
+		} else if (rulesconf_table_byname(conf, name) != NULL) {
+			yyerror("table <%s> defined twice", name);
+			name = "";
+		}
+	}
+	curtable = rulesconf_table(conf, name);
+	curcond_table = curtable->id + 1;
+	return (0);
+}
+
+/* An entry of the table being read; a bad one is reported, not kept. */
+static int
+atable_entry(const char *key, const char *value, int flags)
+{
+	const char	*errstr;
+
+	if (value != NULL && check_string("value", value,
+	    TABLE_VALUE_LEN) == -1)
+		return (0);
+	if (curtable == NULL)
+		fatalx("%s: no table", __func__);
+	if (table_add(curtable->table, key, value, flags, &errstr) == -1) {
+		yyerror("table <%s>: \"%s\": %s", curtable->name[0] != '\0' ?
+		    curtable->name : "", key, errstr);
+		return (0);
+	}
+	/* -nv prints it back between quotes: it must read back the same. */
+	if ((flags & TABLE_F_REGEX) && (strchr(key, '"') != NULL ||
+	    strstr(key, "\\ ") != NULL || strstr(key, "\\\t") != NULL ||
+	    key[strlen(key) - 1] == '\\'))
+		yyerror("regex \"%s\": a quote, or a backslash before a "
+		    "blank or at the end, cannot be written here: put it in "
+		    "a table file", key);
+	return (0);
+}
+
+/* A table a condition names: <domains> or one defined before. */
+static int
+rule_table(const char *name)
+{
+	struct atable_conf	*at;
+
+	if (strcmp(name, "domains") == 0) {
+		curcond_table = RULE_TABLE_DOMAINS;
+		return (0);
+	}
+	if ((at = rulesconf_table_byname(conf, name)) == NULL) {
+		yyerror("table <%s> is not defined (define it before the "
+		    "rules that use it)", name);
+		curcond_table = 0;
+		currule_bad = 1;
+		return (0);
+	}
+	curcond_table = at->id + 1;
+	return (0);
+}
+
+/* A condition of the rule being read, with the table just named. */
+static int
+rule_cond(int hastable, enum cond_type type, int parent)
+{
+	struct rule_cond	*c;
+
+	curtable = NULL;
+	if (currule->ncond >= RULE_MAX_CONDS) {
+		if (!currule_bad)
+			yyerror("at most %d conditions a rule",
+			    RULE_MAX_CONDS);
+		currule_bad = 1;
+		return (0);
+	}
+	c = &currule->cond[currule->ncond++];
+	c->type = type;
+	c->negate = curcond_neg;
+	c->parent = parent;
+	c->table = hastable ? curcond_table : 0;
+	curcond_neg = 0;
+	return (0);
+}
+
+/* The rule is read: check it (file:line of its first line), number it. */
+static void
+rule_end(void)
+{
+	struct rule_conf	*r = currule;
+	const char		*err;
+	uint32_t		 nr = 1;
+
+	currule = NULL;
+	if (r == NULL)
+		return;
+	if (!currule_bad && (err = rulesconf_check(r)) != NULL)
+		conf_error(file->name, currule_line, "%s", err);
+	if (TAILQ_LAST(&conf->rules, rule_list) != NULL)
+		nr = TAILQ_LAST(&conf->rules, rule_list)->nr + 1;
+	r->nr = nr;
+	TAILQ_INSERT_TAIL(&conf->rules, r, entry);
+	currule_bad = 0;
+}
+
+/* An error cut a rule or a table short. */
+static void
+rules_abort(void)
+{
+	free(currule);
+	currule = NULL;
+	currule_bad = 0;
+	curtable = NULL;
+	curcond_neg = 0;
 }
 
 /*
@@ -1599,7 +2060,7 @@ domain_add(const char *name, enum domain_match match, const char *backend)
 
 /* A mailertable or transport file: its entries become backends now. */
 static int
-table_add(enum table_type type, const char *path)
+maptable_add(enum table_type type, const char *path)
 {
 	struct table_conf	*t;
 	const char		*why;

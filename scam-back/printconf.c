@@ -26,11 +26,14 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "scam-back.h"
 #include "policy.h"
+#include "table.h"
+#include "rules.h"
 
 static const char	*print_time(uint32_t);
 static void		 print_listen(struct listen_conf *);
@@ -38,6 +41,13 @@ static void		 print_backend(struct backend_conf *, const char *);
 static void		 print_domain(struct domain_conf *, const char *);
 static void		 print_tables(struct scamback_conf *);
 static void		 print_dns(struct scamback_conf *);
+static void		 print_entry(const struct table *, size_t);
+static void		 print_atable(const struct atable_conf *, int);
+static void		 print_cond(struct scamback_conf *,
+			    const struct rule_cond *);
+static void		 print_rule(struct scamback_conf *,
+			    const struct rule_conf *);
+static void		 print_rules(struct scamback_conf *);
 
 /* The largest unit that divides the value: 86400 is 1d, 90 is 90s. */
 static const char *
@@ -162,6 +172,191 @@ print_dns(struct scamback_conf *conf)
 		    "/etc/resolv.conf\n");
 }
 
+/* [!][regex ]"key"[ = "value"] */
+static void
+print_entry(const struct table *t, size_t i)
+{
+	const char	*key, *value;
+	int		 flags;
+
+	if (!table_entry(t, i, &key, &value, &flags, NULL))
+		return;
+	printf("%s%s\"%s\"", (flags & TABLE_F_EXCEPT) ? "!" : "",
+	    (flags & TABLE_F_REGEX) ? "regex " : "", key);
+	if (*value != '\0')
+		printf(" = \"%s\"", value);
+}
+
+/*
+ * A table's contents: { a, b } on one line when short, one entry a line
+ * when long; bare (one entry alone) where a rule takes a single entry.
+ */
+static void
+print_atable(const struct atable_conf *at, int bare)
+{
+	const char	*value;
+	size_t		 i, n = table_count(at->table);
+	int		 flags;
+
+	if (bare && n == 1 && table_entry(at->table, 0, NULL, &value, &flags,
+	    NULL) && *value == '\0' && flags == 0) {
+		print_entry(at->table, 0);
+		return;
+	}
+	if (n > 4) {
+		printf("{\n");
+		for (i = 0; i < n; i++) {
+			printf("\t");
+			print_entry(at->table, i);
+			printf("\n");
+		}
+		printf("}");
+		return;
+	}
+	printf("{");
+	for (i = 0; i < n; i++) {
+		printf(i == 0 ? " " : ", ");
+		print_entry(at->table, i);
+	}
+	printf(" }");
+}
+
+static void
+print_cond(struct scamback_conf *conf, const struct rule_cond *c)
+{
+	const struct atable_conf	*at = NULL;
+	int				 bare = 1;
+
+	if (c->negate)
+		printf("! ");
+	switch (c->type) {
+	case COND_FROM_ANY:
+		printf("from any");
+		return;
+	case COND_FROM_LOCAL:
+		printf("from local");
+		return;
+	case COND_FROM_KNOWN:
+		printf("from known");
+		return;
+	case COND_FROM_UNKNOWN:
+		printf("from unknown");
+		return;
+	case COND_FROM_RDNS:
+		printf("from rdns");
+		bare = 0;
+		break;
+	case COND_FROM_TABLE:
+		printf("from");
+		break;
+	case COND_HELO:
+		printf("helo");
+		break;
+	case COND_AUTH:
+		printf("auth");
+		bare = 0;
+		break;
+	case COND_MAIL_TABLE:
+		printf("mail-from");
+		break;
+	case COND_MAIL_UNQUALIFIED:
+		printf("mail-from unqualified");
+		return;
+	case COND_MAIL_UNRESOLVABLE:
+		printf("mail-from unresolvable%s", c->parent ? " parent" : "");
+		return;
+	case COND_MAIL_MX:
+		printf("mail-from mx");
+		break;
+	case COND_MAIL_NS:
+		printf("mail-from ns");
+		break;
+	case COND_RCPT:
+		printf("rcpt-to");
+		break;
+	}
+	if (c->table == 0)
+		return;
+	if (c->table == RULE_TABLE_DOMAINS) {
+		printf(" <domains>");
+		return;
+	}
+	if ((at = rules_table_byid(&conf->atables, c->table - 1)) == NULL)
+		return;
+	if (at->name[0] != '\0')
+		printf(" <%s>", at->name);
+	else {
+		printf(" ");
+		print_atable(at, bare);
+	}
+}
+
+/* action [on stage] conditions [noverify] [save] [delay] [log] ... */
+static void
+print_rule(struct scamback_conf *conf, const struct rule_conf *r)
+{
+	int	i;
+
+	printf("%s", rules_action_name(r->action));
+	if (r->stage != STAGE_RCPT)
+		printf(" on %s", rules_stage_name(r->stage));
+	for (i = 0; i < r->ncond; i++) {
+		printf(" ");
+		print_cond(conf, &r->cond[i]);
+	}
+	if (r->flags & RULE_F_NOVERIFY)
+		printf(" noverify");
+	if (r->flags & RULE_F_SAVE)
+		printf(" save");
+	if (r->delay > 0)
+		printf(" delay %s", print_time(r->delay));
+	if (r->flags & RULE_F_LOG)
+		printf(" log");
+	if (r->permanent[0] != '\0')
+		printf(" set permanent \"%s\"", r->permanent);
+	if (r->reply[0] != '\0')
+		printf(" \"%s\"", r->reply);
+	printf("\n");
+}
+
+static void
+print_rules(struct scamback_conf *conf)
+{
+	struct atable_conf	*at;
+	struct rule_conf	*r;
+
+	printf("\n");
+	printf("rules dry-run %s\n", conf->rules_dryrun ? "yes" : "no");
+	if (conf->save_dir != NULL)
+		printf("save directory \"%s\"\n", conf->save_dir);
+	else
+		printf("# save directory not set: no rule saves mail\n");
+	printf("save size %u\n", conf->save_size);
+	printf("save max-files %u\n", conf->save_max_files);
+
+	at = TAILQ_FIRST(&conf->atables);
+	while (at != NULL && at->name[0] == '\0')
+		at = TAILQ_NEXT(at, entry);
+	if (at != NULL)
+		printf("\n");
+	TAILQ_FOREACH(at, &conf->atables, entry) {
+		if (at->name[0] == '\0')
+			continue;
+		printf("table <%s> ", at->name);
+		if (at->path[0] != '\0')
+			printf("file \"%s\"\t# %zu entries\n", at->path,
+			    table_count(at->table));
+		else {
+			print_atable(at, 0);
+			printf("\n");
+		}
+	}
+	if (!TAILQ_EMPTY(&conf->rules))
+		printf("\n");
+	TAILQ_FOREACH(r, &conf->rules, entry)
+		print_rule(conf, r);
+}
+
 void
 print_config(struct scamback_conf *conf)
 {
@@ -239,4 +434,5 @@ print_config(struct scamback_conf *conf)
 		if (d->table == 0)
 			print_domain(d, "");
 	print_tables(conf);
+	print_rules(conf);
 }

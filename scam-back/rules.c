@@ -221,17 +221,14 @@ ptr_name(const struct rules_session *s)
 static int
 servers_match(const struct table *t, const struct rule_servers *srv)
 {
-	size_t	i, j;
+	size_t	i;
 
-	for (i = 0; i < srv->n && i < RULE_MAX_SERVERS; i++) {
-		if (table_match_host(t, srv->host[i].name, NULL, NULL))
+	for (i = 0; i < srv->nnames && i < RULE_MAX_SERVERS; i++)
+		if (table_match_host(t, srv->names[i], NULL, NULL))
 			return (1);
-		for (j = 0; j < srv->host[i].naddr &&
-		    j < RULE_MAX_SERVER_ADDRS; j++)
-			if (table_match_host(t, NULL, &srv->host[i].addr[j],
-			    NULL))
-				return (1);
-	}
+	for (i = 0; i < srv->naddrs && i < RULE_MAX_SERVER_ADDRS; i++)
+		if (table_match_host(t, NULL, &srv->addrs[i], NULL))
+			return (1);
 	return (0);
 }
 

@@ -100,7 +100,6 @@ struct rule_conf {
 	char			 permanent[RULE_REPLY_LEN]; /* set permanent */
 	struct rule_counters	 counters;
 };
-TAILQ_HEAD(rule_list, rule_conf);
 
 /* An access table as the configuration names it. */
 struct atable_conf {
@@ -111,7 +110,6 @@ struct atable_conf {
 	uint32_t		 count;			/* entries */
 	struct table		*table;			/* this process's */
 };
-TAILQ_HEAD(atable_list, atable_conf);
 
 /* {client_resolve}, as both MTAs write it; NONE when the MTA said nothing. */
 enum client_resolve {
@@ -131,16 +129,14 @@ enum rdns_status {
 };
 
 #define RULE_MAX_SERVERS	16
-#define RULE_MAX_SERVER_ADDRS	4
+#define RULE_MAX_SERVER_ADDRS	32
 
-/* The MX or NS hosts of a domain, with their addresses. */
+/* The MX or NS hosts of a domain and their addresses. */
 struct rule_servers {
-	size_t			 n;
-	struct {
-		char		 name[256];
-		size_t		 naddr;
-		struct client_addr addr[RULE_MAX_SERVER_ADDRS];
-	}			 host[RULE_MAX_SERVERS];
+	size_t			 nnames;
+	char			 names[RULE_MAX_SERVERS][256];
+	size_t			 naddrs;
+	struct client_addr	 addrs[RULE_MAX_SERVER_ADDRS];
 };
 
 /*
@@ -211,6 +207,14 @@ const char *rules_stage_name(enum rule_stage);
 enum rule_stage rules_cond_stage(enum cond_type);
 struct atable_conf *rules_table_byid(const struct atable_list *, uint32_t);
 int	rules_need_body(const struct rule_list *);
+
+/* rulesconf.c: tables and rules as the grammar builds them (parent) */
+struct atable_conf *rulesconf_table(struct scamback_conf *, const char *);
+struct atable_conf *rulesconf_table_byname(struct scamback_conf *,
+	    const char *);
+int	rulesconf_table_file(struct atable_conf *, const char *,
+	    const char **);
+const char *rulesconf_check(const struct rule_conf *);
 
 /* reply.c: replies as written, checked, defaulted and expanded */
 struct reply_parts {

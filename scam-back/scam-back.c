@@ -567,7 +567,8 @@ parent_send_config(struct scamback_conf *c)
 	enum scamback_proc p;
 
 	for (p = PROC_ENGINE; p < PROC_MAX; p++) {
-		if (config_send(&children[p].iev.ibuf, c) == -1)
+		if (config_send(&children[p].iev.ibuf, c,
+		    p == PROC_ENGINE) == -1)
 			fatal("cannot send the configuration");
 		imsgev_add(&children[p].iev);
 	}
@@ -729,12 +730,12 @@ parent_prober_restart(struct scamback_conf *nconf, const char *why)
 	    parent_log_relay, c);
 	event_add(&c->log_ev, NULL);
 	imsgev_init(&c->iev, pp[0], parent_dispatch_imsg, c);
-	if (config_send(&c->iev.ibuf, nconf) == -1 ||
+	if (config_send(&c->iev.ibuf, nconf, 0) == -1 ||
 	    imsgev_compose(&c->iev, IMSG_SOCKET_IPC, 0, 0, ipc[1], NULL,
 	    0) == -1 ||
 	    imsgev_compose(&c->iev, IMSG_START, 0, 0, -1, NULL, 0) == -1)
 		fatal("cannot start the new prober");
-	if (config_send(&children[PROC_ENGINE].iev.ibuf, nconf) == -1 ||
+	if (config_send(&children[PROC_ENGINE].iev.ibuf, nconf, 1) == -1 ||
 	    imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
 	    ipc[0], NULL, 0) == -1)
 		fatal("cannot pass the new prober to the engine");

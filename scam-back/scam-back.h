@@ -61,6 +61,8 @@
 #define DEFAULT_LISTEN_MODE	0660
 #define DEFAULT_SHARE_PORT	6379
 #define DEFAULT_SHARE_PREFIX	"scam-back:"
+#define DEFAULT_SAVE_SIZE	8192
+#define DEFAULT_SAVE_MAX_FILES	1000
 
 enum scamback_proc {
 	PROC_PARENT,
@@ -88,6 +90,10 @@ enum imsg_type {
 	IMSG_RECONF_SKIP_DAEMON,	/* struct skip_daemon */
 	IMSG_RECONF_TABLE,		/* struct table_conf */
 	IMSG_RECONF_RESOLVER,		/* struct resolver_conf */
+	IMSG_RECONF_ATABLE,		/* struct atable_conf (rules.h) */
+	IMSG_RECONF_AENTRY,		/* flags, key, NUL, value, NUL: of
+					   the last access table */
+	IMSG_RECONF_RULE,		/* struct rule_conf (rules.h) */
 	IMSG_RECONF_END,		/* none: apply */
 
 	/* parent -> children */
@@ -302,6 +308,9 @@ struct share_conf {
 	char			 password[SHARE_PASSWORD_LEN];	/* "": no AUTH */
 	char			 prefix[SHARE_PREFIX_LEN];
 };
+/* Access tables and rules (SPEC section 11): rules.h has the structs. */
+TAILQ_HEAD(atable_list, atable_conf);
+TAILQ_HEAD(rule_list, rule_conf);
 
 enum prefer_family {
 	PREFER_INET,
@@ -365,6 +374,11 @@ struct scamback_conf {
 	int			 skip_daemon_set;	/* 0: default list applies */
 
 	struct share_conf	 share;
+	int			 rules_dryrun;
+	char			*save_dir;	/* the parent's; NULL: none
+						   (an imsg holds no more) */
+	uint32_t		 save_size;		/* octets */
+	uint32_t		 save_max_files;
 
 	struct backend_list	 backends;
 	struct domain_list	 domains;
@@ -372,6 +386,8 @@ struct scamback_conf {
 	struct skip_daemon_list	 skip_daemons;
 	struct table_list	 tables;
 	struct resolver_list	 resolvers;
+	struct atable_list	 atables;
+	struct rule_list	 rules;
 };
 
 /*
@@ -541,7 +557,8 @@ struct ctl_store {
 struct scamback_conf	*config_new(void);
 void			 config_free(struct scamback_conf *);
 void			 config_clear_lists(struct scamback_conf *);
-int			 config_send(struct imsgbuf *, struct scamback_conf *);
+int			 config_send(struct imsgbuf *, struct scamback_conf *,
+			    int);
 int			 config_recv(struct scamback_conf **, struct imsg *);
 const char		*config_sender(const struct scamback_conf *);
 FILE			*config_fopen(const char *, const char **);
@@ -564,6 +581,8 @@ struct domain_conf	*config_domain_find(struct scamback_conf *,
 #define MAX_CACHE_SIZE		100000000
 #define MAX_DNS_TIMEOUT		15
 #define MAX_RESOLVERS		8
+#define MAX_SAVE_SIZE		(1024 * 1024)
+#define MAX_SAVE_FILES		1000000
 struct scamback_conf	*parse_config(const char *, int);
 int			 cmdline_symset(char *);
 const char		*parse_readfile(size_t);

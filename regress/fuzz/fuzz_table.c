@@ -64,10 +64,10 @@ dns_resolvable(void *arg, const char *dom, int parent)
 static enum rdns_status
 dns_servers(void *arg, const char *dom, int ns, struct rule_servers *srv)
 {
-	srv->n = 1;
-	strlcpy(srv->host[0].name, dom, sizeof(srv->host[0].name));
-	srv->host[0].naddr = 1;
-	client_from_string(&srv->host[0].addr[0], "192.0.2.1");
+	srv->nnames = 1;
+	strlcpy(srv->names[0], dom, sizeof(srv->names[0]));
+	srv->naddrs = 1;
+	client_from_string(&srv->addrs[0], "192.0.2.1");
 	return (dom[0] == 't' ? RDNS_TEMP : RDNS_OK);
 }
 

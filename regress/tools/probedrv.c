@@ -298,7 +298,7 @@ start_prober(const char *path, int verbose)
 static void
 send_config(struct scamback_conf *conf)
 {
-	if (config_send(&ibuf_parent, conf) == -1)
+	if (config_send(&ibuf_parent, conf, 0) == -1)
 		err(1, "config_send");
 }
 

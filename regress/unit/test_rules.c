@@ -79,11 +79,11 @@ fake_servers(void *arg, const char *dom, int ns, struct rule_servers *srv)
 		return (RDNS_TEMP);
 	if (strcmp(dom, "spamhost.test") != 0)
 		return (RDNS_NOTFOUND);
-	srv->n = 1;
-	strlcpy(srv->host[0].name, ns ? "ns1.bulletproof.test" :
-	    "mx.bulletproof.test", sizeof(srv->host[0].name));
-	srv->host[0].naddr = 1;
-	client_from_string(&srv->host[0].addr[0], "198.51.100.25");
+	srv->nnames = 1;
+	strlcpy(srv->names[0], ns ? "ns1.bulletproof.test" :
+	    "mx.bulletproof.test", sizeof(srv->names[0]));
+	srv->naddrs = 1;
+	client_from_string(&srv->addrs[0], "198.51.100.25");
 	return (RDNS_OK);
 }
 
