@@ -47,7 +47,6 @@ static void		 print_cond(struct scamback_conf *,
 			    const struct rule_cond *);
 static void		 print_rule(struct scamback_conf *,
 			    const struct rule_conf *);
-static void		 print_rules(struct scamback_conf *);
 
 /* The largest unit that divides the value: 86400 is 1d, 90 is 90s. */
 static const char *
@@ -319,20 +318,30 @@ print_rule(struct scamback_conf *conf, const struct rule_conf *r)
 	printf("\n");
 }
 
-static void
-print_rules(struct scamback_conf *conf)
+/*
+ * Access tables and rules, after their settings: all of them (-nv), or
+ * (scam-back -m) only a save directory and its limits when one is set.
+ */
+void
+print_access(struct scamback_conf *conf, int settings)
 {
 	struct atable_conf	*at;
 	struct rule_conf	*r;
 
-	printf("\n");
-	printf("rules dry-run %s\n", conf->rules_dryrun ? "yes" : "no");
+	if (settings) {
+		printf("\n");
+		printf("rules dry-run %s\n", conf->rules_dryrun ? "yes" :
+		    "no");
+		if (conf->save_dir == NULL)
+			printf("# save directory not set: no rule saves "
+			    "mail\n");
+	}
 	if (conf->save_dir != NULL)
 		printf("save directory \"%s\"\n", conf->save_dir);
-	else
-		printf("# save directory not set: no rule saves mail\n");
-	printf("save size %u\n", conf->save_size);
-	printf("save max-files %u\n", conf->save_max_files);
+	if (settings || conf->save_dir != NULL) {
+		printf("save size %u\n", conf->save_size);
+		printf("save max-files %u\n", conf->save_max_files);
+	}
 
 	at = TAILQ_FIRST(&conf->atables);
 	while (at != NULL && at->name[0] == '\0')
@@ -434,5 +443,5 @@ print_config(struct scamback_conf *conf)
 		if (d->table == 0)
 			print_domain(d, "");
 	print_tables(conf);
-	print_rules(conf);
+	print_access(conf, 1);
 }

@@ -185,7 +185,7 @@ main(int argc, char *argv[])
 		closefrom(STDERR_FILENO + 1);
 	/* -m: what follows "--" is the old daemon's command line. */
 	if (legacyconf != NULL)
-		exit(legacy_convert(legacyconf, argc, argv));
+		exit(migrate_convert(legacyconf, argc, argv));
 	if (argc > 0)
 		usage();
 

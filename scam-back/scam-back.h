@@ -613,8 +613,12 @@ int			 maptable_load(struct scamback_conf *,
 /* legacy.c: scam-back -m */
 int			 legacy_convert(const char *, int, char **);
 
+/* migrate.c: scam-back -m for Obtuse smtpd and smap access controls */
+int			 migrate_convert(const char *, int, char **);
+
 /* printconf.c */
 void			 print_config(struct scamback_conf *);
+void			 print_access(struct scamback_conf *, int);
 
 /* An imsg channel driven by libevent, as in bgpd and ntpd. */
 struct imsgev {
