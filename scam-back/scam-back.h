@@ -146,6 +146,10 @@ enum imsg_type {
 	IMSG_CTL_STATS,			/* struct ctl_stats */
 	IMSG_CTL_CHECK_RESULT,		/* struct ctl_check */
 	IMSG_CTL_STORE,			/* struct ctl_store */
+	IMSG_CTL_SHOW_RULES,
+	IMSG_CTL_CHECK_RULES,		/* struct ctl_check_rules */
+	IMSG_CTL_RULE,			/* struct ctl_rule, one a rule */
+	IMSG_CTL_RULES_RESULT,		/* struct ctl_rules_result */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
 
@@ -454,6 +458,45 @@ struct ctl_check {
 	char			 backend[NAME_LEN];
 	struct probe_res	 res;
 	uint32_t		 elapsed_ms;
+};
+
+/* scambackctl check rules: a made-up session. */
+struct ctl_check_rules {
+	char			 client[INET6_ADDRSTRLEN];
+	char			 name[HOSTNAME_LEN];	/* "" : not given */
+	int			 unknown;		/* name unknown */
+	char			 helo[HOSTNAME_LEN];	/* "" : not given */
+	char			 sender[ADDR_LEN];	/* "" : <> or none */
+	int			 sender_set;
+	char			 rcpt[ADDR_LEN];
+};
+
+#define CTL_RULE_LEN		1024	/* a rule as -nv prints it */
+
+/* scambackctl show rules: one rule and its counters. */
+struct ctl_rule {
+	uint32_t		 nr;
+	int			 dryrun;
+	uint64_t		 evaluations;
+	uint64_t		 matches;
+	uint64_t		 refused;
+	uint64_t		 deferred;
+	int64_t			 last;			/* UNIX time, 0 never */
+	char			 text[CTL_RULE_LEN];
+};
+
+/* What the rules decide for a check rules session. */
+struct ctl_rules_result {
+	uint32_t		 nr;			/* 0: no rule decides */
+	char			 verdict[16];		/* pass reject defer
+							   disconnect none */
+	int			 noverify;
+	int			 dryrun;
+	uint32_t		 permanent;		/* set permanent rule */
+	char			 rule[CTL_RULE_LEN];
+	char			 reply[512];
+	char			 value[256];
+	char			 note[256];
 };
 
 enum host_state {

@@ -37,6 +37,9 @@ static void	show_backend(struct ctl_backend *, time_t);
 static void	show_stats(struct ctl_stats *, time_t);
 static void	show_store(struct parse_result *, struct ctl_store *, time_t);
 static void	show_check(struct ctl_check *);
+static void	show_rule(struct ctl_rule *, time_t);
+static void	show_rules_result(struct parse_result *,
+		    struct ctl_rules_result *);
 static void	show_result(struct parse_result *, struct ctl_result *);
 static void	show_tail(struct parse_result *);
 static const char *fmt_time(int64_t, char *, size_t);
@@ -48,6 +51,8 @@ const struct output show_output = {
 	.stats = show_stats,
 	.store = show_store,
 	.check = show_check,
+	.rule = show_rule,
+	.rules_result = show_rules_result,
 	.result = show_result,
 	.tail = show_tail,
 };
@@ -304,6 +309,60 @@ show_check(struct ctl_check *c)
 	else
 		printf("no answer: %s", r->text);
 	printf(" (%u ms)\n", c->elapsed_ms);
+}
+
+/* As pfctl -vsr: the rule, then its counters. */
+static void
+show_rule(struct ctl_rule *r, time_t now)
+{
+	char	buf[32];
+
+	if (r->nr == 1 && r->dryrun)
+		printf("# rules dry-run: nothing is refused\n");
+	printf("@%u %s\n", r->nr, r->text);
+	printf("  [ Evaluations: %-8" PRIu64 " Matches: %-8" PRIu64
+	    " Refused: %-8" PRIu64 " Deferred: %-6" PRIu64 " Last: %s ]\n",
+	    r->evaluations, r->matches, r->refused, r->deferred,
+	    r->last > 0 ? fmt_duration(now - r->last, buf, sizeof(buf)) :
+	    "never");
+}
+
+/* Which rule decides a made-up session, and what the MTA would hear. */
+static void
+show_rules_result(struct parse_result *res, struct ctl_rules_result *r)
+{
+	struct ctl_check_rules	*s = &res->session;
+	char			 buf[ADDR_LEN];
+
+	printf("client %s", s->client);
+	if (s->name[0] != '\0')
+		printf(" name %s", printable(s->name, buf, sizeof(buf)));
+	else if (s->unknown)
+		printf(" name unknown");
+	if (s->helo[0] != '\0')
+		printf(" helo %s", printable(s->helo, buf, sizeof(buf)));
+	if (s->sender_set)
+		printf(" mail-from <%s>", s->sender[0] != '\0' ?
+		    printable(s->sender, buf, sizeof(buf)) : "");
+	printf(" rcpt-to <%s>\n", printable(s->rcpt, buf, sizeof(buf)));
+	if (r->nr == 0)
+		printf("no rule decides: the recipient is verified\n");
+	else
+		printf("rule %u: %s\n", r->nr, r->rule);
+	if (strcmp(r->verdict, "pass") == 0)
+		printf("pass: %s\n", r->noverify ? "accepted, not verified" :
+		    "the recipient is verified");
+	else if (r->reply[0] != '\0')
+		printf("%s: %s\n", r->verdict, r->reply);
+	if (r->value[0] != '\0')
+		printf("value: %s\n", r->value);
+	if (r->permanent != 0)
+		printf("rule %u: set permanent applies to the session\n",
+		    r->permanent);
+	if (r->dryrun)
+		printf("rules dry-run: nothing would be refused\n");
+	if (r->note[0] != '\0')
+		printf("note: %s\n", r->note);
 }
 
 static void

@@ -34,6 +34,9 @@ static void	json_backend(struct ctl_backend *, time_t);
 static void	json_stats(struct ctl_stats *, time_t);
 static void	json_store(struct parse_result *, struct ctl_store *, time_t);
 static void	json_check(struct ctl_check *);
+static void	json_rule(struct ctl_rule *, time_t);
+static void	json_rules_result(struct parse_result *,
+		    struct ctl_rules_result *);
 static void	json_result(struct parse_result *, struct ctl_result *);
 static void	json_tail(struct parse_result *);
 
@@ -44,6 +47,8 @@ const struct output json_output = {
 	.stats = json_stats,
 	.store = json_store,
 	.check = json_check,
+	.rule = json_rule,
+	.rules_result = json_rules_result,
 	.result = json_result,
 	.tail = json_tail,
 };
@@ -58,6 +63,9 @@ json_head(struct parse_result *res)
 		break;
 	case SHOW_BACKENDS:
 		json_do_array("backends");
+		break;
+	case SHOW_RULES:
+		json_do_array("rules");
 		break;
 	default:
 		break;
@@ -182,6 +190,37 @@ json_check(struct ctl_check *c)
 	json_do_string("text", c->res.text);
 	json_do_bool("catchall", c->res.catchall);
 	json_do_uint("elapsed_ms", c->elapsed_ms);
+	json_do_end();
+}
+
+static void
+json_rule(struct ctl_rule *r, time_t now)
+{
+	json_do_object("");
+	json_do_uint("number", r->nr);
+	json_do_string("rule", r->text);
+	json_do_uint("evaluations", r->evaluations);
+	json_do_uint("matches", r->matches);
+	json_do_uint("refused", r->refused);
+	json_do_uint("deferred", r->deferred);
+	json_do_int("last", r->last);
+	json_do_bool("dry_run", r->dryrun);
+	json_do_end();
+}
+
+static void
+json_rules_result(struct parse_result *res, struct ctl_rules_result *r)
+{
+	json_do_object("check_rules");
+	json_do_uint("rule", r->nr);
+	json_do_string("text", r->rule);
+	json_do_string("verdict", r->verdict);
+	json_do_bool("noverify", r->noverify);
+	json_do_string("reply", r->reply);
+	json_do_string("value", r->value);
+	json_do_uint("permanent_rule", r->permanent);
+	json_do_bool("dry_run", r->dryrun);
+	json_do_string("note", r->note);
 	json_do_end();
 }
 

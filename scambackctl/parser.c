@@ -22,6 +22,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -40,7 +44,19 @@ enum token_type {
 	STATE,		/* valid | invalid */
 	MATCH,		/* an address or @domain */
 	ADDRESS,	/* a full address */
-	NAME		/* a backend's name */
+	NAME,		/* a backend's name */
+	ARG,		/* a word of a check rules session, into slot value */
+	FLAG		/* a keyword of check rules that sets slot value */
+};
+
+/* The slots of a check rules session. */
+enum {
+	ARG_CLIENT,
+	ARG_NAME,
+	ARG_HELO,
+	ARG_SENDER,
+	ARG_RCPT,
+	FLAG_UNKNOWN
 };
 
 struct token {
@@ -58,6 +74,13 @@ static const struct token t_flush[];
 static const struct token t_backend_name[];
 static const struct token t_save[];
 static const struct token t_check[];
+static const struct token t_cr_from[];
+static const struct token t_cr_client[];
+static const struct token t_cr_opts[];
+static const struct token t_cr_name[];
+static const struct token t_cr_helo[];
+static const struct token t_cr_sender[];
+static const struct token t_cr_rcpt[];
 static const struct token t_log[];
 
 static const struct token t_main[] = {
@@ -74,6 +97,7 @@ static const struct token t_show[] = {
 	{ KEYWORD,	"cache",	SHOW_CACHE,	t_cache_state },
 	{ KEYWORD,	"backends",	SHOW_BACKENDS,	NULL },
 	{ KEYWORD,	"stats",	SHOW_STATS,	NULL },
+	{ KEYWORD,	"rules",	SHOW_RULES,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -109,7 +133,48 @@ static const struct token t_save[] = {
 };
 
 static const struct token t_check[] = {
+	{ KEYWORD,	"rules",	CHECK_RULES,	t_cr_from },
 	{ ADDRESS,	"",		CHECK,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+/* check rules from ADDR [name NAME|unknown] [helo H] [mail-from S] rcpt-to R */
+static const struct token t_cr_from[] = {
+	{ KEYWORD,	"from",		NONE,		t_cr_client },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_client[] = {
+	{ ARG,		"address",	ARG_CLIENT,	t_cr_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_opts[] = {
+	{ KEYWORD,	"name",		NONE,		t_cr_name },
+	{ FLAG,		"unknown",	FLAG_UNKNOWN,	t_cr_opts },
+	{ KEYWORD,	"helo",		NONE,		t_cr_helo },
+	{ KEYWORD,	"mail-from",	NONE,		t_cr_sender },
+	{ KEYWORD,	"rcpt-to",	NONE,		t_cr_rcpt },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_name[] = {
+	{ ARG,		"name",		ARG_NAME,	t_cr_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_helo[] = {
+	{ ARG,		"helo-name",	ARG_HELO,	t_cr_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_sender[] = {
+	{ ARG,		"sender",	ARG_SENDER,	t_cr_opts },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_cr_rcpt[] = {
+	{ ARG,		"recipient",	ARG_RCPT,	NULL },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
@@ -129,6 +194,7 @@ static const struct token	*match_token(const char *,
 				    const struct token []);
 static void			 show_valid_args(const struct token []);
 static int			 parse_match(const char *, int);
+static int			 parse_arg(const char *, int);
 
 /*
  * NULL when the command line is wrong: error() has said why and valid()
@@ -202,6 +268,7 @@ match_token(const char *word, const struct token table[])
 			break;
 		case KEYWORD:
 		case STATE:
+		case FLAG:
 			if (word == NULL || len == 0 ||
 			    strncmp(word, table[i].keyword, len) != 0)
 				break;
@@ -227,6 +294,14 @@ match_token(const char *word, const struct token table[])
 				complain("backend name too long: %s", word);
 				return (NULL);
 			}
+			match++;
+			t = &table[i];
+			break;
+		case ARG:
+			if (word == NULL)
+				break;
+			if (!parse_arg(word, table[i].value))
+				return (NULL);
 			match++;
 			t = &table[i];
 			break;
@@ -259,6 +334,9 @@ match_token(const char *word, const struct token table[])
 	case ADDRESS:
 		res.action = t->value;
 		break;
+	case FLAG:
+		res.session.unknown = 1;
+		break;
 	default:
 		break;
 	}
@@ -268,6 +346,7 @@ match_token(const char *word, const struct token table[])
 static void
 show_valid_args(const struct token table[])
 {
+	char	arg[64];
 	size_t	i;
 
 	for (i = 0; table[i].type != ENDTOKEN; i++) {
@@ -288,6 +367,13 @@ show_valid_args(const struct token table[])
 			break;
 		case NAME:
 			valid("<backend>");
+			break;
+		case ARG:
+			snprintf(arg, sizeof(arg), "<%s>", table[i].keyword);
+			valid(arg);
+			break;
+		case FLAG:
+			valid(table[i].keyword);
 			break;
 		case ENDTOKEN:
 			break;
@@ -346,4 +432,79 @@ parse_match(const char *word, int full)
 	complain("%s: want %s", printable(word, pbuf, sizeof(pbuf)),
 	    full ? "local-part@domain" : "local-part@domain or @domain");
 	return (0);
+}
+
+/*
+ * A word of a check rules session, checked as the MTA would have sent
+ * it: an IPv4 or IPv6 client address, names and addresses without
+ * blanks or control characters; "<>" is the null sender.
+ */
+static int
+parse_arg(const char *word, int slot)
+{
+	struct ctl_check_rules	*s = &res.session;
+	struct in6_addr		 a6;
+	struct in_addr		 a4;
+	const char		*p;
+	char			*dst;
+	size_t			 len = strlen(word), size;
+
+	for (p = word; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p) || isspace((unsigned char)*p)) {
+			fprintf(stderr, "bad character in %s\n", word);
+			return (0);
+		}
+	switch (slot) {
+	case ARG_CLIENT:
+		if (strncasecmp(word, "IPv6:", 5) == 0)
+			word += 5;
+		if (inet_pton(AF_INET, word, &a4) != 1 &&
+		    inet_pton(AF_INET6, word, &a6) != 1) {
+			fprintf(stderr, "%s: not an IPv4 or IPv6 address\n",
+			    word);
+			return (0);
+		}
+		dst = s->client;
+		size = sizeof(s->client);
+		break;
+	case ARG_NAME:
+		if (strcmp(word, "unknown") == 0) {
+			s->unknown = 1;
+			return (1);
+		}
+		dst = s->name;
+		size = sizeof(s->name);
+		break;
+	case ARG_HELO:
+		dst = s->helo;
+		size = sizeof(s->helo);
+		break;
+	case ARG_SENDER:
+	case ARG_RCPT:
+		if (len >= 2 && word[0] == '<' && word[len - 1] == '>') {
+			word++;
+			len -= 2;
+		}
+		if (slot == ARG_RCPT && len == 0) {
+			fprintf(stderr, "the recipient is empty\n");
+			return (0);
+		}
+		if (len > 254 || len >= ADDR_LEN) {
+			fprintf(stderr, "address too long\n");
+			return (0);
+		}
+		dst = slot == ARG_SENDER ? s->sender : s->rcpt;
+		memcpy(dst, word, len);
+		dst[len] = '\0';
+		if (slot == ARG_SENDER)
+			s->sender_set = 1;
+		return (1);
+	default:
+		return (0);
+	}
+	if (strlcpy(dst, word, size) >= size) {
+		fprintf(stderr, "%s: too long\n", word);
+		return (0);
+	}
+	return (1);
 }

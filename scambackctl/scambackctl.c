@@ -218,6 +218,14 @@ send_request(struct imsgbuf *ibuf, struct parse_result *res)
 		data = &res->filter;
 		len = sizeof(res->filter);
 		break;
+	case SHOW_RULES:
+		type = IMSG_CTL_SHOW_RULES;
+		break;
+	case CHECK_RULES:
+		type = IMSG_CTL_CHECK_RULES;
+		data = &res->session;
+		len = sizeof(res->session);
+		break;
 	case RELOAD:
 		type = IMSG_CTL_RELOAD;
 		break;
@@ -248,6 +256,8 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 	struct ctl_stats	 stats;
 	struct ctl_store	 store;
 	struct ctl_check	 check;
+	struct ctl_rule		 rule;
+	struct ctl_rules_result	 rr;
 	struct ctl_result	 result;
 	uint32_t		 i, type = imsg_get_type(imsg);
 	time_t			 now = time(NULL);
@@ -304,6 +314,24 @@ handle_reply(struct imsg *imsg, struct parse_result *res,
 		terminate(check.res.enhanced, sizeof(check.res.enhanced));
 		terminate(check.res.text, sizeof(check.res.text));
 		out->check(&check);
+		return (0);
+	case IMSG_CTL_RULE:
+		if (res->action != SHOW_RULES ||
+		    imsg_get_data(imsg, &rule, sizeof(rule)) == -1)
+			break;
+		terminate(rule.text, sizeof(rule.text));
+		out->rule(&rule, now);
+		return (0);
+	case IMSG_CTL_RULES_RESULT:
+		if (res->action != CHECK_RULES ||
+		    imsg_get_data(imsg, &rr, sizeof(rr)) == -1)
+			break;
+		terminate(rr.verdict, sizeof(rr.verdict));
+		terminate(rr.rule, sizeof(rr.rule));
+		terminate(rr.reply, sizeof(rr.reply));
+		terminate(rr.value, sizeof(rr.value));
+		terminate(rr.note, sizeof(rr.note));
+		out->rules_result(res, &rr);
 		return (0);
 	case IMSG_CTL_RESULT:
 		if (imsg_get_data(imsg, &result, sizeof(result)) == -1)

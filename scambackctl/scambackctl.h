@@ -34,6 +34,8 @@ enum actions {
 	SAVE,
 	SAVE_CACHE,
 	CHECK,
+	SHOW_RULES,
+	CHECK_RULES,
 	RELOAD,
 	LOG,
 	LOG_VERBOSE,
@@ -44,6 +46,7 @@ struct parse_result {
 	enum actions		 action;
 	struct ctl_filter	 filter;	/* show/flush cache, check */
 	char			 name[NAME_LEN];	/* flush backoff */
+	struct ctl_check_rules	 session;	/* check rules */
 };
 
 /* parser.c */
@@ -61,6 +64,9 @@ struct output {
 	void	(*stats)(struct ctl_stats *, time_t);
 	void	(*store)(struct parse_result *, struct ctl_store *, time_t);
 	void	(*check)(struct ctl_check *);
+	void	(*rule)(struct ctl_rule *, time_t);
+	void	(*rules_result)(struct parse_result *,
+		    struct ctl_rules_result *);
 	void	(*result)(struct parse_result *, struct ctl_result *);
 	void	(*tail)(struct parse_result *);
 };
