@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,10 @@
 #include "engine.h"
 #include "cache.h"
 #include "policy.h"
+#include "table.h"
+#include "rules.h"
+#include "dns.h"
+#include "access.h"
 #include "printable.h"
 
 /*
@@ -79,6 +84,9 @@ static int		 control_filter(struct imsg *, struct ctl_filter *);
 static void		 control_walk(int, short, void *);
 static int		 control_walk_entry(const struct cache_info *, void *);
 static void		 control_check_done(uint32_t, struct ctl_check *);
+static void		 control_rule(void *, struct ctl_rule *);
+static void		 control_rules_done(uint32_t,
+			    struct ctl_rules_result *);
 static void		 control_simple(struct ctl_conn *, int, uint64_t,
 			    const char *, ...)
 			    __attribute__((__format__ (printf, 4, 5)));
@@ -310,6 +318,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	struct timeval		 now = { 0, 0 };
 	struct ctl_stats	 st;
 	struct ctl_filter	 f;
+	struct ctl_check_rules	 cr;
 	size_t			 n;
 	int			 v;
 	char			 buf[ADDR_LEN], name[NAME_LEN];
@@ -398,6 +407,21 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 			return (-1);
 		c->busy = 1;
 		engine.check(f.match, c->id, control_check_done);
+		break;
+	case IMSG_CTL_SHOW_RULES:
+		if (imsg_get_len(imsg) != 0)
+			return (-1);
+		rulesctl_show(control_rule, c);
+		control_end(c);
+		break;
+	case IMSG_CTL_CHECK_RULES:
+		if (imsg_get_data(imsg, &cr, sizeof(cr)) == -1 ||
+		    memchr(cr.client, '\0', sizeof(cr.client)) == NULL ||
+		    memchr(cr.rcpt, '\0', sizeof(cr.rcpt)) == NULL ||
+		    cr.rcpt[0] == '\0')
+			return (-1);
+		c->busy = 1;
+		rulesctl_check(&cr, c->id, control_rules_done);
 		break;
 	case IMSG_CTL_RELOAD:
 		if (imsg_get_len(imsg) != 0)
@@ -531,6 +555,27 @@ control_check_done(uint32_t id, struct ctl_check *cc)
 		return;
 	imsgev_compose(&c->iev, IMSG_CTL_CHECK_RESULT, 0, 0, -1, cc,
 	    sizeof(*cc));
+	control_end(c);
+}
+
+/* show rules: one message a rule. */
+static void
+control_rule(void *arg, struct ctl_rule *r)
+{
+	struct ctl_conn	*c = arg;
+
+	imsgev_compose(&c->iev, IMSG_CTL_RULE, 0, 0, -1, r, sizeof(*r));
+}
+
+static void
+control_rules_done(uint32_t id, struct ctl_rules_result *rr)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_byid(id)) == NULL)
+		return;
+	imsgev_compose(&c->iev, IMSG_CTL_RULES_RESULT, 0, 0, -1, rr,
+	    sizeof(*rr));
 	control_end(c);
 }
 

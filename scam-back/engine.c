@@ -45,9 +45,13 @@
 #include "cachefile.h"
 #include "policy.h"
 #include "verdict.h"
+#include "table.h"
+#include "rules.h"
 #include "pending.h"
 #include "dns.h"
 #include "printable.h"
+#include "access.h"
+#include "save.h"
 
 #define EXPIRE_INTERVAL		60	/* seconds between cache sweeps */
 #define SWEEP_INTERVAL		5	/* seconds between pending sweeps */
@@ -75,6 +79,7 @@ static void	engine_dispatch_imsg(int, short, void *);
 static void	*engine_event_thread(void *);
 static void	engine_stop_timeout(int, short, void *);
 static void	engine_reconf(struct scamback_conf *);
+static int	engine_protected(const char *);
 static int	engine_domains_equal(struct scamback_conf *,
 		    struct scamback_conf *);
 static int	engine_resolvers_equal(struct scamback_conf *,
@@ -194,6 +199,8 @@ engine_main(int debug, int verbose)
 	pending_init(engine_cache, engine_wake);
 	dns_init(engine_wake);
 	dns_configure(engine_conf->dns_timeout);
+	access_init(&engine_conf, &engine_conf_lock, engine_protected);
+	save_init(&iev_parent);
 	cachefile_load(engine_cache, st.cache_fd, engine_conf->valid_expire,
 	    engine_conf->invalid_expire);
 	if (st.control_fd != -1) {
@@ -301,6 +308,9 @@ engine_dispatch_imsg(int fd, short event, void *arg)
 		case IMSG_RECONF_SKIP_DAEMON:
 		case IMSG_RECONF_TABLE:
 		case IMSG_RECONF_RESOLVER:
+		case IMSG_RECONF_ATABLE:
+		case IMSG_RECONF_AENTRY:
+		case IMSG_RECONF_RULE:
 		case IMSG_RECONF_END:
 			if (!from_parent)
 				fatalx("configuration from the prober");
@@ -476,6 +486,13 @@ engine_reconf(struct scamback_conf *conf)
 	    dropped);
 }
 
+/* <domains> for the access rules; engine_conf_lock is held. */
+static int
+engine_protected(const char *domain)
+{
+	return (policy_domain(engine_conf, engine_domains, domain) != NULL);
+}
+
 static int
 engine_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
 {
@@ -529,6 +546,9 @@ engine_rcpt(const struct rcpt_query *q, const char *from,
 	pthread_rwlock_rdlock(&engine_conf_lock);
 	policy_decide(engine_conf, engine_domains, q, &dec);
 	wait_ms = policy_wait_ms(engine_conf);
+	/* What the access rules left of the RCPT's time. */
+	if (q->wait_ms > 0 && q->wait_ms < wait_ms)
+		wait_ms = q->wait_ms;
 	pthread_rwlock_unlock(&engine_conf_lock);
 
 	if (dec.skip != SKIP_NONE) {

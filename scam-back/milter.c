@@ -30,6 +30,7 @@
 #include <netdb.h>
 #include <grp.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,9 +44,22 @@
 #include "engine.h"
 #include "policy.h"
 #include "printable.h"
+#include "table.h"
+#include "rules.h"
+#include "dns.h"
+#include "access.h"
 
-/* The macros a verdict needs, asked for at RCPT (SPEC section 6). */
+/*
+ * The macros a verdict needs, asked for at RCPT (SPEC section 6), and,
+ * with access rules, those of the client at every stage: Postfix sends
+ * them again after XCLIENT, and {client_resolve} only when asked.
+ */
 #define RCPT_MACROS	"i {rcpt_addr} {daemon_name} {auth_authen} {client_addr}"
+#define CLIENT_MACROS	"{client_addr} {client_name} {client_ptr} " \
+			"{client_resolve}"
+#define RULES_RCPT	"i {rcpt_addr} {daemon_name} {auth_authen} " \
+			CLIENT_MACROS
+#define RULES_MAIL	"{auth_authen} " CLIENT_MACROS
 
 /*
  * How long a session may say nothing before libmilter closes it, in
@@ -64,12 +78,17 @@
  */
 #define MILTER_FD_RESERVE	64
 
-/* Steps scam-back has no use for; the MTA skips them when it can. */
+/*
+ * Steps scam-back has no use for; the MTA skips them when it can.  The
+ * access rules want HELO, and a save rule the message.
+ */
 #define SKIP_STEPS	(SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH | \
 			 SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+#define SKIP_SAVING	(SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY)
 /*
  * Steps scam-back reads but always lets pass: the MTA need not wait for
- * an answer (a round trip per connection and per message).
+ * an answer (a round trip per connection and per message).  Not with
+ * access rules that may refuse there.
  */
 #define NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_MAIL)
 
@@ -82,6 +101,10 @@ TAILQ_HEAD(drop_list, drop);
 
 struct mconn {
 	struct client_addr	 client;
+	struct access		*access;	/* the access rules' session, if
+						   there were rules at its start */
+	int			 negotiated;
+	unsigned long		 nr;		/* steps answered with no reply */
 	char			 from[ADDR_LEN];	/* for the log */
 	struct drop_list	 drops;
 	unsigned int		 nrcpt;		/* recipients let through */
@@ -91,13 +114,18 @@ struct mconn {
 static void	milter_inet_check(const char *);
 static struct mconn *milter_conn(SMFICTX *);
 static void	milter_reset(struct mconn *);
+static void	milter_macros(SMFICTX *, struct mconn *);
+static sfsistat	milter_answer(SMFICTX *, const struct access_reply *);
 static sfsistat	milter_negotiate(SMFICTX *, unsigned long, unsigned long,
 		    unsigned long, unsigned long, unsigned long *,
 		    unsigned long *, unsigned long *, unsigned long *);
 static sfsistat	milter_connect(SMFICTX *, char *, struct sockaddr *);
-static sfsistat	milter_pass(unsigned long);
+static sfsistat	milter_pass(const struct mconn *, unsigned long);
+static sfsistat	milter_helo(SMFICTX *, char *);
 static sfsistat	milter_envfrom(SMFICTX *, char **);
 static sfsistat	milter_envrcpt(SMFICTX *, char **);
+static sfsistat	milter_header(SMFICTX *, char *, char *);
+static sfsistat	milter_body(SMFICTX *, unsigned char *, size_t);
 static sfsistat	milter_eom(SMFICTX *);
 static sfsistat	milter_abort(SMFICTX *);
 static sfsistat	milter_close(SMFICTX *);
@@ -111,20 +139,25 @@ static void	(*milter_rcpt)(const struct rcpt_query *, const char *,
 		    struct policy_reply *);
 
 /*
- * The NR_STEPS every connection negotiated: libmilter offers them to each
- * negotiation (and answers in our place an MTA that lacks them), so all
- * get the same.  Kept here, not per connection, because a connection the
- * MTA goes on with after QUIT_NC does not negotiate again.
+ * The NR_STEPS the last negotiation asked for: libmilter offers them to
+ * each negotiation (and answers in our place an MTA that lacks them), so
+ * all ask the same unless access rules came or went at a reload.  Kept
+ * here as well as per connection, because a connection the MTA goes on
+ * with after QUIT_NC does not negotiate again.
  */
 static unsigned long	noreply;
+static int		any_negotiated, noreply_mixed;
 
 static struct smfiDesc milter_desc = {
 	.xxfi_name = "scam-back",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_DELRCPT,
 	.xxfi_connect = milter_connect,
+	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,
 	.xxfi_envrcpt = milter_envrcpt,
+	.xxfi_header = milter_header,
+	.xxfi_body = milter_body,
 	.xxfi_eom = milter_eom,
 	.xxfi_abort = milter_abort,
 	.xxfi_close = milter_close,
@@ -327,6 +360,32 @@ milter_conn(SMFICTX *ctx)
 	return (c);
 }
 
+/* What the MTA says of the client and the session, at any stage. */
+static void
+milter_macros(SMFICTX *ctx, struct mconn *c)
+{
+	struct access_macros	m;
+
+	if (c->access == NULL)
+		return;
+	m.client_addr = smfi_getsymval(ctx, "{client_addr}");
+	m.client_name = smfi_getsymval(ctx, "{client_name}");
+	m.client_ptr = smfi_getsymval(ctx, "{client_ptr}");
+	m.client_resolve = smfi_getsymval(ctx, "{client_resolve}");
+	m.auth = smfi_getsymval(ctx, "{auth_authen}");
+	access_macros(c->access, &m);
+}
+
+/* A rule's reply: a 5xx rejects, a 4xx (421 too: the MTA hangs up) defers. */
+static sfsistat
+milter_answer(SMFICTX *ctx, const struct access_reply *r)
+{
+	if (smfi_setreply(ctx, (char *)r->rcode, r->xcode[0] != '\0' ?
+	    (char *)r->xcode : NULL, (char *)r->text) == MI_FAILURE)
+		log_warnx("cannot set the reply text");
+	return (r->rcode[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL);
+}
+
 /* A new message, or none: forget the last one's recipients. */
 static void
 milter_reset(struct mconn *c)
@@ -351,45 +410,125 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct mconn	*c;
+	unsigned long	skip = SKIP_STEPS, nr;
+	int		rules, failed;
+
+	/*
+	 * Without rules, only RCPT's macros: nothing else is looked at, and
+	 * the session costs the rules nothing.  A reload that brings rules
+	 * applies them to the sessions that start after it.
+	 */
+	if ((c = milter_conn(ctx)) == NULL)
+		return (SMFIS_CONTINUE);
+	c->negotiated = 1;
+	if ((rules = access_have_rules())) {
+		if ((c->access = access_new()) == NULL)
+			log_warn("%s", __func__);
+		skip &= ~SMFIP_NOHELO;
+	}
+	if (access_need_body())
+		skip &= ~SKIP_SAVING;
 	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_SETSYMLIST);
-	*pf1 = f1 & (SKIP_STEPS | NR_STEPS);
-	__atomic_store_n(&noreply, f1 & NR_STEPS, __ATOMIC_RELAXED);
+	nr = rules ? 0 : f1 & NR_STEPS;
+	*pf1 = f1 & (skip | nr);
+	c->nr = nr;
+	if (__atomic_exchange_n(&noreply, nr, __ATOMIC_RELAXED) != nr &&
+	    __atomic_load_n(&any_negotiated, __ATOMIC_RELAXED))
+		__atomic_store_n(&noreply_mixed, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&any_negotiated, 1, __ATOMIC_RELAXED);
 	*pf2 = 0;
 	*pf3 = 0;
-	if ((f0 & SMFIF_SETSYMLIST) &&
-	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, RCPT_MACROS) == MI_FAILURE)
-		log_warnx("cannot ask the MTA for the RCPT macros");
+	if (!(f0 & SMFIF_SETSYMLIST))
+		return (SMFIS_CONTINUE);
+	if (rules)
+		failed = smfi_setsymlist(ctx, SMFIM_CONNECT, CLIENT_MACROS) ==
+		    MI_FAILURE ||
+		    smfi_setsymlist(ctx, SMFIM_HELO, CLIENT_MACROS) ==
+		    MI_FAILURE ||
+		    smfi_setsymlist(ctx, SMFIM_ENVFROM, RULES_MAIL) ==
+		    MI_FAILURE ||
+		    smfi_setsymlist(ctx, SMFIM_ENVRCPT, RULES_RCPT) ==
+		    MI_FAILURE;
+	else
+		failed = smfi_setsymlist(ctx, SMFIM_ENVRCPT, RCPT_MACROS) ==
+		    MI_FAILURE;
+	if (failed)
+		log_warnx("cannot ask the MTA for the macros");
 	return (SMFIS_CONTINUE);
 }
 
-/* A step that passes: no answer at all if the MTA expects none. */
+/*
+ * A step that passes: no answer at all if the MTA expects none.  A
+ * connection that did not negotiate (continued after QUIT_NC) takes what
+ * every negotiation asked; if they did not all ask the same, an answer:
+ * libmilter drops it where none was expected, while a missing one would
+ * leave the MTA waiting.
+ */
 static sfsistat
-milter_pass(unsigned long step)
+milter_pass(const struct mconn *c, unsigned long step)
 {
-	return (__atomic_load_n(&noreply, __ATOMIC_RELAXED) & step ?
-	    SMFIS_NOREPLY : SMFIS_CONTINUE);
+	unsigned long	nr;
+
+	if (c != NULL && c->negotiated)
+		nr = c->nr;
+	else if (__atomic_load_n(&noreply_mixed, __ATOMIC_RELAXED))
+		nr = 0;
+	else
+		nr = __atomic_load_n(&noreply, __ATOMIC_RELAXED);
+	return (nr & step ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
 static sfsistat
 milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *sa)
 {
-	struct mconn	*c;
+	struct mconn		*c;
+	struct access_reply	 r;
 
-	if ((c = milter_conn(ctx)) != NULL)
-		client_from_sockaddr(&c->client, sa);
-	return (milter_pass(SMFIP_NR_CONN));
+	if ((c = milter_conn(ctx)) == NULL)
+		return (milter_pass(NULL, SMFIP_NR_CONN));
+	client_from_sockaddr(&c->client, sa);
+	/* An MTA too old to negotiate: the rules are looked up here. */
+	if (!c->negotiated && c->access == NULL && access_have_rules() &&
+	    (c->access = access_new()) == NULL)
+		log_warn("%s", __func__);
+	access_client(c->access, &c->client);
+	milter_macros(ctx, c);
+	if (access_stage(c->access, STAGE_CONNECT, NULL, POLICY_WAIT_CAP_MS,
+	    &r))
+		return (milter_answer(ctx, &r));
+	return (milter_pass(c, SMFIP_NR_CONN));
+}
+
+static sfsistat
+milter_helo(SMFICTX *ctx, char *helo)
+{
+	struct mconn		*c;
+	struct access_reply	 r;
+
+	if ((c = milter_conn(ctx)) == NULL)
+		return (SMFIS_CONTINUE);
+	milter_macros(ctx, c);
+	access_helo(c->access, helo);
+	if (access_stage(c->access, STAGE_HELO, NULL, POLICY_WAIT_CAP_MS,
+	    &r))
+		return (milter_answer(ctx, &r));
+	return (SMFIS_CONTINUE);
 }
 
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct mconn	*c;
-	const char	*s;
-	size_t		 len;
+	struct mconn		*c;
+	struct access_reply	 r;
+	const char		*s;
+	size_t			 len;
 
 	if ((c = milter_conn(ctx)) == NULL)
-		return (milter_pass(SMFIP_NR_MAIL));
+		return (milter_pass(NULL, SMFIP_NR_MAIL));
 	milter_reset(c);
+	milter_macros(ctx, c);
+	access_mail(c->access, argv != NULL ? argv[0] : NULL);
 	/*
 	 * For the log only, without its brackets; the verdict line makes
 	 * it printable.
@@ -404,7 +543,10 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 		len = sizeof(c->from) - 1;
 	memcpy(c->from, s, len);
 	c->from[len] = '\0';
-	return (milter_pass(SMFIP_NR_MAIL));
+	if (access_stage(c->access, STAGE_MAIL, NULL, POLICY_WAIT_CAP_MS,
+	    &r))
+		return (milter_answer(ctx, &r));
+	return (milter_pass(c, SMFIP_NR_MAIL));
 }
 
 static sfsistat
@@ -413,10 +555,13 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	struct mconn		*c;
 	struct rcpt_query	 q;
 	struct policy_reply	 r;
+	struct access_reply	 ar;
 	struct client_addr	 client;
 	struct drop		*d;
+	struct timespec		 t0, t1;
 	const char		*rcpt;
 	size_t			 len;
+	uint64_t		 spent;
 
 	if ((c = milter_conn(ctx)) == NULL)
 		return (SMFIS_CONTINUE);
@@ -428,12 +573,50 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	rcpt = argv != NULL && argv[0] != NULL ? argv[0] :
 	    smfi_getsymval(ctx, "{rcpt_addr}");
 
+	/* The access rules first: what they refuse is never probed. */
+	milter_macros(ctx, c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (access_stage(c->access, STAGE_RCPT, rcpt, POLICY_WAIT_CAP_MS,
+	    &ar)) {
+		switch (ar.action) {
+		case ACC_NOVERIFY:
+		case ACC_SAVE:
+			c->nrcpt++;
+			return (SMFIS_CONTINUE);
+		case ACC_DEFER:
+			break;
+		default:
+			return (milter_answer(ctx, &ar));
+		}
+	} else
+		ar.action = ACC_CONTINUE;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	spent = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+
 	q.client = &client;
 	q.daemon = smfi_getsymval(ctx, "{daemon_name}");
 	q.auth = smfi_getsymval(ctx, "{auth_authen}");
 	q.qid = smfi_getsymval(ctx, "i");
 	q.rcpt = rcpt;
+	/* What the rules left of the time the MTA waits. */
+	q.wait_ms = spent < POLICY_WAIT_CAP_MS ? POLICY_WAIT_CAP_MS - spent :
+	    1;
 	milter_rcpt(&q, c->from, &r);
+
+	/* An undecided rule: 4xx, unless the recipient does not exist. */
+	if (ar.action == ACC_DEFER && r.action != ACTION_REJECT &&
+	    r.action != ACTION_DISCARD)
+		return (milter_answer(ctx, &ar));
+	/* kill-mail: verification's 4xx becomes set permanent's 5xx. */
+	if (r.action == ACTION_TEMPFAIL) {
+		ar.action = ACC_TEMPFAIL;
+		strlcpy(ar.rcode, r.rcode, sizeof(ar.rcode));
+		strlcpy(ar.xcode, r.xcode, sizeof(ar.xcode));
+		strlcpy(ar.text, r.text, sizeof(ar.text));
+		if (access_permanent(c->access, rcpt, &ar))
+			return (milter_answer(ctx, &ar));
+	}
 
 	switch (r.action) {
 	case ACTION_REJECT:
@@ -464,20 +647,47 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	}
 }
 
+/* Headers and body reach scam-back only for a save rule's message. */
+static sfsistat
+milter_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mconn	*c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL && access_saving(c->access))
+		access_save_header(c->access, name, value);
+	return (SMFIS_CONTINUE);
+}
+
+static sfsistat
+milter_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct mconn	*c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL && access_saving(c->access))
+		access_save_body(c->access, data, len);
+	return (SMFIS_CONTINUE);
+}
+
 /*
- * invalid discard: the message goes to the valid recipients only; one
- * with no valid recipient at all is discarded whole.
+ * A save rule's message is kept and refused whole.  invalid discard: the
+ * message goes to the valid recipients only; one with no valid
+ * recipient at all is discarded whole.
  */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
-	struct mconn	*c;
-	struct drop	*d;
-	sfsistat	 ret = SMFIS_CONTINUE;
-	char		 buf[80];
+	struct mconn		*c;
+	struct drop		*d;
+	struct access_reply	 ar;
+	sfsistat		 ret = SMFIS_CONTINUE;
+	char			 buf[80];
 
 	if ((c = smfi_getpriv(ctx)) == NULL)
 		return (SMFIS_CONTINUE);
+	if (access_save_eom(c->access, &ar)) {
+		milter_reset(c);
+		return (milter_answer(ctx, &ar));
+	}
 	if (c->ndrop > 0 && c->ndrop == c->nrcpt)
 		ret = SMFIS_DISCARD;
 	else
@@ -494,8 +704,10 @@ milter_abort(SMFICTX *ctx)
 {
 	struct mconn	*c;
 
-	if ((c = smfi_getpriv(ctx)) != NULL)
+	if ((c = smfi_getpriv(ctx)) != NULL) {
 		milter_reset(c);
+		access_message_end(c->access);
+	}
 	return (SMFIS_CONTINUE);
 }
 
@@ -506,6 +718,7 @@ milter_close(SMFICTX *ctx)
 
 	if ((c = smfi_getpriv(ctx)) != NULL) {
 		milter_reset(c);
+		access_free(c->access);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 	}

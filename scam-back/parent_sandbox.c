@@ -19,9 +19,10 @@
  * What the parent may touch once it is confined: the directories of the
  * configuration and of what it includes (a reload reads them again), /etc
  * for users and groups, the cache file's directory (a save writes a
- * temporary file there and renames it over the cache file) and the
+ * temporary file there and renames it over the cache file), the
  * directories of the milter and the control socket (they are removed at
- * a clean stop).  A
+ * a clean stop) and the save directory (refused messages that save rules
+ * keep).  A
  * directory named twice gets one unveil(2) with everything asked of it:
  * a second call would replace the first one's permissions.
  */
@@ -29,6 +30,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,7 @@
 #include "log.h"
 #include "parent.h"
 #include "sandbox.h"
+#include "save.h"
 
 #define SANDBOX_DIRS	64
 
@@ -110,6 +113,7 @@ parent_sandbox(const char *file, const char *csock, struct scamback_conf *c,
     const char *self)
 {
 	const char	*f;
+	char		*saved;
 	size_t		 i;
 
 	if (unveil(file, "r") == -1)
@@ -129,6 +133,12 @@ parent_sandbox(const char *file, const char *csock, struct scamback_conf *c,
 	if (c->listen.family == LISTEN_UNIX)
 		sandbox_dir(c->listen.path, "c", 0);
 	sandbox_dir(csock, "c", 0);
+	if ((f = parent_save_dir()) != NULL) {
+		if (asprintf(&saved, "%s/saved", f) == -1)
+			fatal(NULL);
+		sandbox_dir(saved, "rwc", 0);
+		free(saved);
+	}
 	for (i = 0; i < ndirs; i++) {
 		if (unveil(dirs[i].path, dirs[i].perms) == -1)
 			fatal("unveil %s", dirs[i].path);

@@ -32,8 +32,6 @@
 #include "scam-back.h"
 #include "policy.h"
 
-/* The MTA's milter timeout is 10 s for sendmail: answer before it. */
-#define WAIT_CAP_MS		9000
 
 /* Without skip daemon: Postfix's and Sendmail's submission services. */
 const char *const policy_default_skip_daemons[] = {
@@ -347,7 +345,7 @@ policy_wait_ms(const struct scamback_conf *conf)
 
 	ms = ((uint64_t)conf->timeout_connect + 2 *
 	    (uint64_t)conf->timeout_reply + 1) * 1000;
-	return (ms > WAIT_CAP_MS ? WAIT_CAP_MS : (uint32_t)ms);
+	return (ms > POLICY_WAIT_CAP_MS ? POLICY_WAIT_CAP_MS : (uint32_t)ms);
 }
 
 const char *

@@ -69,6 +69,12 @@ enum policy_skip {
 	SKIP_BAD			/* unusable address: logged */
 };
 
+/*
+ * The MTA's milter timeout is 10 s for sendmail: every RCPT is answered
+ * before 9 s, the access rules' DNS waits and delays included.
+ */
+#define POLICY_WAIT_CAP_MS	9000
+
 /* What libmilter knows at RCPT time. */
 struct rcpt_query {
 	const struct client_addr *client;
@@ -76,6 +82,8 @@ struct rcpt_query {
 	const char		*auth;		/* {auth_authen}, NULL: none */
 	const char		*qid;		/* i, the queue id; NULL: none */
 	const char		*rcpt;		/* RCPT TO argument */
+	uint32_t		 wait_ms;	/* most a probe is waited for,
+						   0: policy_wait_ms() */
 };
 
 /*

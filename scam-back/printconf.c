@@ -41,12 +41,10 @@ static void		 print_backend(struct backend_conf *, const char *);
 static void		 print_domain(struct domain_conf *, const char *);
 static void		 print_tables(struct scamback_conf *);
 static void		 print_dns(struct scamback_conf *);
-static void		 print_entry(const struct table *, size_t);
-static void		 print_atable(const struct atable_conf *, int);
-static void		 print_cond(struct scamback_conf *,
+static void		 print_entry(FILE *, const struct table *, size_t);
+static void		 print_atable(FILE *, const struct atable_conf *, int);
+static void		 print_cond(FILE *, const struct scamback_conf *,
 			    const struct rule_cond *);
-static void		 print_rule(struct scamback_conf *,
-			    const struct rule_conf *);
 
 /* The largest unit that divides the value: 86400 is 1d, 90 is 90s. */
 static const char *
@@ -173,17 +171,17 @@ print_dns(struct scamback_conf *conf)
 
 /* [!][regex ]"key"[ = "value"] */
 static void
-print_entry(const struct table *t, size_t i)
+print_entry(FILE *fp, const struct table *t, size_t i)
 {
 	const char	*key, *value;
 	int		 flags;
 
 	if (!table_entry(t, i, &key, &value, &flags, NULL))
 		return;
-	printf("%s%s\"%s\"", (flags & TABLE_F_EXCEPT) ? "!" : "",
+	fprintf(fp, "%s%s\"%s\"", (flags & TABLE_F_EXCEPT) ? "!" : "",
 	    (flags & TABLE_F_REGEX) ? "regex " : "", key);
 	if (*value != '\0')
-		printf(" = \"%s\"", value);
+		fprintf(fp, " = \"%s\"", value);
 }
 
 /*
@@ -191,7 +189,7 @@ print_entry(const struct table *t, size_t i)
  * when long; bare (one entry alone) where a rule takes a single entry.
  */
 static void
-print_atable(const struct atable_conf *at, int bare)
+print_atable(FILE *fp, const struct atable_conf *at, int bare)
 {
 	const char	*value;
 	size_t		 i, n = table_count(at->table);
@@ -199,123 +197,128 @@ print_atable(const struct atable_conf *at, int bare)
 
 	if (bare && n == 1 && table_entry(at->table, 0, NULL, &value, &flags,
 	    NULL) && *value == '\0' && flags == 0) {
-		print_entry(at->table, 0);
+		print_entry(fp, at->table, 0);
 		return;
 	}
 	if (n > 4) {
-		printf("{\n");
+		fprintf(fp, "{\n");
 		for (i = 0; i < n; i++) {
-			printf("\t");
-			print_entry(at->table, i);
-			printf("\n");
+			fprintf(fp, "\t");
+			print_entry(fp, at->table, i);
+			fprintf(fp, "\n");
 		}
-		printf("}");
+		fprintf(fp, "}");
 		return;
 	}
-	printf("{");
+	fprintf(fp, "{");
 	for (i = 0; i < n; i++) {
-		printf(i == 0 ? " " : ", ");
-		print_entry(at->table, i);
+		fprintf(fp, i == 0 ? " " : ", ");
+		print_entry(fp, at->table, i);
 	}
-	printf(" }");
+	fprintf(fp, " }");
 }
 
 static void
-print_cond(struct scamback_conf *conf, const struct rule_cond *c)
+print_cond(FILE *fp, const struct scamback_conf *conf,
+    const struct rule_cond *c)
 {
 	const struct atable_conf	*at = NULL;
 	int				 bare = 1;
 
 	if (c->negate)
-		printf("! ");
+		fprintf(fp, "! ");
 	switch (c->type) {
 	case COND_FROM_ANY:
-		printf("from any");
+		fprintf(fp, "from any");
 		return;
 	case COND_FROM_LOCAL:
-		printf("from local");
+		fprintf(fp, "from local");
 		return;
 	case COND_FROM_KNOWN:
-		printf("from known");
+		fprintf(fp, "from known");
 		return;
 	case COND_FROM_UNKNOWN:
-		printf("from unknown");
+		fprintf(fp, "from unknown");
 		return;
 	case COND_FROM_RDNS:
-		printf("from rdns");
+		fprintf(fp, "from rdns");
 		bare = 0;
 		break;
 	case COND_FROM_TABLE:
-		printf("from");
+		fprintf(fp, "from");
 		break;
 	case COND_HELO:
-		printf("helo");
+		fprintf(fp, "helo");
 		break;
 	case COND_AUTH:
-		printf("auth");
+		fprintf(fp, "auth");
 		bare = 0;
 		break;
 	case COND_MAIL_TABLE:
-		printf("mail-from");
+		fprintf(fp, "mail-from");
 		break;
 	case COND_MAIL_UNQUALIFIED:
-		printf("mail-from unqualified");
+		fprintf(fp, "mail-from unqualified");
 		return;
 	case COND_MAIL_UNRESOLVABLE:
-		printf("mail-from unresolvable%s", c->parent ? " parent" : "");
+		fprintf(fp, "mail-from unresolvable%s",
+		    c->parent ? " parent" : "");
 		return;
 	case COND_MAIL_MX:
-		printf("mail-from mx");
+		fprintf(fp, "mail-from mx");
 		break;
 	case COND_MAIL_NS:
-		printf("mail-from ns");
+		fprintf(fp, "mail-from ns");
 		break;
 	case COND_RCPT:
-		printf("rcpt-to");
+		fprintf(fp, "rcpt-to");
 		break;
 	}
 	if (c->table == 0)
 		return;
 	if (c->table == RULE_TABLE_DOMAINS) {
-		printf(" <domains>");
+		fprintf(fp, " <domains>");
 		return;
 	}
 	if ((at = rules_table_byid(&conf->atables, c->table - 1)) == NULL)
 		return;
 	if (at->name[0] != '\0')
-		printf(" <%s>", at->name);
+		fprintf(fp, " <%s>", at->name);
 	else {
-		printf(" ");
-		print_atable(at, bare);
+		fprintf(fp, " ");
+		print_atable(fp, at, bare);
 	}
 }
 
-/* action [on stage] conditions [noverify] [save] [delay] [log] ... */
-static void
-print_rule(struct scamback_conf *conf, const struct rule_conf *r)
+/*
+ * action [on stage] conditions [noverify] [save] [delay] [log] ...
+ * on one line, without the newline: for -nv and scambackctl show rules.
+ */
+void
+print_rule(FILE *fp, const struct scamback_conf *conf,
+    const struct rule_conf *r)
 {
 	int	i;
 
-	printf("%s", rules_action_name(r->action));
+	fprintf(fp, "%s", rules_action_name(r->action));
 	if (r->stage != STAGE_RCPT)
-		printf(" on %s", rules_stage_name(r->stage));
+		fprintf(fp, " on %s", rules_stage_name(r->stage));
 	for (i = 0; i < r->ncond; i++) {
-		printf(" ");
-		print_cond(conf, &r->cond[i]);
+		fprintf(fp, " ");
+		print_cond(fp, conf, &r->cond[i]);
 	}
 	if (r->flags & RULE_F_NOVERIFY)
-		printf(" noverify");
+		fprintf(fp, " noverify");
 	if (r->flags & RULE_F_SAVE)
-		printf(" save");
+		fprintf(fp, " save");
 	if (r->delay > 0)
-		printf(" delay %s", print_time(r->delay));
+		fprintf(fp, " delay %s", print_time(r->delay));
 	if (r->flags & RULE_F_LOG)
-		printf(" log");
+		fprintf(fp, " log");
 	if (r->permanent[0] != '\0')
-		printf(" set permanent \"%s\"", r->permanent);
+		fprintf(fp, " set permanent \"%s\"", r->permanent);
 	if (r->reply[0] != '\0')
-		printf(" \"%s\"", r->reply);
-	printf("\n");
+		fprintf(fp, " \"%s\"", r->reply);
 }
 
 /*
@@ -356,14 +359,16 @@ print_access(struct scamback_conf *conf, int settings)
 			printf("file \"%s\"\t# %zu entries\n", at->path,
 			    table_count(at->table));
 		else {
-			print_atable(at, 0);
+			print_atable(stdout, at, 0);
 			printf("\n");
 		}
 	}
 	if (!TAILQ_EMPTY(&conf->rules))
 		printf("\n");
-	TAILQ_FOREACH(r, &conf->rules, entry)
-		print_rule(conf, r);
+	TAILQ_FOREACH(r, &conf->rules, entry) {
+		print_rule(stdout, conf, r);
+		printf("\n");
+	}
 }
 
 void

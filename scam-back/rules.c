@@ -33,6 +33,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -200,21 +201,24 @@ client_name(const struct rules_session *s)
 	return (n);
 }
 
-/* The client's reverse (PTR) name, verified or not, or NULL. */
+/*
+ * The client's reverse (PTR) name, verified or not, or NULL: Postfix's
+ * {client_ptr}; without it (sendmail) the name, unless it did not
+ * resolve at all.
+ */
 static const char *
 ptr_name(const struct rules_session *s)
 {
 	const char	*n = s->client_ptr;
 
-	if (n == NULL || *n == '\0' || strcasecmp(n, "unknown") == 0 ||
-	    n[0] == '[') {
+	if (n == NULL) {
 		if (s->resolve == RESOLVE_FAIL || s->resolve == RESOLVE_TEMP)
 			return (NULL);
 		n = s->client_name;
-		if (n == NULL || *n == '\0' || n[0] == '[' ||
-		    strcasecmp(n, "unknown") == 0)
-			return (NULL);
 	}
+	if (n == NULL || *n == '\0' || n[0] == '[' ||
+	    strcasecmp(n, "unknown") == 0)
+		return (NULL);
 	return (n);
 }
 

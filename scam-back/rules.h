@@ -208,6 +208,10 @@ enum rule_stage rules_cond_stage(enum cond_type);
 struct atable_conf *rules_table_byid(const struct atable_list *, uint32_t);
 int	rules_need_body(const struct rule_list *);
 
+/* printconf.c: a rule as -nv prints it, without the newline */
+void	print_rule(FILE *, const struct scamback_conf *,
+	    const struct rule_conf *);
+
 /* rulesconf.c: tables and rules as the grammar builds them (parent) */
 struct atable_conf *rulesconf_table(struct scamback_conf *, const char *);
 struct atable_conf *rulesconf_table_byname(struct scamback_conf *,

@@ -49,6 +49,7 @@
 #include "cachefile.h"
 #include "compat.h"
 #include "sandbox.h"
+#include "save.h"
 
 __dead static void	usage(void);
 static void		parent_sig(int, short, void *);
@@ -306,6 +307,7 @@ main(int argc, char *argv[])
 		fatal("cannot pass the control socket");
 
 	parent_cache_init(conf, &children[PROC_ENGINE].iev);
+	parent_save_init(conf);
 
 	if (imsgev_compose(&children[PROC_ENGINE].iev, IMSG_START, 0, 0, -1,
 	    NULL, 0) == -1 ||
@@ -641,6 +643,9 @@ parent_reload_config(char *msg, size_t len)
 	/* The cache goes on being saved where it was. */
 	strlcpy(nconf->cache_file, conf->cache_file,
 	    sizeof(nconf->cache_file));
+	/* The sandbox fixed the save directory at start. */
+	if (parent_save_reconf(nconf))
+		strlcat(later, ", save directory", sizeof(later));
 	config_free(conf);
 	conf = nconf;
 	snprintf(msg, len, "configuration reloaded");
@@ -797,6 +802,8 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 	enum scamback_proc	 p = c - children;
 	struct imsg		 imsg;
 	struct cache_save_done	 done;
+	struct save_hdr		 sh;
+	struct ibuf		 ib;
 	struct ctl_result	 res;
 	ssize_t			 n;
 	int			 v;
@@ -848,6 +855,24 @@ parent_dispatch_imsg(int fd, short event, void *arg)
 			log_setverbose(v);
 			imsgev_compose(&children[PROC_PROBER].iev,
 			    IMSG_LOG_VERBOSE, 0, 0, -1, &v, sizeof(v));
+			break;
+		case IMSG_SAVE_START:
+			if (p != PROC_ENGINE ||
+			    imsg_get_data(&imsg, &sh, sizeof(sh)) == -1 ||
+			    sh.len > MAX_SAVE_SIZE)
+				fatalx("bad IMSG_SAVE_START");
+			parent_save_start(&sh);
+			break;
+		case IMSG_SAVE_DATA:
+			if (p != PROC_ENGINE ||
+			    imsg_get_ibuf(&imsg, &ib) == -1)
+				fatalx("bad IMSG_SAVE_DATA");
+			parent_save_data(ibuf_data(&ib), ibuf_size(&ib));
+			break;
+		case IMSG_SAVE_END:
+			if (p != PROC_ENGINE || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_SAVE_END");
+			parent_save_end();
 			break;
 		case IMSG_MILTER_READY:
 			if (p != PROC_ENGINE || milter_ready_got ||

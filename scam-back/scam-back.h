@@ -110,6 +110,11 @@ enum imsg_type {
 	IMSG_CACHE_SAVE_DONE,		/* engine -> parent, struct cache_save_done */
 	IMSG_CACHE_SAVE_RESULT,		/* parent -> engine, struct ctl_result */
 
+	/* messages a save rule keeps: engine -> parent */
+	IMSG_SAVE_START,		/* struct save_hdr */
+	IMSG_SAVE_DATA,			/* the message's octets, in pieces */
+	IMSG_SAVE_END,			/* none */
+
 	/* reload requested over the control socket: engine <-> parent */
 	IMSG_RELOAD_REQ,		/* engine -> parent */
 	IMSG_RELOAD_RESULT,		/* parent -> engine, struct ctl_result */
@@ -426,6 +431,15 @@ struct probe_res {
 							   0: the configured */
 	char			 enhanced[16];		/* "5.1.1" or "" */
 	char			 text[REPLY_TEXT_LEN];	/* reply or error text */
+};
+
+/* The start of a refused message a save rule keeps (engine -> parent). */
+struct save_hdr {
+	uint32_t		 rule;
+	uint32_t		 len;			/* octets to come */
+	char			 sender[ADDR_LEN];
+	char			 rcpt[ADDR_LEN];
+	char			 client[INET6_ADDRSTRLEN];
 };
 
 /* Control socket payloads. */
