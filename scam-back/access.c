@@ -105,8 +105,6 @@ static void	make_reply(struct access *, const char *, const char *,
 static void	log_rule(struct access *, uint32_t, const char *,
 		    enum rule_stage, const char *, const char *);
 static void	note(void *, const struct rule_conf *, int, const char *);
-static int	need(int (*)(const struct rule_conf *));
-static int	rule_save(const struct rule_conf *);
 static uint64_t	now_ms(void);
 
 /* Copy a string from the MTA, cut to fit. */
@@ -143,9 +141,13 @@ access_macros(struct access *a, const struct access_macros *m)
 	if (a == NULL)
 		return;
 	if (m->client_addr != NULL &&
-	    client_from_string(&c, m->client_addr) == 0)
+	    client_from_string(&c, m->client_addr) == 0 &&
+	    memcmp(&c, &a->client, sizeof(c)) != 0) {
 		a->client = c;
-	if (client_string(&a->client, a->addr, sizeof(a->addr)) == NULL)
+		a->addr[0] = '\0';
+	}
+	if (a->addr[0] == '\0' &&
+	    client_string(&a->client, a->addr, sizeof(a->addr)) == NULL)
 		strlcpy(a->addr, "unknown", sizeof(a->addr));
 	if (m->client_name != NULL)
 		copy(a->name, sizeof(a->name), m->client_name);
@@ -185,10 +187,9 @@ access_helo(struct access *a, const char *helo)
 void
 access_mail(struct access *a, const char *arg)
 {
-	const struct rule_conf	*r;
 	const char		*at, *dom;
 	size_t			 len, domoff;
-	int			 i, resolvable = 0, parent = 0, mx = 0, ns = 0;
+	int			 flags;
 
 	if (a == NULL)
 		return;
@@ -213,32 +214,15 @@ access_mail(struct access *a, const char *arg)
 	dom = at + 1;
 
 	pthread_rwlock_rdlock(conf_lock);
-	TAILQ_FOREACH(r, &(*conf_p)->rules, entry)
-		for (i = 0; i < r->ncond; i++)
-			switch (r->cond[i].type) {
-			case COND_MAIL_UNRESOLVABLE:
-				if (r->cond[i].parent)
-					parent = 1;
-				else
-					resolvable = 1;
-				break;
-			case COND_MAIL_MX:
-				mx = 1;
-				break;
-			case COND_MAIL_NS:
-				ns = 1;
-				break;
-			default:
-				break;
-			}
+	flags = (*conf_p)->rules_flags;
 	pthread_rwlock_unlock(conf_lock);
-	if (resolvable)
+	if (flags & RF_RESOLVABLE)
 		dns_prefetch(DNS_RESOLVABLE, 0, dom);
-	if (parent)
+	if (flags & RF_PARENT)
 		dns_prefetch(DNS_RESOLVABLE, DNS_PARENT, dom);
-	if (mx)
+	if (flags & RF_MX)
 		dns_prefetch(DNS_MX, 0, dom);
-	if (ns)
+	if (flags & RF_NS)
 		dns_prefetch(DNS_NS, 0, dom);
 }
 
@@ -648,11 +632,13 @@ access_stage(struct access *a, enum rule_stage stage, const char *rcpt,
 		return (0);
 	}
 	/*
-	 * Walk without counting until no DNS answer is missing; each one
-	 * missing is waited for with the configuration let go.  The last
-	 * walk counts and logs.
+	 * Without DNS conditions one walk does.  With them, walk without
+	 * counting until no DNS answer is missing (each one missing is
+	 * waited for with the configuration let go); the last walk counts
+	 * and logs.
 	 */
-	for (tries = 0; tries <= WALK_ANSWERS; tries++) {
+	for (tries = 0; tries <= WALK_ANSWERS &&
+	    ((*conf_p)->rules_flags & RF_DNS); tries++) {
 		walk_eval(&ctx, *conf_p, &s, 0, NULL, &res);
 		if (!ctx.w.missing)
 			break;
@@ -812,29 +798,6 @@ access_save_eom(struct access *a, struct access_reply *r)
 	return (1);
 }
 
-static int
-rule_save(const struct rule_conf *r)
-{
-	return ((r->flags & RULE_F_SAVE) != 0);
-}
-
-/* Does a rule of the running configuration need what pred says? */
-static int
-need(int (*pred)(const struct rule_conf *))
-{
-	const struct rule_conf	*r;
-	int			 yes = 0;
-
-	pthread_rwlock_rdlock(conf_lock);
-	TAILQ_FOREACH(r, &(*conf_p)->rules, entry)
-		if (pred(r)) {
-			yes = 1;
-			break;
-		}
-	pthread_rwlock_unlock(conf_lock);
-	return (yes);
-}
-
 /*
  * The HELO step and the client's macros are wanted whenever there are
  * rules: a refusal at connect is repeated there, log lines carry the
@@ -854,7 +817,12 @@ access_have_rules(void)
 int
 access_need_body(void)
 {
-	return (need(rule_save));
+	int	yes;
+
+	pthread_rwlock_rdlock(conf_lock);
+	yes = ((*conf_p)->rules_flags & RF_SAVE) != 0;
+	pthread_rwlock_unlock(conf_lock);
+	return (yes);
 }
 
 /* A rule as -nv prints it, for scambackctl; cut to fit. */

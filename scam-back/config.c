@@ -363,6 +363,7 @@ config_recv_rule(struct scamback_conf *conf, struct imsg *imsg)
 {
 	struct rule_conf	*r;
 	struct rule_cond	*c;
+	struct atable_conf	*at;
 	int			 i;
 
 	if ((r = malloc(sizeof(*r))) == NULL)
@@ -374,15 +375,22 @@ config_recv_rule(struct scamback_conf *conf, struct imsg *imsg)
 		fatalx("%s: bad rule %u", __func__, r->nr);
 	for (i = 0; i < r->ncond; i++) {
 		c = &r->cond[i];
-		if (c->type > COND_RCPT || (c->table != 0 &&
-		    c->table != RULE_TABLE_DOMAINS &&
-		    rules_table_byid(&conf->atables, c->table - 1) == NULL))
+		c->t = NULL;
+		if (c->type > COND_RCPT)
 			fatalx("%s: bad condition in rule %u", __func__,
 			    r->nr);
+		if (c->table == 0 || c->table == RULE_TABLE_DOMAINS)
+			continue;
+		/* Looked up once here, not at every RCPT. */
+		if ((at = rules_table_byid(&conf->atables, c->table - 1)) ==
+		    NULL)
+			fatalx("%s: bad table in rule %u", __func__, r->nr);
+		c->t = at->table;
 	}
 	config_recv_string(r->reply, sizeof(r->reply));
 	config_recv_string(r->permanent, sizeof(r->permanent));
 	memset(&r->counters, 0, sizeof(r->counters));
+	conf->rules_flags |= rules_flags(r);
 	TAILQ_INSERT_TAIL(&conf->rules, r, entry);
 }
 
@@ -440,6 +448,7 @@ config_recv(struct scamback_conf **pending, struct imsg *imsg)
 		    sizeof(conf->share.password));
 		config_recv_string(conf->share.prefix,
 		    sizeof(conf->share.prefix));
+		conf->rules_flags = 0;
 		conf->save_dir = NULL;
 		*pending = conf;
 		break;

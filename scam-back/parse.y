@@ -1836,6 +1836,7 @@ rule_end(void)
 	if (TAILQ_LAST(&conf->rules, rule_list) != NULL)
 		nr = TAILQ_LAST(&conf->rules, rule_list)->nr + 1;
 	r->nr = nr;
+	conf->rules_flags |= rules_flags(r);
 	TAILQ_INSERT_TAIL(&conf->rules, r, entry);
 	currule_bad = 0;
 }

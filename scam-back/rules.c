@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +67,8 @@ static int	 cond_eval(const struct rule_cond *,
 static int	 rule_eval(const struct rule_conf *,
 		    const struct atable_list *, const struct rules_session *,
 		    const struct rules_env *, struct cond_state *);
-static void	 count(const struct rule_conf *, uint64_t *);
+static void	 count(const struct rule_conf *, size_t);
+static unsigned int shard(void);
 
 const char *
 rules_action_name(enum rule_action a)
@@ -250,7 +252,8 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 	enum rdns_status		 ds;
 	int				 r = C_FALSE, local;
 
-	if (c->table != 0 && c->table != RULE_TABLE_DOMAINS) {
+	if (c->table != 0 && c->table != RULE_TABLE_DOMAINS &&
+	    (t = c->t) == NULL) {
 		if ((tc = rules_table_byid(tables, c->table - 1)) == NULL ||
 		    (t = tc->table) == NULL)
 			return (C_FALSE);
@@ -318,7 +321,9 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 		if (name == NULL)
 			return (C_FALSE);
 		dom = domain_of(name);
+		/* Whether the domain is ours costs a lookup: when needed. */
 		local = dom != NULL && env->protected != NULL &&
+		    (c->table == RULE_TABLE_DOMAINS || table_has_words(t)) &&
 		    env->protected(env->arg, dom);
 		if (c->table == RULE_TABLE_DOMAINS)
 			return (local ? C_TRUE : C_FALSE);
@@ -403,18 +408,84 @@ rule_eval(const struct rule_conf *r, const struct atable_list *tables,
 	return (res);
 }
 
-/* Counters live in the rules; any thread adds to them. */
-static void
-count(const struct rule_conf *r, uint64_t *field)
+/* This thread's copy of the counters: threads take turns at first use. */
+static unsigned int
+shard(void)
 {
-	(void)r;
-	__atomic_add_fetch(field, 1, __ATOMIC_RELAXED);
+	static unsigned int		 next;
+	static __thread unsigned int	 mine;
+
+	if (mine == 0)
+		mine = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED) %
+		    RULE_SHARDS + 1;
+	return (mine - 1);
+}
+
+/* Counters live in the rules; any thread adds to its shard of them. */
+static void
+count(const struct rule_conf *r, size_t off)
+{
+	struct rule_counters	*c;
+
+	c = (struct rule_counters *)(uintptr_t)&r->counters[shard()];
+	__atomic_add_fetch((uint64_t *)((char *)c + off), 1,
+	    __ATOMIC_RELAXED);
 }
 
 #define COUNT(r, f)	do {						\
 	if (env->count)							\
-		count((r), (uint64_t *)(uintptr_t)&(r)->counters.f);	\
+		count((r), offsetof(struct rule_counters, f));		\
 } while (0)
+
+/* A rule's counters, its shards added up. */
+void
+rules_counters(const struct rule_conf *r, struct rule_counters *sum)
+{
+	const struct rule_counters	*c;
+	int64_t				 last;
+	int				 i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < RULE_SHARDS; i++) {
+		c = &r->counters[i];
+		sum->evaluations += __atomic_load_n(&c->evaluations,
+		    __ATOMIC_RELAXED);
+		sum->matches += __atomic_load_n(&c->matches,
+		    __ATOMIC_RELAXED);
+		sum->refused += __atomic_load_n(&c->refused,
+		    __ATOMIC_RELAXED);
+		sum->deferred += __atomic_load_n(&c->deferred,
+		    __ATOMIC_RELAXED);
+		last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
+		if (last > sum->last)
+			sum->last = last;
+	}
+}
+
+/* What a rule needs from outside: the DNS questions, the message. */
+int
+rules_flags(const struct rule_conf *r)
+{
+	int	i, f = 0;
+
+	for (i = 0; i < r->ncond && i < RULE_MAX_CONDS; i++)
+		switch (r->cond[i].type) {
+		case COND_MAIL_UNRESOLVABLE:
+			f |= r->cond[i].parent ? RF_PARENT : RF_RESOLVABLE;
+			break;
+		case COND_MAIL_MX:
+			f |= RF_MX;
+			break;
+		case COND_MAIL_NS:
+			f |= RF_NS;
+			break;
+		default:
+			break;
+		}
+	if (r->flags & RULE_F_SAVE)
+		f |= RF_SAVE;
+	return (f);
+}
 
 /*
  * Walk the rules that can act at the session's stage, in order.  The
@@ -465,7 +536,7 @@ rules_eval(const struct rule_list *rules, const struct atable_list *tables,
 		COUNT(r, matches);
 		if (env->count)
 			__atomic_store_n((int64_t *)(uintptr_t)
-			    &r->counters.last, (int64_t)time(NULL),
+			    &r->counters[shard()].last, (int64_t)time(NULL),
 			    __ATOMIC_RELAXED);
 		switch (r->action) {
 		case RULE_MATCH:

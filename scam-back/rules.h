@@ -71,20 +71,37 @@ struct rule_cond {
 	uint8_t			 pad;
 	uint32_t		 table;		/* id + 1, 0: none, or
 						   RULE_TABLE_DOMAINS */
+	const struct table	*t;		/* the table, this process's;
+						   NULL: looked up by id */
 };
 
 #define RULE_F_NOVERIFY		0x01
 #define RULE_F_SAVE		0x02
 #define RULE_F_LOG		0x04
 
-/* Counters for show rules, updated with atomic adds from any thread. */
+/*
+ * Counters for show rules.  libmilter's threads add to them at every
+ * RCPT: each thread to one of RULE_SHARDS copies, a cache line each, so
+ * that the threads do not fight over the lines; show rules adds up.
+ */
+#define RULE_SHARDS		16
+
 struct rule_counters {
 	uint64_t		 evaluations;
 	uint64_t		 matches;
 	uint64_t		 refused;
 	uint64_t		 deferred;	/* TEMP: decided 4xx or later */
 	int64_t			 last;		/* UNIX time of the last match */
+	uint64_t		 pad[3];	/* 64 octets */
 };
+
+/* What the rules of a configuration need (rules_flags()). */
+#define RF_RESOLVABLE		0x01	/* mail-from unresolvable */
+#define RF_PARENT		0x02	/* mail-from unresolvable parent */
+#define RF_MX			0x04
+#define RF_NS			0x08
+#define RF_DNS			(RF_RESOLVABLE | RF_PARENT | RF_MX | RF_NS)
+#define RF_SAVE			0x10
 
 /* Travels as an imsg payload: fixed arrays, no pointers but the list's. */
 struct rule_conf {
@@ -98,7 +115,7 @@ struct rule_conf {
 	uint32_t		 delay;		/* seconds */
 	char			 reply[RULE_REPLY_LEN];	/* "" : default */
 	char			 permanent[RULE_REPLY_LEN]; /* set permanent */
-	struct rule_counters	 counters;
+	struct rule_counters	 counters[RULE_SHARDS];
 };
 
 /* An access table as the configuration names it. */
@@ -207,6 +224,8 @@ const char *rules_stage_name(enum rule_stage);
 enum rule_stage rules_cond_stage(enum cond_type);
 struct atable_conf *rules_table_byid(const struct atable_list *, uint32_t);
 int	rules_need_body(const struct rule_list *);
+int	rules_flags(const struct rule_conf *);
+void	rules_counters(const struct rule_conf *, struct rule_counters *);
 
 /* printconf.c: a rule as -nv prints it, without the newline */
 void	print_rule(FILE *, const struct scamback_conf *,

@@ -63,21 +63,18 @@ rulesctl_show(void (*emit)(void *, struct ctl_rule *), void *arg)
 	const struct scamback_conf	*conf = access_conf();
 	const struct rule_conf		*r;
 	struct ctl_rule			 cr;
+	struct rule_counters		 sum;
 
 	TAILQ_FOREACH(r, &conf->rules, entry) {
 		memset(&cr, 0, sizeof(cr));
 		cr.nr = r->nr;
 		cr.dryrun = conf->rules_dryrun;
-		cr.evaluations = __atomic_load_n(&r->counters.evaluations,
-		    __ATOMIC_RELAXED);
-		cr.matches = __atomic_load_n(&r->counters.matches,
-		    __ATOMIC_RELAXED);
-		cr.refused = __atomic_load_n(&r->counters.refused,
-		    __ATOMIC_RELAXED);
-		cr.deferred = __atomic_load_n(&r->counters.deferred,
-		    __ATOMIC_RELAXED);
-		cr.last = __atomic_load_n(&r->counters.last,
-		    __ATOMIC_RELAXED);
+		rules_counters(r, &sum);
+		cr.evaluations = sum.evaluations;
+		cr.matches = sum.matches;
+		cr.refused = sum.refused;
+		cr.deferred = sum.deferred;
+		cr.last = sum.last;
 		rules_text(conf, r, cr.text, sizeof(cr.text));
 		emit(arg, &cr);
 	}

@@ -384,6 +384,7 @@ struct scamback_conf {
 
 	struct share_conf	 share;
 	int			 rules_dryrun;
+	int			 rules_flags;	/* RF_*, the receiver's */
 	char			*save_dir;	/* the parent's; NULL: none
 						   (an imsg holds no more) */
 	uint32_t		 save_size;		/* octets */

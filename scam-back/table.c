@@ -208,6 +208,13 @@ table_has_names(const struct table *t)
 	return (t->pos.names);
 }
 
+/* Could a local user match (a word, as SCO's "chris")? */
+int
+table_has_words(const struct table *t)
+{
+	return (t->pos.words || t->neg.words);
+}
+
 /* The i-th entry as written, for -nv and for the trip to the engine. */
 int
 table_entry(const struct table *t, size_t i, const char **key,
@@ -233,6 +240,7 @@ table_entry(const struct table *t, size_t i, const char **key,
 static int
 net_key(const struct client_addr *a, int plen, char *buf, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const uint8_t	*b;
 	uint8_t		 m[16];
 	int		 n, i, bits;
@@ -254,10 +262,24 @@ net_key(const struct client_addr *a, int plen, char *buf, size_t len)
 		else
 			m[i] = b[i] & (uint8_t)(0xff << (8 - bits));
 	}
-	off = snprintf(buf, len, "#%c:", n == 4 ? '4' : '6');
-	for (i = 0; i < n && off + 3 < len; i++)
-		off += snprintf(buf + off, len - off, "%02x", m[i]);
-	snprintf(buf + off, len - off, "/%d", plen);
+	/* By hand: this runs for every prefix length at every lookup. */
+	if (len < 3 + 2 * (size_t)n + 5)
+		return (-1);
+	buf[0] = '#';
+	buf[1] = n == 4 ? '4' : '6';
+	buf[2] = ':';
+	off = 3;
+	for (i = 0; i < n; i++) {
+		buf[off++] = hex[m[i] >> 4];
+		buf[off++] = hex[m[i] & 0xf];
+	}
+	buf[off++] = '/';
+	if (plen >= 100)
+		buf[off++] = '0' + plen / 100;
+	if (plen >= 10)
+		buf[off++] = '0' + plen / 10 % 10;
+	buf[off++] = '0' + plen % 10;
+	buf[off] = '\0';
 	return (0);
 }
 

@@ -55,6 +55,7 @@ void		 table_free(struct table *);
 const char	*table_name(const struct table *);
 size_t		 table_count(const struct table *);
 int		 table_has_names(const struct table *);
+int		 table_has_words(const struct table *);
 int		 table_add(struct table *, const char *, const char *, int,
 		    const char **);
 int		 table_add_line(struct table *, char *, const char **);

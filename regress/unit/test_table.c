@@ -133,7 +133,7 @@ test_mail(void)
 	const char	*keys[] = { "chris@sendyouspam.com", "isendspam.com",
 	    "@exact.test", "postmaster@", "<>", "chris", ".below.test",
 	    "*@*.glob.test", "*savetrees.com*", "<*juno.com>",
-	    "user@[192.0.2.1]", "!ok.isendspam.com", NULL };
+	    "user@[192.0.2.1]", "!ok.isendspam.com", "198.51.100.0/24", NULL };
 	struct table	*t = mk("m", keys);
 	const char	*err;
 
@@ -169,6 +169,9 @@ test_mail(void)
 	/* Address literals. */
 	CHECK(mail(t, "user@[192.0.2.1]", 0));
 	CHECK(!mail(t, "user@[192.0.2.2]", 0));
+	/* An address or network: SCO's protected "IP address". */
+	CHECK(mail(t, "anyone@[198.51.100.7]", 0));
+	CHECK(!mail(t, "anyone@[198.51.101.7]", 0));
 	table_free(t);
 
 	/* Shapes that are mistakes. */
