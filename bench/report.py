@@ -176,6 +176,15 @@ wait_nosave = time_("no_save", "max_ms")
 wait_null = time_("null_save", "max_ms")
 
 
+# 50 access rules and a 100,000-entry table, the same daemon without
+rules = {c: {"sb": rate("rules.c%d" % c), "base": rate("norules.c%d" % c),
+             "ratio": Fig(pairs("rules.c%d" % c, "per_s", "norules.c%d" % c,
+                                "per_s", ratio), True),
+             "p99": time_("rules.c%d" % c, "p99_ms"),
+             "base_p99": time_("norules.c%d" % c, "p99_ms")}
+         for c in (10, 50)}
+
+
 def cb(key, higher):
     return Fig(values("cachebench", key), higher)
 
@@ -266,6 +275,9 @@ put("max_verdict_wait_null_milter_ms", wait_null)
 put("head_of_line_cached_p99_ms", hol_p99)
 put("cached_ratio_1m_vs_1k", scale_ratio)
 put("cold_verdict_added_ms", cold_added)
+put("rules_cached_ratio_vs_no_rules", rules[50]["ratio"])
+r["rules_by_sessions"] = {
+    str(c): {k: v.json() for k, v in rules[c].items()} for c in (10, 50)}
 r["cold_verdict"] = {
     "p50_ms": cold.json(), "p99_ms": cold_p99.json(),
     "backend_direct_p50_ms": cold_direct.json(),
@@ -388,6 +400,7 @@ r["not_measured"] = {}
 no_result = ("left out (BENCH_ONLY=%s)" % res["only"] if "only" in res
              else "no result (see the driver's messages)")
 src = {"bytes_per_entry_1m": "cache.1000000", "load_1m_s": "cache.1000000",
+       "rules_cached_ratio_vs_no_rules": "rules",
        "load_1k_s": "cache.1000", "cached_ratio_1m_vs_1k": "cache.1000000",
        "save_1m_s": "save"}
 for k, v in list(r.items()):
@@ -490,6 +503,13 @@ row("cache alone: lookups/s at 1,000,000 entries",
     mw(cb("lookups_per_s_big", True)),
     "1,000 entries " + mw(cb("lookups_per_s_1k", True)),
     mw(cb("ratio_big_vs_1k", True)))
+for c in (10, 50):
+    x = rules[c]
+    row("cached verdicts/s, 50 rules + 100,000-entry table, %s" % sess(c),
+        mw(x["sb"]), "no rules " + mw(x["base"]), mw(x["ratio"]),
+        ">= 0.9 x no rules", x["ratio"].meets(lambda v: v >= 0.9))
+row("  cached p99 with the rules, 10 sessions", mw(rules[10]["p99"], " ms"),
+    "no rules " + mw(rules[10]["base_p99"], " ms"))
 row("cache alone: bytes per entry", mw(cb("bytes_per_entry", False)))
 row("cache alone: longest lookup during a walk",
     mw(cb("max_lookup_us_during_walk", False), " us"))

@@ -19,7 +19,7 @@
 #	BENCH_SECS=3	measured seconds per run (warm-up: a third of it)
 #	BENCH_REPS=5	runs per figure, interleaved with the baseline's
 #	BENCH_ONLY="..."	only these parts: cached uncached cold hol scale
-#			cachealone share postfix (while working on one)
+#			cachealone share rules postfix (while working on one)
 #	BENCH_POSTFIX=0	leave out the Postfix runs
 #	BENCH_KEEP=1	keep the work directory (logs, raw runs)
 
@@ -516,6 +516,75 @@ if part share; then
 	say "the shared cache: two gateways, one store, $REPS runs"
 	BENCH_REPS=$REPS "$BIN/share.sh" "$RUNS" 2>"$T/share.log" ||
 	    nm share "$(tail -n 1 "$T/share.log")"
+fi
+
+# --- access rules: 50 rules and a 100,000-entry table before the cache ---
+# rules_conf path: the daemon of "main" with 50 rules that match none of
+# loadgen's sessions (192.0.2.x, the bench's senders, example.net), so
+# that every verdict walks them all, four through the big table.
+rules_conf() {
+	awk 'BEGIN {
+		for (i = 0; i < 100000; i++) {
+			if (i % 4 == 0)
+				printf "10.%d.%d.0/24\n", int(i / 256) % 256,
+				    i % 256
+			else if (i % 4 == 1)
+				printf "host%d.spam.test\tSPAMMER\n", i
+			else if (i % 4 == 2)
+				printf "u%d@spam.test\n", i
+			else
+				printf "2001:db8:%x:%x::/64\n", int(i / 65536),
+				    i % 65536
+		}
+	}' >"$T/big.table"
+	{
+		echo "table <big> file \"$T/big.table\""
+		echo "reject from <big> \"550 5.7.1 %{value}\""
+		echo "reject helo <big>"
+		echo "reject mail-from <big>"
+		echo "reject rcpt-to <big>"
+		for i in $(seq 46); do
+			case $((i % 4)) in
+			0) echo "reject from 198.51.100.$i" ;;
+			1) echo "reject mail-from \"*@spam$i.test\"" ;;
+			2) echo "reject rcpt-to { x$i@example.org, @list$i.test }" ;;
+			3) echo "reject from { .dialup$i.test } mail-from <>" ;;
+			esac
+		done
+	} >"$T/rules.rules"
+	sb_conf rules "$FAST" "$SLOW" "$COLD" "cache file none
+$(cat "$T/rules.rules")"
+}
+
+if [ $sb_ok -eq 1 ] && part rules; then
+	say "cached verdicts: 50 access rules and a 100,000-entry table" \
+	    "in front of the cache, against the same daemon without"
+	rules_conf
+	if [ "$(grep -c '^reject' "$T/rules.conf")" -ne 50 ]; then
+		nm rules "the bench's rule list is not 50 rules"
+	elif ! sb_start rules "$T/rules.conf"; then
+		nm rules "the daemon did not start with the rules"
+	else
+		rules_pid=$sb_pid
+		lg rfill 1 -s "unix:$T/rules.sock" -S -n 1000 -c 20
+		lg rcheck 1 -s "unix:$T/rules.sock" -S -n 1000 -c 20
+		if [ "$(jget "$RUNS/rcheck.1.json" reject)" != 800 ]; then
+			nm rules "with the rules, 1,000 recipients gave reject=$(jget \
+			    "$RUNS/rcheck.1.json" reject), not 800"
+		else
+			for c in 10 50; do
+				for r in $(seq "$REPS"); do
+					lg "norules.c$c" "$r" -s "unix:$T/main.sock" \
+					    -n 1000 -c "$c" -t "$SECS" -w "$WARM" \
+					    -x "$r"
+					lg "rules.c$c" "$r" -s "unix:$T/rules.sock" \
+					    -n 1000 -c "$c" -t "$SECS" -w "$WARM" \
+					    -x "$r"
+				done
+			done
+		fi
+		stop "$rules_pid"
+	fi
 fi
 
 # --- the whole system: a real Postfix in front ---
