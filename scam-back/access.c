@@ -814,15 +814,16 @@ access_have_rules(void)
 	return (yes);
 }
 
+/* The rules' RF_ flags: which stages and lookups they need. */
 int
-access_need_body(void)
+access_rules_flags(void)
 {
-	int	yes;
+	int	f;
 
 	pthread_rwlock_rdlock(conf_lock);
-	yes = ((*conf_p)->rules_flags & RF_SAVE) != 0;
+	f = (*conf_p)->rules_flags;
 	pthread_rwlock_unlock(conf_lock);
-	return (yes);
+	return (f);
 }
 
 /* A rule as -nv prints it, for scambackctl; cut to fit. */

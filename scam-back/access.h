@@ -89,7 +89,7 @@ int		 access_save_eom(struct access *, struct access_reply *);
 
 /* Which steps the MTA must send: HELO for rules, headers for save rules. */
 int		 access_have_rules(void);
-int		 access_need_body(void);
+int		 access_rules_flags(void);
 
 /*
  * The engine's configuration and its lock, and whether it verifies this

@@ -87,8 +87,8 @@
 #define SKIP_SAVING	(SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY)
 /*
  * Steps scam-back reads but always lets pass: the MTA need not wait for
- * an answer (a round trip per connection and per message).  Not with
- * access rules that may refuse there.
+ * an answer (a round trip per connection and per message).  Not where
+ * an access rule may refuse.
  */
 #define NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_MAIL)
 
@@ -412,7 +412,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	struct mconn	*c;
 	unsigned long	skip = SKIP_STEPS, nr;
-	int		rules, failed;
+	int		rules, flags, failed;
 
 	/*
 	 * Without rules, only RCPT's macros: nothing else is looked at, and
@@ -422,15 +422,21 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((c = milter_conn(ctx)) == NULL)
 		return (SMFIS_CONTINUE);
 	c->negotiated = 1;
+	nr = f1 & NR_STEPS;
 	if ((rules = access_have_rules())) {
 		if ((c->access = access_new()) == NULL)
 			log_warn("%s", __func__);
 		skip &= ~SMFIP_NOHELO;
+		flags = access_rules_flags();
+		if (flags & RF_SAVE)
+			skip &= ~SKIP_SAVING;
+		/* A refusal at connect or helo is repeated at MAIL. */
+		if (flags & RF_CONNECT)
+			nr &= ~SMFIP_NR_CONN;
+		if (flags & RF_EARLY)
+			nr &= ~SMFIP_NR_MAIL;
 	}
-	if (access_need_body())
-		skip &= ~SKIP_SAVING;
 	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_SETSYMLIST);
-	nr = rules ? 0 : f1 & NR_STEPS;
 	*pf1 = f1 & (skip | nr);
 	c->nr = nr;
 	if (__atomic_exchange_n(&noreply, nr, __ATOMIC_RELAXED) != nr &&

@@ -484,6 +484,10 @@ rules_flags(const struct rule_conf *r)
 		}
 	if (r->flags & RULE_F_SAVE)
 		f |= RF_SAVE;
+	if (r->stage == STAGE_CONNECT)
+		f |= RF_CONNECT;
+	if (r->stage != STAGE_RCPT)
+		f |= RF_EARLY;
 	return (f);
 }
 

@@ -102,6 +102,8 @@ struct rule_counters {
 #define RF_NS			0x08
 #define RF_DNS			(RF_RESOLVABLE | RF_PARENT | RF_MX | RF_NS)
 #define RF_SAVE			0x10
+#define RF_CONNECT		0x20	/* a rule acts on connect */
+#define RF_EARLY		0x40	/* on connect, helo or mail */
 
 /* Travels as an imsg payload: fixed arrays, no pointers but the list's. */
 struct rule_conf {
