@@ -63,6 +63,8 @@ struct tindex {
 	struct tslot	*slots;
 	size_t		 cap;		/* a power of two, or 0 */
 	size_t		 used;
+	uint64_t	 lens[4];	/* the hashed keys' lengths (255:
+					   longer): most misses cost no hash */
 	uint32_t	*pats;		/* globs and regexes, in order */
 	size_t		 npats;
 	uint8_t		 plen4[33];	/* prefix lengths with networks */
@@ -426,7 +428,7 @@ index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
 {
 	const struct tentry	*n = &e[i];
 	uint32_t		*p, h;
-	size_t			 j;
+	size_t			 j, len;
 	int			 plen;
 
 	if (n->kind != TK_NET && n->kind != TK_ADDR)
@@ -453,6 +455,10 @@ index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
 		ix->below = 1;
 	if ((ix->used + 1) * 2 > ix->cap && index_grow(ix, e) == -1)
 		return (-1);
+	len = strlen(n->norm);
+	if (len > 255)
+		len = 255;
+	ix->lens[len / 64] |= (uint64_t)1 << (len % 64);
 	h = hash(n->norm);
 	j = h & (ix->cap - 1);
 	while (ix->slots[j].i != 0) {
@@ -472,9 +478,13 @@ index_get(const struct table *t, const struct tindex *ix, const char *key)
 {
 	const struct tslot	*sl;
 	uint32_t		 h;
-	size_t			 j;
+	size_t			 j, len;
 
 	if (ix->cap == 0)
+		return (NULL);
+	for (len = 0; key[len] != '\0' && len < 255; len++)
+		;
+	if (!(ix->lens[len / 64] & (uint64_t)1 << (len % 64)))
 		return (NULL);
 	h = hash(key);
 	for (j = h & (ix->cap - 1); (sl = &ix->slots[j])->i != 0;
