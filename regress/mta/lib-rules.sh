@@ -113,3 +113,21 @@ expect_replies() {
 	diff -u "$2" "$T/got" >&2 ||
 	    fail "$1: $(tail -5 "$PF/maillog")"
 }
+
+# check what session-arguments...: one session, whose replies must be
+# those of $T/want.
+check() {
+	_what=$1
+	shift
+	session "$@" >"$T/got"
+	expect_replies "$_what" "$T/want"
+}
+
+# rules_backends -U user...: a backend that knows these users
+# (BACKEND_PORT, BACKEND_LOG) and one that refuses every session
+# (DOWN_PORT), for the unreachable backend's 4xx.
+rules_backends() {
+	start_backend -m refuse
+	DOWN_PORT=$BACKEND_PORT
+	start_backend "$@"
+}

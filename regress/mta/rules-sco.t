@@ -38,13 +38,6 @@ EOF
 start_scamback <"$T/body"
 rules_pf "example.net, foobar.test, elsewhere.test"
 
-check() {
-	_what=$1
-	shift
-	session "$@" >"$T/got"
-	expect_replies "$_what" "$T/want"
-}
-
 # check_rcpt: relays by name and by address; others may not relay.
 cat >"$T/want" <<'EOF'
 MAIL 250 2.1.0 Ok

@@ -15,19 +15,13 @@
 . "$(dirname "$0")/../milter/engine.sh"
 . "$(dirname "$0")/lib-rules.sh"
 
-start_backend -U bob@example.net -U carol@example.net -U postmaster@example.net
-good=$BACKEND_PORT
-goodlog=$BACKEND_LOG
-start_backend -m refuse
-down=$BACKEND_PORT
-BACKEND_PORT=$good
-BACKEND_LOG=$goodlog
+rules_backends -U bob@example.net -U carol@example.net -U postmaster@example.net
 mkdir -p "$T/saved"
 
 cat >"$T/rules" <<EOF
 unreachable tempfail
 backend "down" {
-	host 127.0.0.1 port $down
+	host 127.0.0.1 port $DOWN_PORT
 	catchall ignore
 }
 domain "down.test" backend "down"
@@ -54,13 +48,6 @@ EOF
 rules_conf <"$T/rules" >"$T/body"
 start_scamback <"$T/body"
 rules_pf "example.net, down.test"
-
-check() {
-	_what=$1
-	shift
-	session "$@" >"$T/got"
-	expect_replies "$_what" "$T/want"
-}
 
 # on connect: disconnect ends the session; a reject holds for it.
 # Postfix answers a refusal at connect in its own words, and logs ours.
