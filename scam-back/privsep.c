@@ -29,6 +29,7 @@
 #include <paths.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,7 @@ exec_child(enum scamback_proc p, const char *argv0, int fd, int logfd,
     int debug, int verbose)
 {
 	char	*argv[8];
+	sigset_t set;
 	int	 argc = 0;
 
 	/*
@@ -101,6 +103,9 @@ exec_child(enum scamback_proc p, const char *argv0, int fd, int logfd,
 	 */
 	if (setsid() == -1)
 		fatal("setsid");
+	/* The parent blocks signals while it starts; a child starts clean. */
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
 
 	if (logfd == PARENT_SOCK_FILENO && (logfd = dup(logfd)) == -1)
 		fatal("cannot setup log fd");

@@ -127,6 +127,7 @@ int
 main(int argc, char *argv[])
 {
 	struct event	 ev_sigint, ev_sigterm, ev_sighup, ev_sigchld;
+	sigset_t	 startsigs;
 	int		 ch, debug = 0, noaction = 0;
 	int		 pipe_engine[2], pipe_prober[2], pipe_ipc[2];
 	int		 log_engine[2], log_prober[2];
@@ -233,6 +234,17 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	if (!debug)
 		parent_detach_begin();
+	/*
+	 * From the control socket's creation on, a stop may come: it waits
+	 * until the handlers are in place rather than kill the parent with
+	 * its sockets and children left behind.
+	 */
+	sigemptyset(&startsigs);
+	sigaddset(&startsigs, SIGTERM);
+	sigaddset(&startsigs, SIGINT);
+	sigaddset(&startsigs, SIGHUP);
+	sigaddset(&startsigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &startsigs, NULL);
 	if (parent_cache_dir(conf) == -1)
 		fatalx("cannot start without the cache file's directory");
 	log_procinit("parent");
@@ -282,6 +294,7 @@ main(int argc, char *argv[])
 	signal_add(&ev_sighup, NULL);
 	signal_add(&ev_sigchld, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &startsigs, NULL);
 
 	imsgev_init(&children[PROC_ENGINE].iev, pipe_engine[0],
 	    parent_dispatch_imsg, &children[PROC_ENGINE]);
