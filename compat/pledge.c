@@ -864,7 +864,8 @@ misc_rules(scmp_filter_ctx ctx, uint32_t p)
  * system calls in the process that erred: readlink("/proc/self/exe"),
  * open("/proc/self/maps") and others for the stack's bounds and the
  * modules, then libbacktrace's stat and read of the binaries and their
- * debug files, for the symbols.
+ * debug files, for the symbols (gcc), or a fork of llvm-symbolizer
+ * (clang).
  * A pledged process without "rpath" was killed by the first of them, so
  * the test saw SIGSYS and no report (CI, 651931f).  Reading is what they
  * need; nothing that writes, creates or executes is added, and Landlock
@@ -884,8 +885,15 @@ sanitizer_rules(scmp_filter_ctx ctx, uint32_t p)
 	    (rc = rule(ctx, SCMP_ACT_ALLOW, "lstat", 0, NULL)) != 0 ||
 	    (rc = rule(ctx, SCMP_ACT_ALLOW, "newfstatat", 0, NULL)) != 0))
 		return (rc);
-	if ((p & P_READ) == 0)
-		return (open_allow(ctx, OPEN_MASK, O_RDONLY));
+	if ((p & P_READ) == 0 &&
+	    (rc = open_allow(ctx, OPEN_MASK, O_RDONLY)) != 0)
+		return (rc);
+	/*
+	 * clang's runtime forks llvm-symbolizer with the raw fork(2), which
+	 * glibc never uses: refused, the report goes on without symbols.
+	 */
+	if ((p & PLEDGE_PROC) == 0)
+		return (rule(ctx, SCMP_ACT_ERRNO(EACCES), "fork", 0, NULL));
 	return (0);
 }
 #endif /* SANDBOX_SANITIZE */
