@@ -51,6 +51,15 @@ static void	*malloc_warmup(void *);
  * too little room: the environment's strings, which follow the arguments,
  * serve too once the environment has moved to the heap.
  */
+/*
+ * What compat_init() moved to the heap lives as long as the process; kept
+ * here too (volatile: never read, but not to be optimised away), so that
+ * nothing replacing environ or the program's names (setprogname) makes
+ * it look lost to valgrind.
+ */
+static char	**volatile moved_env;
+static char	 *volatile moved_name, *volatile moved_short_name;
+
 void
 compat_init(int argc, char *argv[])
 {
@@ -72,6 +81,7 @@ compat_init(int argc, char *argv[])
 			;
 		if ((env = calloc(n + 1, sizeof(*env))) == NULL)
 			return;
+		moved_env = env;
 		for (i = 0; i < n; i++) {
 			if (environ[i] == end + 1)
 				end = environ[i] + strlen(environ[i]);
@@ -101,8 +111,8 @@ compat_init(int argc, char *argv[])
 		title_start = NULL;
 		return;
 	}
-	program_invocation_name = name;
-	program_invocation_short_name = short_name;
+	program_invocation_name = moved_name = name;
+	program_invocation_short_name = moved_short_name = short_name;
 }
 
 void
