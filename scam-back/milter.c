@@ -88,7 +88,7 @@
 /*
  * Steps scam-back reads but always lets pass: the MTA need not wait for
  * an answer (a round trip per connection and per message).  Not where
- * an access rule may refuse.
+ * an access rule may refuse, nor at MAIL when the rules use DNS.
  */
 #define NR_STEPS	(SMFIP_NR_CONN | SMFIP_NR_MAIL)
 
@@ -433,7 +433,12 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		/* A refusal at connect or helo is repeated at MAIL. */
 		if (flags & RF_CONNECT)
 			nr &= ~SMFIP_NR_CONN;
-		if (flags & RF_EARLY)
+		/*
+		 * Postfix keeps an event that wants no reply in its buffer
+		 * until the next one: the DNS lookups begun at MAIL FROM
+		 * would start only at RCPT.
+		 */
+		if (flags & (RF_EARLY | RF_DNS))
 			nr &= ~SMFIP_NR_MAIL;
 	}
 	*pf0 = f0 & (SMFIF_DELRCPT | SMFIF_SETSYMLIST);

@@ -6,6 +6,7 @@
 # same MAIL FROM domain put one question to the name server (the lookup
 # in flight is joined), later sessions within the TTL none (the engine's
 # cache), a session after the TTL asks again; an NXDOMAIN is cached too.
+# The question is put at MAIL FROM: a RCPT after its answer does not wait.
 # SERVFAIL and silence, met by many sessions at once, give every one of
 # them a 4xx and never a 5xx, also where set permanent (smap kill-mail)
 # turns 4xx into 5xx; the failure is kept a while, not asked again for
@@ -24,7 +25,8 @@ command -v jq >/dev/null 2>&1 || skip "jq not installed"
 # one lookup is one question): sessions starting meanwhile join it.
 start_dns "slow.test DELAY 600" "slow.test MX 10 mx.ok.test" \
     "mx.ok.test A 192.0.2.25" "short.test 2 MX 10 mx.ok.test" \
-    "broken.test SERVFAIL" "silent.test TIMEOUT" "hush.test TIMEOUT"
+    "broken.test SERVFAIL" "silent.test TIMEOUT" "hush.test TIMEOUT" \
+    "early.test DELAY 900" "early.test MX 10 mx.ok.test"
 
 N=6
 start_backend -U bob@example.net -U later@example.net
@@ -119,6 +121,32 @@ sleep 3
 session -f b@short.test bob@example.net >"$T/got"
 expect_replies "short TTL, expired" "$T/want"
 asked "short TTL" 2 short.test
+
+# Asked at MAIL FROM: the question reaches the name server before any
+# RCPT is sent (Postfix sends the MAIL event at once only when it waits
+# for a reply to it), and a RCPT after the answer (900 ms) does not wait.
+/usr/bin/python3 - "$SMTP" "$DNS_LOG" >"$T/early" <<'EOF' ||
+import smtplib, sys, time
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("mx.remote.test")
+print("MAIL %d" % s.mail("x@early.test")[0])
+t = time.monotonic()
+while " early.test MX " not in open(sys.argv[2]).read():
+    if time.monotonic() - t > 5:
+        print("not asked at MAIL FROM")
+        sys.exit(1)
+    time.sleep(0.01)
+time.sleep(1.2)
+t = time.monotonic()
+code = s.rcpt("bob@example.net")[0]
+print("RCPT %d %d ms" % (code, (time.monotonic() - t) * 1000))
+s.quit()
+EOF
+    fail "early: $(cat "$T/early")"
+ms=$(sed -n 's/^RCPT 250 \([0-9]*\) ms$/\1/p' "$T/early")
+[ -n "$ms" ] && [ "$ms" -lt 600 ] ||
+    fail "RCPT waited for the lookup begun at MAIL FROM: $(cat "$T/early")"
+asked "at MAIL FROM" 1 early.test
 
 # A name that does not exist: 5xx, and cached like any answer.
 wave nx "550 5.1.8 <a@nx.test>: Sender address rejected: Domain not found" \
