@@ -81,14 +81,14 @@ wave() {
 	_w=$1
 	want "$2"
 	shift 2
-	_i=0 _pids=""
+	_i=0 _wpids=""
 	while [ $_i -lt $N ]; do
 		_i=$((_i + 1))
 		mkdir -p "$T/$_w.$_i"
 		(T=$T/$_w.$_i; session "$@" >"$T/got") &
-		_pids="$_pids $!"
+		_wpids="$_wpids $!"
 	done
-	for _p in $_pids; do
+	for _p in $_wpids; do
 		wait "$_p"
 	done
 	_i=0
