@@ -226,6 +226,34 @@ config_domain_find(struct scamback_conf *conf, const char *name,
 	return (NULL);
 }
 
+/* The same domains, in the same order, matched the same way. */
+int
+config_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
+{
+	struct domain_conf	*da, *db;
+
+	for (da = TAILQ_FIRST(&a->domains), db = TAILQ_FIRST(&b->domains);
+	    da != NULL && db != NULL;
+	    da = TAILQ_NEXT(da, entry), db = TAILQ_NEXT(db, entry))
+		if (strcmp(da->name, db->name) != 0 || da->match != db->match)
+			return (0);
+	return (da == NULL && db == NULL);
+}
+
+/* The same name servers, in the same order. */
+int
+config_resolvers_equal(struct scamback_conf *a, struct scamback_conf *b)
+{
+	struct resolver_conf	*ra, *rb;
+
+	for (ra = TAILQ_FIRST(&a->resolvers), rb = TAILQ_FIRST(&b->resolvers);
+	    ra != NULL && rb != NULL;
+	    ra = TAILQ_NEXT(ra, entry), rb = TAILQ_NEXT(rb, entry))
+		if (memcmp(&ra->ss, &rb->ss, sizeof(ra->ss)) != 0)
+			return (0);
+	return (ra == NULL && rb == NULL);
+}
+
 /*
  * Access tables entry by entry, then the rules: only the engine uses
  * them, and a table may hold millions of entries.

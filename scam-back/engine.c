@@ -80,10 +80,6 @@ static void	*engine_event_thread(void *);
 static void	engine_stop_timeout(int, short, void *);
 static void	engine_reconf(struct scamback_conf *);
 static int	engine_protected(const char *);
-static int	engine_domains_equal(struct scamback_conf *,
-		    struct scamback_conf *);
-static int	engine_resolvers_equal(struct scamback_conf *,
-		    struct scamback_conf *);
 static int	engine_keep_entry(const char *, void *);
 static void	engine_wake(void);
 static void	engine_send(int, short, void *);
@@ -471,11 +467,11 @@ engine_reconf(struct scamback_conf *conf)
 
 	if (old->cache_size != conf->cache_size)
 		cache_resize(engine_cache, conf->cache_size);
-	if (!engine_domains_equal(old, conf))
+	if (!config_domains_equal(old, conf))
 		dropped = cache_filter(engine_cache, engine_keep_entry, idx);
 	dns_configure(conf->dns_timeout);
 	/* Other name servers may answer otherwise. */
-	if (!engine_resolvers_equal(old, conf))
+	if (!config_resolvers_equal(old, conf))
 		dns_flush();
 	if (strcmp(old->listen.spec, conf->listen.spec) != 0 ||
 	    strcmp(old->user, conf->user) != 0)
@@ -491,32 +487,6 @@ static int
 engine_protected(const char *domain)
 {
 	return (policy_domain(engine_conf, engine_domains, domain) != NULL);
-}
-
-static int
-engine_domains_equal(struct scamback_conf *a, struct scamback_conf *b)
-{
-	struct domain_conf	*da, *db;
-
-	for (da = TAILQ_FIRST(&a->domains), db = TAILQ_FIRST(&b->domains);
-	    da != NULL && db != NULL;
-	    da = TAILQ_NEXT(da, entry), db = TAILQ_NEXT(db, entry))
-		if (strcmp(da->name, db->name) != 0 || da->match != db->match)
-			return (0);
-	return (da == NULL && db == NULL);
-}
-
-static int
-engine_resolvers_equal(struct scamback_conf *a, struct scamback_conf *b)
-{
-	struct resolver_conf	*ra, *rb;
-
-	for (ra = TAILQ_FIRST(&a->resolvers), rb = TAILQ_FIRST(&b->resolvers);
-	    ra != NULL && rb != NULL;
-	    ra = TAILQ_NEXT(ra, entry), rb = TAILQ_NEXT(rb, entry))
-		if (memcmp(&ra->ss, &rb->ss, sizeof(ra->ss)) != 0)
-			return (0);
-	return (ra == NULL && rb == NULL);
 }
 
 /* Runs with a cache shard locked: reads only the configuration. */

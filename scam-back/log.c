@@ -127,6 +127,31 @@ log_relayed(pid_t pid, int pri, const char *text)
 	pthread_mutex_unlock(&write_mtx);
 }
 
+/*
+ * The parent: a child's lines waiting on its log socket fd, a few at a
+ * time, so that a child cannot keep the parent busy.  title names the
+ * child in a warning.
+ */
+void
+log_relay_read(int fd, pid_t pid, const char *title)
+{
+	char		 buf[LOG_RELAY_MAX + 1];
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < 64; i++) {
+		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("%s: log relay", title);
+			return;
+		}
+		if (n < 2)
+			continue;
+		buf[n] = '\0';
+		log_relayed(pid, (unsigned char)buf[0], buf + 1);
+	}
+}
+
 void
 log_procinit(const char *procname)
 {

@@ -27,6 +27,7 @@
 void	log_init(int, int);
 void	log_relay(int);
 void	log_relayed(pid_t, int, const char *);
+void	log_relay_read(int, pid_t, const char *);
 void	log_procinit(const char *);
 void	log_stderr(int);
 void	log_setverbose(int);

@@ -16,7 +16,7 @@
 
 /*
  * What the parent's files share: scam-back.c, parent_start.c,
- * parent_cache.c, control.c.
+ * parent_cache.c, parent_restart.c, control.c.
  */
 
 #ifndef PARENT_H
@@ -24,6 +24,18 @@
 
 struct cache_save_done;
 struct stat;
+
+#define PARENT_WAIT	5	/* seconds a child gets to stop */
+
+/* A child of the parent's: scam-back.c's table, lent to parent_restart.c. */
+struct child {
+	pid_t		 pid;
+	int		 exited;
+	int		 killed;	/* SIGKILL, ours */
+	struct imsgev	 iev;
+	int		 logfd;		/* its log lines come in here */
+	struct event	 log_ev;
+};
 
 /* scam-back.c */
 void		 parent_shutdown(void);
@@ -51,6 +63,16 @@ void		 spawner_init(const char *, int, int);
 pid_t		 spawner_start(enum scamback_proc, int, int);
 int		 spawner_reaped(pid_t, int);
 void		 spawner_stop(void);
+
+/* parent_restart.c: a prober replaced by a reload */
+void		 parent_restart_init(struct child *,
+		    void (*)(int, short, void *), void (*)(int, short, void *));
+int		 parent_prober_restart(struct scamback_conf *, const char *);
+void		 parent_prober_switched(void);
+int		 parent_retiring(void);
+int		 parent_retire_reaped(pid_t, int);
+void		 parent_retire_close(void);
+void		 parent_retire_kill(void);
 
 /* restart.c: what a running prober's sandbox fixed at its start */
 struct prober_fixed;

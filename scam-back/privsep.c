@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,21 @@ const char *
 proc_title(enum scamback_proc p)
 {
 	return (proc_titles[p]);
+}
+
+/* How a child ended, from its wait(2) status, in words. */
+const char *
+child_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "terminated by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "stopped");
+	return (buf);
 }
 
 /*

@@ -65,15 +65,6 @@ static void		parent_send_config(struct scamback_conf *);
 static void		parent_reload(void);
 static void		parent_sockets_remove(void);
 static void		parent_log_relay(int, short, void *);
-static void		parent_log_retiring(int, short, void *);
-static void		log_relay_read(int, pid_t, enum scamback_proc);
-static int		parent_prober_restart(struct scamback_conf *,
-			    const char *);
-static void		parent_prober_switched(void);
-static void		parent_retire_close(void);
-static void		parent_retire_timeout(int, short, void *);
-
-#define PARENT_WAIT	5	/* seconds a child gets to stop */
 
 static int			 verbose;
 static struct scamback_conf	*conf;
@@ -87,27 +78,7 @@ static struct event		 stop_ev;
 static struct milter_ready	 milter_ready;
 static int			 milter_ready_got;
 static struct stat		 control_sb;
-
-static struct child {
-	pid_t		 pid;
-	int		 exited;
-	int		 killed;	/* SIGKILL, ours */
-	struct imsgev	 iev;
-	int		 logfd;		/* its log lines come in here */
-	struct event	 log_ev;
-} children[PROC_MAX];
-
-/*
- * A prober replaced by a reload: it goes once the engine has switched to
- * the new one (its pipe from us closes), and its end is no death.
- */
-static struct retiring {
-	pid_t		 pid;		/* 0: none */
-	int		 fd;		/* its pipe, until the engine switched */
-	struct event	 ev;		/* kill it if it does not go */
-	int		 logfd;		/* its log lines, until it is reaped */
-	struct event	 log_ev;
-} retiring = { .fd = -1, .logfd = -1 };
+static struct child		 children[PROC_MAX];
 /* What the running prober's sandbox fixed at its start. */
 static struct prober_fixed	*prober_fixed;
 
@@ -330,6 +301,7 @@ main(int argc, char *argv[])
 
 	/* A reload may have to start the prober again: not from a sandbox. */
 	spawner_init(argv0, debug, verbose);
+	parent_restart_init(children, parent_dispatch_imsg, parent_log_relay);
 	parent_sandbox(conffile, csock, conf, argv0);
 
 	event_dispatch();
@@ -358,20 +330,6 @@ parent_sig(int sig, short event, void *arg)
 	}
 }
 
-static const char *
-child_status(int status, char *buf, size_t len)
-{
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "terminated by signal %d (%s)",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
-	else
-		snprintf(buf, len, "stopped");
-	return (buf);
-}
-
 /* SIGCHLD: which child, and how. */
 static void
 parent_reap(void)
@@ -395,24 +353,8 @@ parent_reaped(pid_t pid, int status)
 	enum scamback_proc	 p;
 	char			 how[64];
 
-	if (spawner_reaped(pid, status))
+	if (spawner_reaped(pid, status) || parent_retire_reaped(pid, status))
 		return;
-	if (retiring.pid != 0 && pid == retiring.pid) {
-		child_status(status, how, sizeof(how));
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			log_debug("replaced prober (pid %d) %s", (int)pid, how);
-		else
-			log_warnx("replaced prober (pid %d) %s", (int)pid, how);
-		/* What it said before it went, then its log socket goes. */
-		log_relay_read(retiring.logfd, pid, PROC_PROBER);
-		event_del(&retiring.log_ev);
-		close(retiring.logfd);
-		retiring.logfd = -1;
-		retiring.pid = 0;
-		parent_retire_close();
-		evtimer_del(&retiring.ev);
-		return;
-	}
 	for (p = PROC_ENGINE; p < PROC_MAX; p++)
 		if (children[p].pid == pid)
 			break;
@@ -476,8 +418,7 @@ parent_alarm(int sig)
 			children[p].killed = 1;
 			kill(children[p].pid, SIGKILL);
 		}
-	if (retiring.pid != 0)
-		kill(retiring.pid, SIGKILL);
+	parent_retire_kill();
 }
 
 /*
@@ -633,7 +574,7 @@ parent_reload_config(char *msg, size_t len)
 
 	/* Ports, CA files: what only a new prober's sandbox allows. */
 	if ((restart = !prober_fixed_covers(prober_fixed, nconf, why,
-	    sizeof(why))) && retiring.pid != 0) {
+	    sizeof(why))) && parent_retiring()) {
 		config_free(nconf);
 		log_warnx("reload of %s: the prober's restart before this one "
 		    "is still under way; keeping the running configuration",
@@ -679,119 +620,6 @@ parent_reload_config(char *msg, size_t len)
 	}
 	log_info("configuration reloaded");
 	return (0);
-}
-
-/*
- * A reload needs what the running prober's sandbox fixed at its start
- * (why): start another with the new configuration and its own socket to
- * the engine, which switches to it and sends again what the old one had
- * not answered.  The old one goes when the engine says it has switched.
- * The engine gets the new configuration before the switch, so that both
- * sides agree on it from the first probe.
- */
-static int
-parent_prober_restart(struct scamback_conf *nconf, const char *why)
-{
-	struct child	*c = &children[PROC_PROBER];
-	int		 pp[2], ipc[2], lp[2];
-	pid_t		 pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    PF_UNSPEC, pp) == -1) {
-		log_warn("%s: socketpair", __func__);
-		return (-1);
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    PF_UNSPEC, ipc) == -1) {
-		log_warn("%s: socketpair", __func__);
-		close(pp[0]);
-		close(pp[1]);
-		return (-1);
-	}
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, PF_UNSPEC,
-	    lp) == -1) {
-		log_warn("%s: socketpair", __func__);
-		close(pp[0]);
-		close(pp[1]);
-		close(ipc[0]);
-		close(ipc[1]);
-		return (-1);
-	}
-	if ((pid = spawner_start(PROC_PROBER, pp[1], lp[1])) == -1) {
-		close(pp[0]);
-		close(ipc[0]);
-		close(ipc[1]);
-		close(lp[0]);
-		log_warnx("the prober could not be restarted for %s: restart "
-		    "scam-back", why);
-		return (-1);
-	}
-
-	/* The old one: no longer heard, its pipe open until the switch. */
-	event_del(&c->iev.ev);
-	imsgbuf_clear(&c->iev.ibuf);
-	retiring.fd = c->iev.ibuf.fd;
-	retiring.pid = c->pid;
-	evtimer_set(&retiring.ev, parent_retire_timeout, NULL);
-	event_del(&c->log_ev);
-	retiring.logfd = c->logfd;
-	event_set(&retiring.log_ev, retiring.logfd, EV_READ | EV_PERSIST,
-	    parent_log_retiring, NULL);
-	event_add(&retiring.log_ev, NULL);
-	log_info("restarting the prober for %s: pid %d replaces %d", why,
-	    (int)pid, (int)c->pid);
-
-	c->pid = pid;
-	c->exited = c->killed = 0;
-	c->logfd = lp[0];
-	event_set(&c->log_ev, c->logfd, EV_READ | EV_PERSIST,
-	    parent_log_relay, c);
-	event_add(&c->log_ev, NULL);
-	imsgev_init(&c->iev, pp[0], parent_dispatch_imsg, c);
-	if (config_send(&c->iev.ibuf, nconf, 0) == -1 ||
-	    imsgev_compose(&c->iev, IMSG_SOCKET_IPC, 0, 0, ipc[1], NULL,
-	    0) == -1 ||
-	    imsgev_compose(&c->iev, IMSG_START, 0, 0, -1, NULL, 0) == -1)
-		fatal("cannot start the new prober");
-	if (config_send(&children[PROC_ENGINE].iev.ibuf, nconf, 1) == -1 ||
-	    imsgev_compose(&children[PROC_ENGINE].iev, IMSG_SOCKET_IPC, 0, 0,
-	    ipc[0], NULL, 0) == -1)
-		fatal("cannot pass the new prober to the engine");
-	imsgev_add(&children[PROC_ENGINE].iev);
-	return (0);
-}
-
-/* The engine talks to the new prober: the old one may go. */
-static void
-parent_prober_switched(void)
-{
-	struct timeval	tv = { PARENT_WAIT, 0 };
-
-	if (retiring.fd == -1)
-		fatalx("IMSG_PROBER_SWITCHED without a restart");
-	parent_retire_close();
-	if (retiring.pid != 0)
-		evtimer_add(&retiring.ev, &tv);
-}
-
-/* Its pipe closes: the replaced prober exits. */
-static void
-parent_retire_close(void)
-{
-	if (retiring.fd == -1)
-		return;
-	close(retiring.fd);
-	retiring.fd = -1;
-}
-
-static void
-parent_retire_timeout(int fd, short event, void *arg)
-{
-	if (retiring.pid == 0)
-		return;
-	log_warnx("replaced prober (pid %d) did not stop; killing it",
-	    (int)retiring.pid);
-	kill(retiring.pid, SIGKILL);
 }
 
 static void
@@ -943,32 +771,6 @@ parent_log_relay(int fd, short event, void *arg)
 {
 	struct child	*c = arg;
 
-	log_relay_read(fd, c->pid, c - children);
+	log_relay_read(fd, c->pid, proc_title(c - children));
 }
 
-/* A prober that a reload replaced says its last words under its pid. */
-static void
-parent_log_retiring(int fd, short event, void *arg)
-{
-	log_relay_read(fd, retiring.pid, PROC_PROBER);
-}
-
-static void
-log_relay_read(int fd, pid_t pid, enum scamback_proc p)
-{
-	char		 buf[LOG_RELAY_MAX + 1];
-	ssize_t		 n;
-	int		 i;
-
-	for (i = 0; i < 64; i++) {
-		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("%s: log relay", proc_title(p));
-			return;
-		}
-		if (n < 2)
-			continue;
-		buf[n] = '\0';
-		log_relayed(pid, (unsigned char)buf[0], buf + 1);
-	}
-}

@@ -628,6 +628,10 @@ struct backend_conf	*config_backend_new(const char *);
 void			 config_backend_free(struct backend_conf *);
 struct domain_conf	*config_domain_find(struct scamback_conf *,
 			    const char *, enum domain_match);
+int			 config_domains_equal(struct scamback_conf *,
+			    struct scamback_conf *);
+int			 config_resolvers_equal(struct scamback_conf *,
+			    struct scamback_conf *);
 
 /* parse.y */
 #define SCAMBACK_OPT_VERBOSE	0x01
@@ -702,6 +706,7 @@ void			 drop_privileges(enum scamback_proc, const char *);
 __dead void		 exec_child(enum scamback_proc, const char *, int, int,
 			    int, int);
 const char		*proc_title(enum scamback_proc);
+const char		*child_status(int, char *, size_t);
 void			 imsgev_init(struct imsgev *, int,
 			    void (*)(int, short, void *), void *);
 void			 imsgev_set(struct imsgev *,
