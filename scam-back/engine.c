@@ -748,49 +748,12 @@ engine_check(const char *address, uint32_t peerid,
 	struct ctl_check		 cc;
 	const struct domain_conf	*d;
 	struct check			*ck;
-	const char			*why;
-	size_t				 domoff;
 
-	memset(&cc, 0, sizeof(cc));
-	strlcpy(cc.address, address, sizeof(cc.address));
-	cc.res.verdict = VERDICT_UNKNOWN;
-	switch (addr_normalise(address, cc.address, sizeof(cc.address),
-	    &domoff, &why)) {
-	case ADDR_OK:
-		break;
-	case ADDR_IMPOSSIBLE:
-		/* As engine_rcpt: refused in a verified domain, no probe. */
-		if (policy_domain(engine_conf, engine_domains,
-		    cc.address) != NULL) {
-			cc.res.verdict = VERDICT_INVALID;
-			snprintf(cc.res.text, sizeof(cc.res.text), "cannot be "
-			    "a mailbox (%s): refused with 550 5.1.3, no probe",
-			    why);
-		} else
-			snprintf(cc.res.text, sizeof(cc.res.text),
-			    "not a usable address (%s)", why);
-		strlcpy(cc.address, address, sizeof(cc.address));
-		done(peerid, &cc);
-		return;
-	case ADDR_NODOMAIN:
-		strlcpy(cc.res.text, "address without a domain: not verified",
-		    sizeof(cc.res.text));
-		done(peerid, &cc);
-		return;
-	default:
-		strlcpy(cc.res.text, "not a usable address",
-		    sizeof(cc.res.text));
+	if ((d = policy_check(engine_conf, engine_domains, address,
+	    &cc)) == NULL) {
 		done(peerid, &cc);
 		return;
 	}
-	if ((d = policy_domain(engine_conf, engine_domains,
-	    cc.address + domoff)) == NULL) {
-		strlcpy(cc.res.text, "domain not verified by any backend",
-		    sizeof(cc.res.text));
-		done(peerid, &cc);
-		return;
-	}
-	strlcpy(cc.backend, d->backend, sizeof(cc.backend));
 
 	if ((ck = calloc(1, sizeof(*ck))) == NULL)
 		fatal(NULL);

@@ -252,6 +252,58 @@ policy_decide(const struct scamback_conf *conf,
 	strlcpy(dec->backend, d->backend, sizeof(dec->backend));
 }
 
+/*
+ * scambackctl check, before its probe: the address normalised into cc,
+ * and the domain conf that verifies it; NULL when there is no probe to
+ * make, and cc says why (or refuses it, as an RCPT would be).
+ */
+const struct domain_conf *
+policy_check(const struct scamback_conf *conf,
+    const struct domain_index *idx, const char *address,
+    struct ctl_check *cc)
+{
+	const struct domain_conf	*d;
+	const char			*why;
+	size_t				 domoff;
+
+	memset(cc, 0, sizeof(*cc));
+	strlcpy(cc->address, address, sizeof(cc->address));
+	cc->res.verdict = VERDICT_UNKNOWN;
+	switch (addr_normalise(address, cc->address, sizeof(cc->address),
+	    &domoff, &why)) {
+	case ADDR_OK:
+		break;
+	case ADDR_IMPOSSIBLE:
+		/* As an RCPT: refused in a verified domain, no probe. */
+		if (policy_domain(conf, idx, cc->address) != NULL) {
+			cc->res.verdict = VERDICT_INVALID;
+			snprintf(cc->res.text, sizeof(cc->res.text),
+			    "cannot be a mailbox (%s): refused with 550 "
+			    "5.1.3, no probe", why);
+		} else
+			snprintf(cc->res.text, sizeof(cc->res.text),
+			    "not a usable address (%s)", why);
+		strlcpy(cc->address, address, sizeof(cc->address));
+		return (NULL);
+	case ADDR_NODOMAIN:
+		strlcpy(cc->res.text,
+		    "address without a domain: not verified",
+		    sizeof(cc->res.text));
+		return (NULL);
+	default:
+		strlcpy(cc->res.text, "not a usable address",
+		    sizeof(cc->res.text));
+		return (NULL);
+	}
+	if ((d = policy_domain(conf, idx, cc->address + domoff)) == NULL) {
+		strlcpy(cc->res.text, "domain not verified by any backend",
+		    sizeof(cc->res.text));
+		return (NULL);
+	}
+	strlcpy(cc->backend, d->backend, sizeof(cc->backend));
+	return (d);
+}
+
 /* Is a cache key (a normalised address) in a domain conf verifies? */
 int
 policy_verifies(const struct scamback_conf *conf,

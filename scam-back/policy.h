@@ -127,6 +127,9 @@ const struct domain_conf *policy_domain(const struct scamback_conf *,
 void	policy_decide(const struct scamback_conf *,
 	    const struct domain_index *, const struct rcpt_query *,
 	    struct rcpt_decision *);
+struct ctl_check;
+const struct domain_conf *policy_check(const struct scamback_conf *,
+	    const struct domain_index *, const char *, struct ctl_check *);
 void	policy_reply(const struct scamback_conf *, enum verdict, const char *,
 	    struct policy_reply *);
 void	policy_reply_impossible(const struct scamback_conf *,
