@@ -9,14 +9,14 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../milter/engine.sh"
 
-start_backend -d 300 -U ok0@example.net
+start_backend -d 500 -U ok0@example.net
 start_scamback <<EOF2
 timeout connect 1
-timeout reply 1
+timeout reply 3
 backend "b" {
 	host 127.0.0.1 port $BACKEND_PORT
 	catchall ignore
-	sessions 100
+	sessions 250
 }
 domain "example.net" backend "b"
 EOF2
@@ -24,12 +24,14 @@ pid=$(engine_pid) || fail "no engine process"
 
 # round n: 100 concurrent sessions, each sends a RCPT for a new address
 # and closes the connection without waiting for the answer, which takes
-# the backend at least 300 ms.  (The short sleep lets libmilter read the
-# RCPT: it drops a command that arrives together with the hang-up.)
+# the backend at least a second (500 ms for each of MAIL and RCPT).  The
+# half second's sleep lets libmilter read the RCPT: it drops a command
+# that arrives together with the hang-up.  (At 100 ms, a slow machine
+# running the sanitizer build read only half of them.)
 round() {
 	drv -n 100 -s "$MILTER" 'connect mx.remote.test 203.0.113.{#}' \
 	    'mail <x@remote.test>' barrier "nowait rcpt <n{#}r$1@example.net>" \
-	    'sleep 100' close >/dev/null 2>&1 || fail "round $1: driver exited $?"
+	    'sleep 500' close >/dev/null 2>&1 || fail "round $1: driver exited $?"
 }
 
 # settled: every lookup has its verdict (no RCPT thread still waits) and
