@@ -17,7 +17,11 @@ start_backend -m tls -c "$T/cert/cert.pem" -k "$T/cert/key.pem" \
 conf "$T/c" "host \"localhost\" port $BACKEND_PORT" "catchall ignore
 tls require
 tls ca \"$T/cert/cert.pem\""
-probe -p "$T/pid" -f "$T/c" a@example.net sleep=1500 >"$T/out" &
+# The driver itself in the background (not the probe function's
+# subshell), so that the end of the test stops it and its prober: the
+# checks below read the prober's /proc while it lives.
+"$TOOLS/probedrv" -v -t 40 -p "$T/pid" -f "$T/c" a@example.net sleep=30000 \
+    >"$T/out" 2>>"$T/prober.log" &
 track $!
 waitfor grep -q '^a@example.net ' "$T/out" || fail "no answer"
 pid=$(cat "$T/pid")
