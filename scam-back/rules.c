@@ -48,6 +48,19 @@
 #define C_TRUE		1
 #define C_TEMP		2
 
+/*
+ * What a walk looks up, each made (lowercased, hashed) at its first use
+ * and kept for every later rule and table.
+ */
+enum { K_CLIENT, K_PTR, K_HELO, K_AUTH, K_SENDER, K_RCPT, K_MAX };
+
+struct walk_keys {
+	struct table_key	 k[K_MAX];
+	int			 made;		/* 1 << K_* */
+	int			 local[2];	/* sender, rcpt in <domains>:
+						   -1 not asked yet */
+};
+
 /* What one rule's conditions came to. */
 struct cond_state {
 	const char	*value;		/* the first table value matched */
@@ -61,13 +74,17 @@ static const char *client_name(const struct rules_session *);
 static const char *ptr_name(const struct rules_session *);
 static int	 servers_match(const struct table *,
 		    const struct rule_servers *);
+static struct table_key *key_of(struct walk_keys *, int,
+		    const struct rules_session *);
 static int	 cond_eval(const struct rule_cond *,
 		    const struct atable_list *, const struct rules_session *,
-		    const struct rules_env *, struct cond_state *);
+		    const struct rules_env *, struct walk_keys *,
+		    struct cond_state *);
 static int	 rule_eval(const struct rule_conf *,
 		    const struct atable_list *, const struct rules_session *,
-		    const struct rules_env *, struct cond_state *);
-static void	 count(const struct rule_conf *, size_t);
+		    const struct rules_env *, struct walk_keys *,
+		    struct cond_state *);
+static void	 count(const struct rule_conf *, unsigned int, size_t);
 static unsigned int shard(void);
 
 const char *
@@ -238,11 +255,40 @@ servers_match(const struct table *t, const struct rule_servers *srv)
 	return (0);
 }
 
+/* The walk's key for what which names, made now if not yet. */
+static struct table_key *
+key_of(struct walk_keys *wk, int which, const struct rules_session *s)
+{
+	struct table_key	*k = &wk->k[which];
+
+	if (wk->made & (1 << which))
+		return (k);
+	switch (which) {
+	case K_CLIENT:
+		table_key_client(k, s->client, client_name(s));
+		break;
+	case K_PTR:
+		table_key_host(k, ptr_name(s), NULL);
+		break;
+	case K_HELO:
+		table_key_host(k, s->helo, NULL);
+		break;
+	case K_AUTH:
+		table_key_string(k, s->auth);
+		break;
+	default:
+		table_key_mail(k, which == K_RCPT ? s->rcpt : s->sender);
+		break;
+	}
+	wk->made |= 1 << which;
+	return (k);
+}
+
 /* One condition, before its '!'. */
 static int
 cond_eval(const struct rule_cond *c, const struct atable_list *tables,
     const struct rules_session *s, const struct rules_env *env,
-    struct cond_state *st)
+    struct walk_keys *wk, struct cond_state *st)
 {
 	static struct rule_servers	 nosrv;
 	struct rule_servers		 srv;
@@ -250,7 +296,7 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 	const struct table		*t = NULL;
 	const char			*dom, *name, *v = NULL;
 	enum rdns_status		 ds;
-	int				 r = C_FALSE, local;
+	int				 r = C_FALSE, local, *lp;
 
 	if (c->table != 0 && c->table != RULE_TABLE_DOMAINS &&
 	    (t = c->t) == NULL) {
@@ -291,10 +337,11 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 		}
 		if (t == NULL)
 			return (C_TRUE);
-		r = table_match_host(t, name, NULL, &v) ? C_TRUE : C_FALSE;
+		r = table_lookup_host(t, key_of(wk, K_PTR, s), &v) ? C_TRUE :
+		    C_FALSE;
 		break;
 	case COND_FROM_TABLE:
-		r = table_match_client(t, s->client, client_name(s), &v) ?
+		r = table_lookup_host(t, key_of(wk, K_CLIENT, s), &v) ?
 		    C_TRUE : C_FALSE;
 		/* The name could have matched, had it been known. */
 		if (r == C_FALSE && s->resolve == RESOLVE_TEMP &&
@@ -306,14 +353,16 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 	case COND_HELO:
 		if (s->helo == NULL || *s->helo == '\0')
 			return (C_FALSE);
-		r = table_match_host(t, s->helo, NULL, &v) ? C_TRUE : C_FALSE;
+		r = table_lookup_host(t, key_of(wk, K_HELO, s), &v) ? C_TRUE :
+		    C_FALSE;
 		break;
 	case COND_AUTH:
 		if (s->auth == NULL || *s->auth == '\0')
 			return (C_FALSE);
 		if (t == NULL)
 			return (C_TRUE);
-		r = table_match_string(t, s->auth, &v) ? C_TRUE : C_FALSE;
+		r = table_lookup_string(t, key_of(wk, K_AUTH, s), &v) ?
+		    C_TRUE : C_FALSE;
 		break;
 	case COND_MAIL_TABLE:
 	case COND_RCPT:
@@ -322,12 +371,18 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 			return (C_FALSE);
 		dom = domain_of(name);
 		/* Whether the domain is ours costs a lookup: when needed. */
-		local = dom != NULL && env->protected != NULL &&
-		    (c->table == RULE_TABLE_DOMAINS || table_has_words(t)) &&
-		    env->protected(env->arg, dom);
+		lp = &wk->local[c->type == COND_RCPT];
+		local = 0;
+		if (dom != NULL && env->protected != NULL &&
+		    (c->table == RULE_TABLE_DOMAINS || table_has_words(t))) {
+			if (*lp == -1)
+				*lp = env->protected(env->arg, dom) != 0;
+			local = *lp;
+		}
 		if (c->table == RULE_TABLE_DOMAINS)
 			return (local ? C_TRUE : C_FALSE);
-		r = table_match_mail(t, name, local, &v) ? C_TRUE : C_FALSE;
+		r = table_lookup_mail(t, key_of(wk, c->type == COND_RCPT ?
+		    K_RCPT : K_SENDER, s), local, &v) ? C_TRUE : C_FALSE;
 		break;
 	case COND_MAIL_UNQUALIFIED:
 		if (s->sender == NULL || *s->sender == '\0')
@@ -385,7 +440,7 @@ cond_eval(const struct rule_cond *c, const struct atable_list *tables,
 static int
 rule_eval(const struct rule_conf *r, const struct atable_list *tables,
     const struct rules_session *s, const struct rules_env *env,
-    struct cond_state *st)
+    struct walk_keys *wk, struct cond_state *st)
 {
 	const struct rule_cond	*c;
 	int			 pass, i, v, res = C_TRUE;
@@ -396,7 +451,7 @@ rule_eval(const struct rule_conf *r, const struct atable_list *tables,
 			c = &r->cond[i];
 			if (is_dns(c->type) != pass)
 				continue;
-			v = cond_eval(c, tables, s, env, st);
+			v = cond_eval(c, tables, s, env, wk, st);
 			if (c->negate && v != C_TEMP)
 				v = v == C_TRUE ? C_FALSE : C_TRUE;
 			if (v == C_FALSE)
@@ -423,18 +478,18 @@ shard(void)
 
 /* Counters live in the rules; any thread adds to its shard of them. */
 static void
-count(const struct rule_conf *r, size_t off)
+count(const struct rule_conf *r, unsigned int sh, size_t off)
 {
 	struct rule_counters	*c;
 
-	c = (struct rule_counters *)(uintptr_t)&r->counters[shard()];
+	c = (struct rule_counters *)(uintptr_t)&r->counters[sh];
 	__atomic_add_fetch((uint64_t *)((char *)c + off), 1,
 	    __ATOMIC_RELAXED);
 }
 
 #define COUNT(r, f)	do {						\
 	if (env->count)							\
-		count((r), offsetof(struct rule_counters, f));		\
+		count((r), sh, offsetof(struct rule_counters, f));	\
 } while (0)
 
 /* A rule's counters, its shards added up. */
@@ -504,16 +559,20 @@ rules_eval(const struct rule_list *rules, const struct atable_list *tables,
     struct rules_result *res)
 {
 	const struct rule_conf	*r, *deferred = NULL, *undecided = NULL;
+	struct walk_keys	 wk;
 	struct cond_state	 st, dst;
+	unsigned int		 sh = env->count ? shard() : 0;
 	int			 v;
 
 	memset(res, 0, sizeof(*res));
 	memset(&dst, 0, sizeof(dst));
+	wk.made = 0;
+	wk.local[0] = wk.local[1] = -1;
 	TAILQ_FOREACH(r, rules, entry) {
 		if (r->stage > s->stage)
 			continue;
 		COUNT(r, evaluations);
-		if ((v = rule_eval(r, tables, s, env, &st)) == C_FALSE)
+		if ((v = rule_eval(r, tables, s, env, &wk, &st)) == C_FALSE)
 			continue;
 		if (v == C_TEMP) {
 			switch (r->action) {
@@ -540,7 +599,7 @@ rules_eval(const struct rule_list *rules, const struct atable_list *tables,
 		COUNT(r, matches);
 		if (env->count)
 			__atomic_store_n((int64_t *)(uintptr_t)
-			    &r->counters[shard()].last, (int64_t)time(NULL),
+			    &r->counters[sh].last, (int64_t)time(NULL),
 			    __ATOMIC_RELAXED);
 		switch (r->action) {
 		case RULE_MATCH:

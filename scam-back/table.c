@@ -16,20 +16,17 @@
 
 /*
  * Access tables: entries typed by their shape, an index for the exact
- * ones, a scan for the patterns.  Every key is matched case-insensitively
- * (ASCII), so keys are lowercased once when added and the looked-up
- * string once per lookup.  Input looked up comes from strangers: every
- * lookup copes with any string and never writes past a bound.
+ * ones, a scan for the patterns (the lookups are tablelookup.c's).  Every
+ * key is matched case-insensitively (ASCII), so keys are lowercased once
+ * when added.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,84 +36,18 @@
 #include "scam-back.h"
 #include "policy.h"
 #include "table.h"
+#include "tablepriv.h"
 
-struct tentry {
-	char		*key;		/* as written, without '!' */
-	char		*norm;		/* lowercased (== key when it was) */
-	char		*value;		/* "" for none */
-	uint8_t		 kind;		/* enum table_kind */
-	uint8_t		 flags;		/* TABLE_F_* */
-	regex_t		*re;		/* TK_REGEX */
-};
-
-/*
- * A slot of the hash: the key's hash beside the entry, so that a probe
- * past other keys reads no entry and no string.
- */
-struct tslot {
-	uint32_t	 h;
-	uint32_t	 i;		/* entry index + 1; 0 is empty */
-};
-
-/* The entries of one sign (matches or exceptions), indexed. */
-struct tindex {
-	struct tslot	*slots;
-	size_t		 cap;		/* a power of two, or 0 */
-	size_t		 used;
-	uint64_t	 lens[4];	/* the hashed keys' lengths (255:
-					   longer): most misses cost no hash */
-	uint32_t	*pats;		/* globs and regexes, in order */
-	size_t		 npats;
-	uint8_t		 plen4[33];	/* prefix lengths with networks */
-	uint8_t		 plen6[129];
-	int		 words;		/* any TK_WORD entry */
-	int		 below;		/* any ".name" entry */
-	int		 names;		/* any entry a host name can match */
-};
-
-struct table {
-	char		 name[TABLE_NAME_LEN];
-	struct tentry	*e;
-	size_t		 n;
-	size_t		 size;
-	struct tindex	 pos;
-	struct tindex	 neg;
-};
-
-/* Lowercased copies of looked-up strings live on the stack, this long. */
-#define LOOKUP_LEN	(TABLE_KEY_LEN + 8)
-#define NETKEY_LEN	64
-
-static int	 lower(int);
 static void	 lowercpy(char *, const char *, size_t);
-static uint32_t	 hash(const char *);
 static int	 index_grow(struct tindex *, const struct tentry *);
+static void	 plen_add(uint8_t *, size_t *, int);
 static int	 index_add(struct tindex *, const struct tentry *, uint32_t);
-static const struct tentry *index_get(const struct table *,
-		    const struct tindex *, const char *);
 static int	 classify(const char *, int, enum table_kind *, char *,
 		    size_t, const char **);
-static int	 net_key(const struct client_addr *, int, char *, size_t);
-static int	 net_parse(const char *, struct client_addr *, int *);
-static const struct tentry *find_net(const struct table *,
-		    const struct tindex *, const struct client_addr *);
-static const struct tentry *find_name(const struct table *,
-		    const struct tindex *, const char *, int);
-static const struct tentry *find_pattern(const struct table *,
-		    const struct tindex *, const char *, const char *,
-		    const char *);
-static const struct tentry *find_host(const struct table *,
-		    const struct tindex *, const char *,
-		    const struct client_addr *, const char *);
-static const struct tentry *find_mail(const struct table *,
-		    const struct tindex *, const char *, int);
-static int	 result(const struct tentry *, const struct tentry *,
-		    const char **);
-static const char *addr_text(const struct client_addr *, char *, size_t);
 
 /* ASCII only: the locale must not change what a name is. */
-static int
-lower(int c)
+int
+table_lower(int c)
 {
 	return (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 }
@@ -128,31 +59,39 @@ lowercpy(char *buf, const char *s, size_t len)
 	size_t	i;
 
 	for (i = 0; s[i] != '\0' && i < len - 1; i++)
-		buf[i] = lower((unsigned char)s[i]);
+		buf[i] = table_lower((unsigned char)s[i]);
 	buf[i] = '\0';
 }
 
-/*
- * FNV-1a, its bits mixed (murmur3's finaliser) so that keys alike, as
- * numbered host names are, do not cluster in the table.  The keys are
- * the administrator's; a stranger only chooses what is looked up, which
- * cannot lengthen a probe sequence.
- */
-static uint32_t
-hash(const char *s)
+/* murmur3's finaliser: keys alike, as numbered host names are, spread. */
+uint32_t
+table_mix(uint32_t h)
 {
-	uint32_t	h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
 	h ^= h >> 16;
 	h *= 0x85ebca6bu;
 	h ^= h >> 13;
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
 	return (h);
+}
+
+/*
+ * FNV-1a over the len characters at s, from the last to the first, its
+ * bits mixed: backwards, so that one pass over a looked-up name gives
+ * the hashes of all its parents (table_key).  The keys are the
+ * administrator's; a stranger only chooses what is looked up, which
+ * cannot lengthen a probe sequence.
+ */
+uint32_t
+table_hash(const char *s, size_t len)
+{
+	uint32_t	h = TABLE_FNV_BASIS;
+
+	while (len > 0) {
+		h ^= (unsigned char)s[--len];
+		h *= TABLE_FNV_PRIME;
+	}
+	return (table_mix(h));
 }
 
 struct table *
@@ -239,8 +178,9 @@ table_entry(const struct table *t, size_t i, const char **key,
  * An address or a network as the hash knows it: "#4:" or "#6:", the
  * masked address in hex, "/" and the prefix length.  '#' starts no name.
  */
-static int
-net_key(const struct client_addr *a, int plen, char *buf, size_t len)
+int
+table_net_key(const struct client_addr *a, int plen, char *buf,
+    size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t	*b;
@@ -286,8 +226,8 @@ net_key(const struct client_addr *a, int plen, char *buf, size_t len)
 }
 
 /* "192.0.2.1", "192.0.2.0/24", "2001:db8::/32", "[192.0.2.1]". */
-static int
-net_parse(const char *s, struct client_addr *a, int *plen)
+int
+table_net_parse(const char *s, struct client_addr *a, int *plen)
 {
 	struct skip_net	 n;
 	char		 buf[INET6_ADDRSTRLEN + 8];
@@ -341,12 +281,12 @@ classify(const char *key, int flags, enum table_kind *kind, char *norm,
 		}
 	lowercpy(norm, key, normlen);
 
-	if (net_parse(norm, &a, &plen) == 0) {
+	if (table_net_parse(norm, &a, &plen) == 0) {
 		*kind = TK_NET;
-		return (net_key(&a, plen, norm, normlen));
+		return (table_net_key(&a, plen, norm, normlen));
 	}
 	at = strrchr(norm, '@');
-	literal = at != NULL && at[1] == '[' && net_parse(at + 1, &a,
+	literal = at != NULL && at[1] == '[' && table_net_parse(at + 1, &a,
 	    &plen) == 0;
 	if (strpbrk(norm, "*?") != NULL ||
 	    (strchr(norm, '[') != NULL && !literal)) {
@@ -422,6 +362,21 @@ index_grow(struct tindex *ix, const struct tentry *e)
 	return (0);
 }
 
+/* A prefix length into a list of them, longest first, once. */
+static void
+plen_add(uint8_t *list, size_t *n, int plen)
+{
+	size_t	i;
+
+	for (i = 0; i < *n && list[i] > plen; i++)
+		;
+	if (i < *n && list[i] == plen)
+		return;
+	memmove(list + i + 1, list + i, *n - i);
+	list[i] = plen;
+	(*n)++;
+}
+
 /* Add entry i; the first of equal keys stays in the hash. */
 static int
 index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
@@ -445,9 +400,9 @@ index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
 		/* "#4:c0000200/24": the length after the slash. */
 		plen = atoi(strrchr(n->norm, '/') + 1);
 		if (n->norm[1] == '4')
-			ix->plen4[plen] = 1;
+			plen_add(ix->plen4, &ix->nplen4, plen);
 		else
-			ix->plen6[plen] = 1;
+			plen_add(ix->plen6, &ix->nplen6, plen);
 	}
 	if (n->kind == TK_WORD)
 		ix->words = 1;
@@ -456,10 +411,10 @@ index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
 	if ((ix->used + 1) * 2 > ix->cap && index_grow(ix, e) == -1)
 		return (-1);
 	len = strlen(n->norm);
+	h = table_hash(n->norm, len);
 	if (len > 255)
 		len = 255;
 	ix->lens[len / 64] |= (uint64_t)1 << (len % 64);
-	h = hash(n->norm);
 	j = h & (ix->cap - 1);
 	while (ix->slots[j].i != 0) {
 		if (ix->slots[j].h == h &&
@@ -471,27 +426,6 @@ index_add(struct tindex *ix, const struct tentry *e, uint32_t i)
 	ix->slots[j].i = i + 1;
 	ix->used++;
 	return (0);
-}
-
-static const struct tentry *
-index_get(const struct table *t, const struct tindex *ix, const char *key)
-{
-	const struct tslot	*sl;
-	uint32_t		 h;
-	size_t			 j, len;
-
-	if (ix->cap == 0)
-		return (NULL);
-	for (len = 0; key[len] != '\0' && len < 255; len++)
-		;
-	if (!(ix->lens[len / 64] & (uint64_t)1 << (len % 64)))
-		return (NULL);
-	h = hash(key);
-	for (j = h & (ix->cap - 1); (sl = &ix->slots[j])->i != 0;
-	    j = (j + 1) & (ix->cap - 1))
-		if (sl->h == h && strcmp(t->e[sl->i - 1].norm, key) == 0)
-			return (&t->e[sl->i - 1]);
-	return (NULL);
 }
 
 /*
@@ -560,6 +494,15 @@ table_add(struct table *t, const char *key, const char *value, int flags,
 		e->norm = e->key;
 	else if ((e->norm = strdup(norm)) == NULL)
 		goto nomem;
+	/* What a glob ends with, without a '*', '?' or bracket. */
+	e->nlen = strlen(norm);
+	if (kind == TK_GLOB) {
+		e->whole = strchr(norm, '@') != NULL;
+		for (len = e->nlen; len > 0 &&
+		    strchr("*?[]", norm[len - 1]) == NULL; len--)
+			;
+		e->tail = e->nlen - len;
+	}
 	if (kind == TK_REGEX) {
 		if ((e->re = calloc(1, sizeof(*e->re))) == NULL)
 			goto nomem;
@@ -592,272 +535,3 @@ table_add(struct table *t, const char *key, const char *value, int flags,
 	return (-1);
 }
 
-static const char *
-addr_text(const struct client_addr *a, char *buf, size_t len)
-{
-	if (a == NULL || a->af == 0 ||
-	    inet_ntop(a->af, &a->a, buf, len) == NULL)
-		return (NULL);
-	return (buf);
-}
-
-/* The longest network holding a. */
-static const struct tentry *
-find_net(const struct table *t, const struct tindex *ix,
-    const struct client_addr *a)
-{
-	const struct tentry	*e;
-	const uint8_t		*plens;
-	char			 key[NETKEY_LEN];
-	int			 max, i;
-
-	if (a == NULL || a->af == 0 || ix->cap == 0)
-		return (NULL);
-	if (a->af == AF_INET) {
-		plens = ix->plen4;
-		max = 32;
-	} else {
-		plens = ix->plen6;
-		max = 128;
-	}
-	for (i = max; i >= 0; i--) {
-		if (!plens[i])
-			continue;
-		if (net_key(a, i, key, sizeof(key)) == 0 &&
-		    (e = index_get(t, ix, key)) != NULL)
-			return (e);
-	}
-	return (NULL);
-}
-
-/*
- * A (lowercase) name: the entry for the name itself, then ".parent" and,
- * when parents count (domains), "parent" for each parent, nearest first.
- */
-static const struct tentry *
-find_name(const struct table *t, const struct tindex *ix, const char *name,
-    int parents)
-{
-	const struct tentry	*e;
-	const char		*p;
-
-	if (ix->cap == 0 || *name == '\0')
-		return (NULL);
-	if ((e = index_get(t, ix, name)) != NULL &&
-	    (e->kind == TK_NAME || e->kind == TK_WORD))
-		return (e);
-	if (!ix->below && !parents)
-		return (NULL);
-	for (p = strchr(name, '.'); p != NULL; p = strchr(p + 1, '.')) {
-		if (ix->below && (e = index_get(t, ix, p)) != NULL &&
-		    e->kind == TK_NAME)
-			return (e);
-		if (parents && p[1] != '\0' &&
-		    (e = index_get(t, ix, p + 1)) != NULL &&
-		    e->kind == TK_NAME)
-			return (e);
-	}
-	return (NULL);
-}
-
-/*
- * Patterns in order: a glob with '@' sees the whole string (s), one
- * without sees part (a name or a domain), a regex sees s; alt, when not
- * NULL, is another string both may match (a client's address).
- */
-static const struct tentry *
-find_pattern(const struct table *t, const struct tindex *ix, const char *s,
-    const char *part, const char *alt)
-{
-	const struct tentry	*e;
-	size_t			 i;
-
-	for (i = 0; i < ix->npats; i++) {
-		e = &t->e[ix->pats[i]];
-		if (e->kind == TK_REGEX) {
-			if ((s != NULL && regexec(e->re, s, 0, NULL, 0) == 0) ||
-			    (alt != NULL &&
-			    regexec(e->re, alt, 0, NULL, 0) == 0))
-				return (e);
-			continue;
-		}
-		if (strchr(e->norm, '@') != NULL) {
-			if (s != NULL && fnmatch(e->norm, s, 0) == 0)
-				return (e);
-			continue;
-		}
-		if ((part != NULL && fnmatch(e->norm, part, 0) == 0) ||
-		    (alt != NULL && fnmatch(e->norm, alt, 0) == 0))
-			return (e);
-	}
-	return (NULL);
-}
-
-/*
- * A client or a host: its name (the whole name, then ".parent" entries),
- * its address (the longest network), then patterns on either, as
- * Postfix's check_client_access looks.
- */
-static const struct tentry *
-find_host(const struct table *t, const struct tindex *ix, const char *name,
-    const struct client_addr *a, const char *atext)
-{
-	const struct tentry	*e;
-
-	if (name != NULL && (e = find_name(t, ix, name, 0)) != NULL)
-		return (e);
-	if ((e = find_net(t, ix, a)) != NULL)
-		return (e);
-	if (ix->npats == 0)
-		return (NULL);
-	return (find_pattern(t, ix, name, name, atext));
-}
-
-/*
- * An address, lowercased: user@dom, @dom, the domain and its parents
- * (an address literal as a network), user@, a local user, patterns.
- */
-static const struct tentry *
-find_mail(const struct table *t, const struct tindex *ix, const char *addr,
-    int local)
-{
-	const struct tentry	*e;
-	struct client_addr	 a;
-	const char		*at, *dom;
-	char			 key[LOOKUP_LEN];
-	size_t			 llen;
-	int			 plen;
-
-	if (*addr == '\0')
-		return (ix->cap != 0 && (e = index_get(t, ix, "<>")) != NULL ?
-		    e : ix->npats != 0 ? find_pattern(t, ix, "", "", NULL) :
-		    NULL);
-	at = strrchr(addr, '@');
-	dom = at != NULL ? at + 1 : NULL;
-	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
-
-	if (ix->cap != 0) {
-		if (dom != NULL) {
-			if (llen > 0 && (e = index_get(t, ix, addr)) != NULL)
-				return (e);
-			if ((e = index_get(t, ix, at)) != NULL)
-				return (e);
-			if (*dom == '[') {
-				if (net_parse(dom, &a, &plen) == 0 &&
-				    (e = find_net(t, ix, &a)) != NULL)
-					return (e);
-			} else if ((e = find_name(t, ix, dom, 1)) != NULL &&
-			    e->kind == TK_NAME)
-				return (e);
-			if (llen > 0 && llen + 2 <= sizeof(key)) {
-				memcpy(key, addr, llen + 1);
-				key[llen + 1] = '\0';
-				if ((e = index_get(t, ix, key)) != NULL)
-					return (e);
-			}
-		}
-		/* A word is a local user: chris, as SCO's protected file. */
-		if (ix->words && (local || dom == NULL) && llen > 0 &&
-		    llen < sizeof(key)) {
-			memcpy(key, addr, llen);
-			key[llen] = '\0';
-			if ((e = index_get(t, ix, key)) != NULL &&
-			    e->kind == TK_WORD)
-				return (e);
-		}
-	}
-	if (ix->npats == 0)
-		return (NULL);
-	return (find_pattern(t, ix, addr, dom != NULL ? dom : addr, NULL));
-}
-
-/* A match, unless an exception matches too. */
-static int
-result(const struct tentry *pos, const struct tentry *neg,
-    const char **value)
-{
-	if (pos == NULL || neg != NULL)
-		return (0);
-	if (value != NULL)
-		*value = pos->value;
-	return (1);
-}
-
-int
-table_match_client(const struct table *t, const struct client_addr *a,
-    const char *name, const char **value)
-{
-	char		 lname[LOOKUP_LEN], abuf[INET6_ADDRSTRLEN];
-	const char	*atext = NULL, *n = NULL;
-	const struct tentry *pos;
-
-	if (name != NULL && *name != '\0') {
-		lowercpy(lname, name, sizeof(lname));
-		n = lname;
-	}
-	if (t->pos.npats != 0 || t->neg.npats != 0)
-		atext = addr_text(a, abuf, sizeof(abuf));
-	if ((pos = find_host(t, &t->pos, n, a, atext)) == NULL)
-		return (0);
-	return (result(pos, find_host(t, &t->neg, n, a, atext), value));
-}
-
-int
-table_match_host(const struct table *t, const char *name,
-    const struct client_addr *a, const char **value)
-{
-	struct client_addr	 lit;
-	char			 lname[LOOKUP_LEN], abuf[INET6_ADDRSTRLEN];
-	const char		*atext = NULL, *n = NULL;
-	const struct tentry	*pos;
-	int			 plen;
-
-	if (name != NULL && *name != '\0') {
-		lowercpy(lname, name, sizeof(lname));
-		n = lname;
-		/* A HELO address literal is an address. */
-		if (a == NULL && lname[0] == '[' &&
-		    net_parse(lname, &lit, &plen) == 0 &&
-		    plen == (lit.af == AF_INET ? 32 : 128))
-			a = &lit;
-	}
-	if (t->pos.npats != 0 || t->neg.npats != 0)
-		atext = addr_text(a, abuf, sizeof(abuf));
-	if ((pos = find_host(t, &t->pos, n, a, atext)) == NULL)
-		return (0);
-	return (result(pos, find_host(t, &t->neg, n, a, atext), value));
-}
-
-int
-table_match_mail(const struct table *t, const char *addr, int local,
-    const char **value)
-{
-	char			 laddr[LOOKUP_LEN];
-	const struct tentry	*pos;
-
-	if (addr == NULL)
-		addr = "";
-	lowercpy(laddr, addr, sizeof(laddr));
-	if ((pos = find_mail(t, &t->pos, laddr, local)) == NULL)
-		return (0);
-	return (result(pos, find_mail(t, &t->neg, laddr, local), value));
-}
-
-int
-table_match_string(const struct table *t, const char *s,
-    const char **value)
-{
-	char			 ls[LOOKUP_LEN];
-	const struct tentry	*pos, *neg = NULL;
-
-	if (s == NULL || *s == '\0')
-		return (0);
-	lowercpy(ls, s, sizeof(ls));
-	if ((pos = index_get(t, &t->pos, ls)) == NULL &&
-	    (t->pos.npats == 0 ||
-	    (pos = find_pattern(t, &t->pos, ls, ls, NULL)) == NULL))
-		return (0);
-	if ((neg = index_get(t, &t->neg, ls)) == NULL && t->neg.npats != 0)
-		neg = find_pattern(t, &t->neg, ls, ls, NULL);
-	return (result(pos, neg, value));
-}

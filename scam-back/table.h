@@ -25,9 +25,10 @@
 #ifndef TABLE_H
 #define TABLE_H
 
-#include <stddef.h>
+/* Needs policy.h first (struct client_addr). */
 
-struct client_addr;
+#include <stddef.h>
+#include <stdint.h>
 
 #define TABLE_NAME_LEN		32	/* <name>, without the brackets */
 #define TABLE_KEY_LEN		512	/* a key as written, with '!' */
@@ -83,6 +84,48 @@ int	table_match_host(const struct table *, const char *,
 int	table_match_mail(const struct table *, const char *, int,
 	    const char **);
 int	table_match_string(const struct table *, const char *,
+	    const char **);
+
+/*
+ * A string looked up in many tables, as a walk of the rules does:
+ * lowercased and hashed once, with the hashes of the parts a lookup
+ * probes (a name's parents, an address's domain and user, the networks
+ * holding an address) kept as they are first needed.  It lives on the
+ * caller's stack; its members are table.c's.  The lookups answer as the
+ * table_match_* functions above do for the same strings.
+ */
+#define TABLE_LOOKUP_LEN	(TABLE_KEY_LEN + 8)	/* longer: cut */
+#define TABLE_KEY_CUTS		16	/* dots and '@' whose hashes stay */
+
+struct table_key {
+	char			 s[TABLE_LOOKUP_LEN];	/* lowercased */
+	const char		*str;		/* s, or NULL: no string */
+	size_t			 len;
+	uint32_t		 h;		/* s's hash */
+	size_t			 at;		/* the last '@', or len */
+	size_t			 ncut;
+	uint16_t		 cut[TABLE_KEY_CUTS];	/* a '.' or '@' */
+	uint32_t		 cuth[TABLE_KEY_CUTS][2]; /* s + cut, + 1 */
+	uint32_t		 userh[2];	/* "user" and "user@" */
+	int			 userset;
+	const struct client_addr *addr;		/* NULL: none */
+	struct client_addr	 lit;		/* an address literal */
+	uint8_t			 netset[17];	/* prefix lengths hashed */
+	uint32_t		 neth[129];
+	char			 atext[48];	/* "" : not yet */
+};
+
+void	table_key_client(struct table_key *, const struct client_addr *,
+	    const char *);
+void	table_key_host(struct table_key *, const char *,
+	    const struct client_addr *);
+void	table_key_mail(struct table_key *, const char *);
+void	table_key_string(struct table_key *, const char *);
+int	table_lookup_host(const struct table *, struct table_key *,
+	    const char **);
+int	table_lookup_mail(const struct table *, struct table_key *, int,
+	    const char **);
+int	table_lookup_string(const struct table *, struct table_key *,
 	    const char **);
 
 #endif /* TABLE_H */

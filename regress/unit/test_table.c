@@ -310,6 +310,82 @@ test_files(void)
 	table_free(t);
 }
 
+/*
+ * One key asked of many tables, as a walk of the rules does: the same
+ * answers as a lookup of its own.  Also what the key keeps: parents past
+ * TABLE_KEY_CUTS dots, networks longest first, the literal end of globs.
+ */
+static void
+test_keys(void)
+{
+	const char	*k2[] = { "*@spam?.test", "*.[ch]", "a[bc", "x*yz",
+	    "*@*.glob.test", NULL };
+	const char	*k3[] = { "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.test",
+	    "user@", "list", NULL };
+	struct table	*t1 = table_new("k1"), *t2, *t3;
+	struct table_key k;
+	const char	*err, *v;
+	char		 deep[128];
+	int		 i;
+
+	CHECK(table_add(t1, "10.0.0.0/8", "8", 0, &err) == 0);
+	CHECK(table_add(t1, "10.1.2.3", "32", 0, &err) == 0);
+	CHECK(table_add(t1, "10.1.0.0/16", "16", 0, &err) == 0);
+	CHECK(table_add(t1, ".deep.test", "deep", 0, &err) == 0);
+	t2 = mk("k2", k2);
+	t3 = mk("k3", k3);
+
+	table_key_client(&k, ca("10.1.2.3"), NULL);
+	CHECK(table_lookup_host(t1, &k, &v) && strcmp(v, "32") == 0);
+	CHECK(!table_lookup_host(t2, &k, NULL));
+	CHECK(table_lookup_host(t1, &k, &v) && strcmp(v, "32") == 0);
+	table_key_client(&k, ca("10.1.9.9"), NULL);
+	CHECK(table_lookup_host(t1, &k, &v) && strcmp(v, "16") == 0);
+	table_key_client(&k, ca("10.9.9.9"), NULL);
+	CHECK(table_lookup_host(t1, &k, &v) && strcmp(v, "8") == 0);
+	CHECK(!client(t1, "11.1.2.3", NULL));
+
+	/* More dots than the key keeps hashes for. */
+	strlcpy(deep, "h", sizeof(deep));
+	for (i = 0; i < 20; i++)
+		strlcat(deep, ".x", sizeof(deep));
+	strlcat(deep, ".DEEP.test", sizeof(deep));
+	table_key_host(&k, deep, NULL);
+	CHECK(table_lookup_host(t1, &k, &v) && strcmp(v, "deep") == 0);
+	CHECK(!table_lookup_host(t2, &k, NULL));
+	CHECK(host(t1, deep));
+	CHECK(mail(t3, "u@Z.A.B.C.D.E.F.G.H.I.J.K.L.M.N.O.P.Q.R.TEST", 0));
+	CHECK(!mail(t3, "u@a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.s.test", 0));
+
+	/* Globs: the literal end decides first, fnmatch(3) the rest. */
+	CHECK(mail(t2, "x@spam1.test", 0));
+	CHECK(!mail(t2, "x@spam12.test", 0));
+	CHECK(!mail(t2, "x@spam1.tests", 0));
+	CHECK(host(t2, "main.c") && host(t2, "main.h"));
+	CHECK(!host(t2, "main.o") && !host(t2, "main.cc"));
+	CHECK(host(t2, "a[bc") && !host(t2, "abc"));
+	CHECK(host(t2, "xyz") && host(t2, "x-yz") && !host(t2, "xyzz"));
+	CHECK(mail(t2, "a@b.glob.test", 0) && !mail(t2, "a@glob.test", 0));
+
+	/* One mail key, three tables, as many rules. */
+	table_key_mail(&k, "User@List");
+	CHECK(!table_lookup_mail(t2, &k, 0, NULL));
+	CHECK(table_lookup_mail(t3, &k, 0, NULL));
+	CHECK(!table_lookup_mail(t1, &k, 0, NULL));
+	table_key_mail(&k, "other@host");
+	CHECK(!table_lookup_mail(t3, &k, 0, NULL));
+	CHECK(!table_lookup_mail(t3, &k, 1, NULL));
+	table_key_mail(&k, "list@here");
+	CHECK(table_lookup_mail(t3, &k, 1, NULL));
+	CHECK(!table_lookup_mail(t3, &k, 0, NULL));
+	table_key_string(&k, "LIST");
+	CHECK(table_lookup_string(t3, &k, NULL));
+	CHECK(!table_lookup_string(t1, &k, NULL));
+	table_free(t1);
+	table_free(t2);
+	table_free(t3);
+}
+
 /* 100,000 entries: every one found, near misses not, and quickly. */
 static void
 test_large(void)
@@ -373,6 +449,7 @@ main(void)
 	test_mail();
 	test_host_string();
 	test_regex_values();
+	test_keys();
 	test_files();
 	test_large();
 	if (failures) {
