@@ -137,6 +137,10 @@ for c in (1, 10, 50):
     cached[c] = {
         "sb": rate("sb.c%d" % c),
         "null": rate("null.c%d" % c),
+        "null_log": rate("nulllog.c%d" % c),
+        "ratio_vs_null_log": Fig(pairs("sb.c%d" % c, "per_s",
+                                       "nulllog.c%d" % c, "per_s", ratio),
+                                 True),
         "ratio": Fig(pairs("sb.c%d" % c, "per_s", "null.c%d" % c, "per_s",
                            ratio), True),
         "sb_p99": time_("sb.c%d" % c, "p99_ms"),
@@ -460,6 +464,11 @@ for c in (1, 10, 50):
     row("cached verdicts/s, %s" % sess(c), mw(x["sb"]),
         "null milter " + mw(x["null"]), mw(x["ratio"]), ">= 0.9 x null",
         x["ratio"].meets(lambda v: v >= 0.9))
+for c in (1, 10, 50):
+    x = cached[c]
+    row("  against a null milter writing a line per verdict, %s" % sess(c),
+        "", "null milter -l " + mw(x["null_log"]),
+        mw(x["ratio_vs_null_log"]))
 for c in (1, 10, 50):
     x = cached[c]
     row("cached p99, %s" % sess(c), mw(x["sb_p99"], " ms"),

@@ -306,6 +306,11 @@ bg "$BIN/nullmilter" -p "unix:$T/null.sock"
 null_pid=$!
 waitfor 10 test -S "$T/null.sock" || { say "nullmilter did not start"; exit 1; }
 chmod 666 "$T/null.sock"
+# The same, writing a line per RCPT, as scam-back logs each verdict.
+rm -f "$T/nulllog.sock"
+bg "$BIN/nullmilter" -l -p "unix:$T/nulllog.sock" 2>>"$T/nulllog.log"
+waitfor 10 test -S "$T/nulllog.sock" ||
+    { say "nullmilter -l did not start"; exit 1; }
 
 # --- scam-back: does it run, and does it verify? ---
 sb_ok=0
@@ -343,10 +348,14 @@ res sb_status "$([ $sb_ok -eq 1 ] && echo ok || echo "$sb_why")"
 
 # --- cached verdicts: scam-back against the null milter, 1/10/50 sessions ---
 part cached && for c in 1 10 50; do
-	say "cached verdicts, $c sessions: scam-back and the null milter"
+	say "cached verdicts, $c sessions: scam-back and the null milter," \
+	    "without and with a line per verdict"
 	for r in $(seq "$REPS"); do
 		lg "null.c$c" "$r" -s "unix:$T/null.sock" -n 1000 \
 		    -c "$c" -t "$SECS" -w "$WARM" -x "$r"
+		lg "nulllog.c$c" "$r" -s "unix:$T/nulllog.sock" -n 1000 \
+		    -c "$c" -t "$SECS" -w "$WARM" -x "$r"
+		: >"$T/nulllog.log"
 		[ $sb_ok -eq 1 ] && lg "sb.c$c" "$r" -s "unix:$T/main.sock" \
 		    -n 1000 -c "$c" -t "$SECS" -w "$WARM" -x "$r"
 	done
