@@ -92,46 +92,56 @@ pids() {
 }
 before=$(pids)
 
-# 64 MTA sessions, 12 long new addresses each for the hostile backend,
-# with a valid and an invalid one for the honest backend after each.
+# round n: 64 MTA sessions, 12 long new addresses each for the hostile
+# backend, with a valid and an invalid one for the honest backend after
+# each.
 long=$(printf 'x%.0s' $(seq 1 200))
-{
-	echo 'connect mx.remote.test 203.0.113.{#}'
-	echo 'mail <x@remote.test>'
-	for i in $(seq 1 12); do
-		echo "rcpt <$long.{#}.$i@bad.test>"
-		echo "rcpt <ok@good.test>"
-		echo "rcpt <no{#}.$i@good.test>"
-	done
-} >"$T/script"
-DRV_TIMEOUT=15 drv -T -n 64 -s "$MILTER" -f "$T/script" >"$T/out" 2>&1 ||
-    fail "driver: $(tail -5 "$T/out")"
-hostile $((64 * 12))
+round() {
+	{
+		echo 'connect mx.remote.test 203.0.113.{#}'
+		echo 'mail <x@remote.test>'
+		for i in $(seq $(($1 * 100 + 1)) $(($1 * 100 + 12))); do
+			echo "rcpt <$long.{#}.$i@bad.test>"
+			echo "rcpt <ok@good.test>"
+			echo "rcpt <no{#}.$i@good.test>"
+		done
+	} >"$T/script"
+	DRV_TIMEOUT=15 drv -T -n 64 -s "$MILTER" -f "$T/script" >"$T/out" 2>&1 ||
+	    fail "driver: $(tail -5 "$T/out")"
+	hostile $((64 * 12))
 
-alive || fail "the daemon died: $(tail -5 "$SB_LOG")"
-expect_eq "the same three processes" "$(pids)" "$before"
+	alive || fail "the daemon died: $(tail -5 "$SB_LOG")"
+	expect_eq "the same three processes" "$(pids)" "$before"
 
-# Every RCPT answered, in time, and right for the honest backend.
-awk -v lim=$((2 * 2000 + 1000 + 1500)) '
-/rcpt <x+\.[0-9]+\.[0-9]+@bad\.test>: / {
-	t = $NF; sub(/^\(/, "", t); sub(/ ms\)$/, "", t)
-	if ($0 ~ /: continue \(/ && t + 0 <= lim) bad++; else print "bad: " $0
-}
-/rcpt <ok@good\.test>: / { if ($0 ~ /: continue \(/) ok++; else print "ok: " $0 }
-/rcpt <no[0-9]+\.[0-9]+@good\.test>: / {
-	if ($0 ~ /reject 550 5\.1\.1/) no++; else print "no: " $0
-}
-END { printf "%d %d %d\n", bad, ok, no }' "$T/out" >"$T/counts"
-sed -n '$p' "$T/counts" | {
-	read -r bad ok no
-	echo "answered: $bad hostile-backend RCPTs, $ok valid and $no invalid honest ones"
-	lostn=$((3 * 64 * 12 - bad - ok - no))
-	[ "$lostn" -eq 0 ] || {
-		echo "lost $lostn" >"$T/lost"
-		head -20 "$T/counts"
+	# Every RCPT answered, in time, and right for the honest backend.
+	awk -v lim=$((2 * 2000 + 1000 + 1500)) '
+	/rcpt <x+\.[0-9]+\.[0-9]+@bad\.test>: / {
+		t = $NF; sub(/^\(/, "", t); sub(/ ms\)$/, "", t)
+		if ($0 ~ /: continue \(/ && t + 0 <= lim) bad++; else print "bad: " $0
 	}
+	/rcpt <ok@good\.test>: / { if ($0 ~ /: continue \(/) ok++; else print "ok: " $0 }
+	/rcpt <no[0-9]+\.[0-9]+@good\.test>: / {
+		if ($0 ~ /reject 550 5\.1\.1/) no++; else print "no: " $0
+	}
+	END { printf "%d %d %d\n", bad, ok, no }' "$T/out" >"$T/counts"
+	sed -n '$p' "$T/counts" | {
+		read -r bad ok no
+		echo "round $1 answered: $bad hostile-backend RCPTs, $ok valid and $no invalid honest ones"
+		lostn=$((3 * 64 * 12 - bad - ok - no))
+		[ "$lostn" -eq 0 ] || {
+			echo "lost $lostn" >"$T/lost"
+			head -20 "$T/counts"
+		}
+	}
+	[ ! -e "$T/lost" ] || { lost "$(sed 's/lost //' "$T/lost")"; fail "verdicts lost or wrong"; }
 }
-[ ! -e "$T/lost" ] || { lost "$(sed 's/lost //' "$T/lost")"; fail "verdicts lost or wrong"; }
+
+# The blind replies may outrun the commands of a session that has fewer
+# than eight RCPTs in flight (a slow start); the prober then ends it for
+# an unexpected reply before its output stalls.  A second round, only
+# then, so that a stalled output is met at least once.
+round 1
+grep -q 'output to 127.0.0.1:[0-9]* not draining' "$SB_LOG" || round 2
 
 # The session was ended as the host's failure, and said why.
 grep -q 'output to 127.0.0.1:[0-9]* not draining' "$SB_LOG" ||
